@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the dependency rules of DESIGN.md:
+#  - policies/ includes nothing from engine/, reads no real clock, never
+#    sleeps, starts no threads and draws no unseeded randomness;
+#  - engine/kernel/ includes nothing from policies/ but the time types;
+#  - no std:: distributions anywhere (they differ between standard libraries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+fail() { echo "layering: $1"; echo "$2"; status=1; }
+if hits=$(grep -rnE '#include *"engine/' policies); then
+  fail "policies/ must not include engine/:" "$hits"
+fi
+if hits=$(grep -rnE 'system_clock|steady_clock|high_resolution_clock|sleep_for|sleep_until|std::rand\b|[^_a-z]rand\(\)|random_device|std::thread|std::async|<thread>|<chrono>' policies); then
+  fail "policies/ must use its ports for time, timers and randomness:" "$hits"
+fi
+if hits=$(grep -rnE '#include *"policies/' engine/kernel | grep -v 'policies/time.h'); then
+  fail "engine/kernel/ may use only policies/time.h from the core:" "$hits"
+fi
+if hits=$(grep -rnE 'std::[a-z_]*_distribution' engine policies tools); then
+  fail "std:: distributions are not portable; use engine/kernel/random.h:" "$hits"
+fi
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status

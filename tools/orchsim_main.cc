@@ -1,0 +1,61 @@
+// orchsim — command-line entry point. Thin: parses arguments and prints;
+// the logic lives in the libraries.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/kernel_demo.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: orchsim [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "commands:\n"
+    "  demo     run an M/M/1 queue on the simulation kernel and compare with theory\n"
+    "\n"
+    "Run 'orchsim <command> --help' for the options of a command.\n";
+
+int Demo(const std::vector<std::string>& args) {
+  orchsim::tools::KernelDemoConfig config;
+  po::options_description options("orchsim demo [options]");
+  options.add_options()("help,h", "show this help")(
+      "seed", po::value<uint64_t>(&config.seed)->default_value(config.seed), "root seed")(
+      "customers", po::value<uint64_t>(&config.customers)->default_value(config.customers),
+      "number of arrivals to simulate");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(options).run(), vm);
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  po::notify(vm);
+  return orchsim::tools::RunKernelDemo(config, std::cout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "orchsim " << ORCHSIM_VERSION << "\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "demo") return Demo(args);
+  } catch (const po::error& e) {
+    std::cerr << "orchsim " << command << ": " << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "orchsim: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}

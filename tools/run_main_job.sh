@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README Quick start, command 1: set up, build (Release) and run the main job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+tools/build.sh
+exec build/orchsim demo
