@@ -6,5 +6,6 @@ namespace orchsim {
 Clock::~Clock() = default;
 Timers::~Timers() = default;
 RandomSource::~RandomSource() = default;
+Transport::~Transport() = default;
 
 }  // namespace orchsim

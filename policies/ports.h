@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "policies/request.h"
 #include "policies/time.h"
 
 namespace orchsim {
@@ -43,6 +44,17 @@ class RandomSource {
   virtual ~RandomSource();
   // Uniform in [0, 1).
   virtual double Uniform01() = 0;
+};
+
+// Transport — sends upstream calls. The answer arrives later, exactly once,
+// through `on_response`, on the host's event-loop thread; never from inside
+// Send itself. A transport may answer after the core has stopped waiting (a
+// timeout); the core discards such answers.
+class Transport {
+ public:
+  using ResponseCallback = std::function<void(const Response&)>;
+  virtual ~Transport();
+  virtual void Send(const UpstreamCall& call, ResponseCallback on_response) = 0;
 };
 
 }  // namespace orchsim

@@ -1,0 +1,68 @@
+#include "policies/request.h"
+
+#include <cctype>
+
+namespace orchsim {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+constexpr std::string_view kPriorityNames[] = {"CRITICAL", "HIGH", "NORMAL", "LOW", "PREFETCH"};
+constexpr std::string_view kOutcomeNames[] = {"served",
+                                              "cache_hit",
+                                              "coalesced",
+                                              "served_stale",
+                                              "failed",
+                                              "shed",
+                                              "rejected_circuit_open",
+                                              "rejected_quota",
+                                              "timed_out",
+                                              "cancelled"};
+constexpr std::string_view kCallKindNames[] = {"first_attempt", "retry", "probe", "prefetch",
+                                               "batch"};
+
+}  // namespace
+
+std::string_view PriorityName(Priority p) { return kPriorityNames[static_cast<int>(p)]; }
+
+std::optional<Priority> ParsePriority(std::string_view name) {
+  for (int i = 0; i < kPriorityCount; ++i) {
+    if (kPriorityNames[i] == name) return static_cast<Priority>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view OutcomeName(Outcome o) { return kOutcomeNames[static_cast<int>(o)]; }
+std::string_view CallKindName(CallKind k) { return kCallKindNames[static_cast<int>(k)]; }
+
+Headers::Headers(std::initializer_list<std::pair<std::string, std::string>> entries) {
+  for (const auto& [name, value] : entries) Set(name, value);
+}
+
+void Headers::Set(std::string name, std::string value) {
+  for (auto& entry : entries_) {
+    if (EqualsIgnoreCase(entry.first, name)) {
+      entry.second = std::move(value);
+      return;
+    }
+  }
+  entries_.emplace_back(std::move(name), std::move(value));
+}
+
+const std::string* Headers::Find(std::string_view name) const {
+  for (const auto& entry : entries_) {
+    if (EqualsIgnoreCase(entry.first, name)) return &entry.second;
+  }
+  return nullptr;
+}
+
+}  // namespace orchsim

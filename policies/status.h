@@ -1,0 +1,44 @@
+// status.h — errors as values at the core's boundaries (LevelDB's Status).
+//
+// Config structs return a Status from validate(); a failed Status names the
+// field, the value and the constraint, e.g.
+//   "token_bucket.burst: -1 must be >= 1".
+#ifndef ORCHSIM_POLICIES_STATUS_H_
+#define ORCHSIM_POLICIES_STATUS_H_
+
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace orchsim {
+
+class Status {
+ public:
+  static Status Ok() { return Status(); }
+  static Status InvalidArgument(std::string message) { return Status(std::move(message)); }
+
+  bool ok() const { return !failed_; }
+  const std::string& message() const { return message_; }
+  // "OK" or "invalid argument: <message>".
+  std::string ToString() const { return ok() ? "OK" : "invalid argument: " + message_; }
+
+ private:
+  Status() = default;
+  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
+  bool failed_ = false;
+  std::string message_;
+};
+
+// Builds "<field>: <value> <constraint>", the one shape every validate() uses.
+template <typename V>
+Status FieldError(const std::string& field, const V& value, const std::string& constraint) {
+  if constexpr (std::is_convertible_v<V, std::string>) {
+    return Status::InvalidArgument(field + ": \"" + std::string(value) + "\" " + constraint);
+  } else {
+    return Status::InvalidArgument(field + ": " + std::to_string(value) + " " + constraint);
+  }
+}
+
+}  // namespace orchsim
+
+#endif  // ORCHSIM_POLICIES_STATUS_H_
