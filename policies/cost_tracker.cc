@@ -1,0 +1,70 @@
+#include "policies/cost_tracker.h"
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+
+namespace orchsim {
+namespace {
+
+// Shortest round-trip text of a double ("0.2", "-1", "nan").
+std::string FormatDouble(double v) {
+  char buffer[32];
+  const std::to_chars_result end = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  return std::string(buffer, end.ptr);
+}
+
+bool IsPrice(double v) { return std::isfinite(v) && v >= 0.0; }
+
+void Add(CostLine& line, double credits, double money) {
+  ++line.calls;
+  line.credits += credits;
+  line.money += money;
+}
+
+}  // namespace
+
+Status CostConfig::validate() const {
+  for (const auto& [api, price] : price_by_api) {
+    const std::string field = "cost.price_by_api[\"" + api + "\"]";
+    if (api.empty())
+      return FieldError("cost.price_by_api", api, "keys must be non-empty API names");
+    if (!IsPrice(price.per_call)) {
+      return Status::InvalidArgument(field + ".per_call: " + FormatDouble(price.per_call) +
+                                     " must be >= 0 and finite");
+    }
+    if (!IsPrice(price.per_credit)) {
+      return Status::InvalidArgument(field + ".per_credit: " + FormatDouble(price.per_credit) +
+                                     " must be >= 0 and finite");
+    }
+  }
+  return Status::Ok();
+}
+
+CostTracker::CostTracker(const CostConfig& config) : config_(config) {}
+
+void CostTracker::RecordCall(const std::string& api, const std::string& endpoint, double credits) {
+  if (!config_.enabled) return;
+  const bool valid_credits = std::isfinite(credits) && credits >= 0.0;
+  assert(valid_credits && "CostTracker::RecordCall: credits must be finite and >= 0");
+  if (!valid_credits) credits = 0.0;
+  double money = 0.0;
+  if (auto it = config_.price_by_api.find(api); it != config_.price_by_api.end()) {
+    money = it->second.per_call + it->second.per_credit * credits;
+  }
+  Add(total_, credits, money);
+  Add(by_api_[api], credits, money);
+  Add(lines_[{api, endpoint}], credits, money);
+}
+
+CostLine CostTracker::ForApi(const std::string& api) const {
+  auto it = by_api_.find(api);
+  return it == by_api_.end() ? CostLine() : it->second;
+}
+
+CostLine CostTracker::ForEndpoint(const std::string& api, const std::string& endpoint) const {
+  auto it = lines_.find({api, endpoint});
+  return it == lines_.end() ? CostLine() : it->second;
+}
+
+}  // namespace orchsim
