@@ -1,0 +1,536 @@
+#include "engine/world/mock_upstream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace orchsim::world {
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kMicrosPerDay = 86'400'000'000LL;
+constexpr double kMicrosPerHour = 3.6e9;
+
+// Whole seconds, rounded up; a positive delay is at least 1 second.
+int64_t CeilSeconds(Duration d) {
+  if (d <= Duration::Zero()) return 0;
+  return (d.micros() + kMicrosPerSecond - 1) / kMicrosPerSecond;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+Instant MidnightOfDay(int64_t days) { return Instant::FromUnixMicros(days * kMicrosPerDay); }
+
+// Integral credits print as integers ("500"), others with up to 6 decimals.
+std::string FormatCredits(double credits) {
+  if (std::floor(credits) == credits && std::fabs(credits) < 1e15) {
+    return std::to_string(static_cast<int64_t>(credits));
+  }
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.6f", credits);
+  std::string s(buffer);
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string FloorCredits(double credits) {
+  return std::to_string(static_cast<int64_t>(std::floor(std::max(0.0, credits))));
+}
+
+Duration RoundMicros(double us) {
+  if (!(us > 0.0)) return Duration::Zero();
+  if (us >= 9.0e18) return Duration::Infinite();
+  return Duration::FromMicros(std::llround(us));
+}
+
+}  // namespace
+
+// ---- HealthTimeline --------------------------------------------------------
+
+HealthTimeline::HealthTimeline(const HealthModelConfig& config, kernel::Rng rng, Instant origin)
+    : config_(config), rng_(rng) {
+  if (!config_.enabled) {
+    spans_.push_back({UpstreamHealth::kHealthy, origin, Instant::Max()});
+    return;
+  }
+  spans_.push_back(
+      {UpstreamHealth::kHealthy, origin, origin + DrawSojourn(UpstreamHealth::kHealthy)});
+}
+
+Duration HealthTimeline::DrawSojourn(UpstreamHealth state) {
+  Duration mean = config_.mean_healthy;
+  if (state == UpstreamHealth::kDegraded) mean = config_.mean_degraded;
+  if (state == UpstreamHealth::kDown) mean = config_.mean_down;
+  const double us = rng_.Exponential(static_cast<double>(mean.micros()));
+  return Duration::FromMicros(std::max<int64_t>(1, std::llround(us)));
+}
+
+UpstreamHealth HealthTimeline::NextState(UpstreamHealth from, double u) const {
+  switch (from) {
+    case UpstreamHealth::kHealthy:
+      return u < config_.healthy_to_down ? UpstreamHealth::kDown : UpstreamHealth::kDegraded;
+    case UpstreamHealth::kDegraded:
+      return u < config_.degraded_to_down ? UpstreamHealth::kDown : UpstreamHealth::kHealthy;
+    case UpstreamHealth::kDown:
+      return u < config_.down_to_degraded ? UpstreamHealth::kDegraded : UpstreamHealth::kHealthy;
+  }
+  return UpstreamHealth::kHealthy;
+}
+
+void HealthTimeline::ExtendPast(Instant t) {
+  // Disabled timelines end at Instant::Max(), so this never loops for them.
+  while (spans_.back().end <= t) {
+    const UpstreamHealth next = NextState(spans_.back().state, rng_.Uniform01());
+    const Instant start = spans_.back().end;
+    spans_.push_back({next, start, start + DrawSojourn(next)});
+  }
+}
+
+UpstreamHealth HealthTimeline::StateAt(Instant t) {
+  if (t < spans_.front().start) return UpstreamHealth::kHealthy;
+  ExtendPast(t);
+  // The last span whose start is <= t.
+  auto it = std::upper_bound(spans_.begin(), spans_.end(), t,
+                             [](Instant x, const HealthSpan& s) { return x < s.start; });
+  return std::prev(it)->state;
+}
+
+const std::vector<HealthSpan>& HealthTimeline::SpansUntil(Instant t) {
+  ExtendPast(t);
+  return spans_;
+}
+
+Duration HealthTimeline::TimeIn(UpstreamHealth state, Instant from, Instant to) {
+  if (to <= from) return Duration::Zero();
+  ExtendPast(to);
+  Duration total;
+  for (const HealthSpan& s : spans_) {
+    if (s.state != state) continue;
+    const Instant a = std::max(s.start, from);
+    const Instant b = std::min(s.end, to);
+    if (a < b) total += b - a;
+  }
+  return total;
+}
+
+// ---- counters --------------------------------------------------------------
+
+uint64_t UpstreamCounters::StatusCount(int status) const {
+  auto it = status_counts.find(status);
+  return it == status_counts.end() ? 0 : it->second;
+}
+
+// ---- MockUpstream ----------------------------------------------------------
+
+namespace {
+const UpstreamModelConfig& Validated(const UpstreamModelConfig& config) {
+  if (Status s = config.validate(); !s.ok()) throw std::invalid_argument(s.ToString());
+  return config;
+}
+}  // namespace
+
+MockUpstream::MockUpstream(kernel::Simulator& sim, const kernel::SeedTree& seeds,
+                           UpstreamModelConfig config)
+    : sim_(sim),
+      config_(Validated(config)),
+      origin_(sim.now()),
+      call_rng_(seeds.Stream("upstream/" + config_.name + "/calls")),
+      data_seed_(seeds.SeedFor("upstream/" + config_.name + "/data")),
+      health_(config_.health, seeds.Stream("upstream/" + config_.name + "/health"), origin_),
+      deliveries_(sim) {
+  if (config_.latency.kind == LatencyKind::kEmpirical) {
+    std::vector<kernel::Empirical::Row> rows;
+    for (const LatencyRow& r : config_.latency.table) {
+      rows.push_back({static_cast<double>(r.latency.micros()), r.weight});
+    }
+    empirical_.emplace(std::move(rows), config_.latency.empirical_interpolate);
+  }
+  RollQuotaPeriod(origin_);
+}
+
+void MockUpstream::Send(const UpstreamCall& call, Transport::ResponseCallback on_response) {
+  Response response = Process(call);
+  const Instant at = sim_.now() + response.latency;
+  deliveries_.ScheduleAt(at, [callback = std::move(on_response), response = std::move(response)] {
+    callback(response);
+  });
+}
+
+Duration MockUpstream::DrawLatency(UpstreamHealth health) {
+  const LatencyConfig& c = config_.latency;
+  double us = 0.0;
+  switch (c.kind) {
+    case LatencyKind::kConstant:
+      us = static_cast<double>(c.constant.micros());
+      break;
+    case LatencyKind::kUniform:
+      us = call_rng_.Uniform(static_cast<double>(c.min.micros()),
+                             static_cast<double>(c.max.micros()));
+      break;
+    case LatencyKind::kExponential:
+      us = call_rng_.Exponential(static_cast<double>(c.mean.micros()));
+      break;
+    case LatencyKind::kLognormal:
+      us = call_rng_.LognormalMedianP99(static_cast<double>(c.median.micros()),
+                                        static_cast<double>(c.p99.micros()));
+      break;
+    case LatencyKind::kEmpirical:
+      us = empirical_->Sample(call_rng_);
+      break;
+  }
+  if (health == UpstreamHealth::kDegraded) us *= c.degraded_factor;
+  return RoundMicros(us);
+}
+
+const OutageWindow* MockUpstream::OutageAt(Instant t) const {
+  for (const OutageWindow& w : config_.outages) {
+    if (w.start <= t && t < w.end) return &w;
+  }
+  return nullptr;
+}
+
+std::optional<Duration> MockUpstream::RateLimitDelay(Instant now) {
+  const RateLimitConfig& c = config_.rate_limit;
+  if (!c.enabled) return std::nullopt;
+  const int64_t window_us = c.window.micros();
+  if (c.kind == RateLimitWindow::kFixed) {
+    const int64_t index = FloorDiv(now.unix_micros(), window_us);
+    if (index != fixed_window_index_) {
+      fixed_window_index_ = index;
+      fixed_window_count_ = 0;
+    }
+    if (fixed_window_count_ >= c.max_calls) {
+      return Instant::FromUnixMicros((index + 1) * window_us) - now;
+    }
+    ++fixed_window_count_;
+    return std::nullopt;
+  }
+  while (!sliding_admitted_.empty() && sliding_admitted_.front() + c.window <= now) {
+    sliding_admitted_.pop_front();
+  }
+  if (static_cast<int64_t>(sliding_admitted_.size()) >= c.max_calls) {
+    return sliding_admitted_.front() + c.window - now;
+  }
+  sliding_admitted_.push_back(now);
+  return std::nullopt;
+}
+
+void MockUpstream::RollQuotaPeriod(Instant now) {
+  const QuotaConfig& q = config_.quota;
+  if (q.period == QuotaPeriod::kRollingWindow) {
+    while (!rolling_charges_.empty() && rolling_charges_.front().at + q.rolling_window <= now) {
+      rolling_used_ -= rolling_charges_.front().credits;
+      rolling_charges_.pop_front();
+    }
+    if (rolling_charges_.empty()) rolling_used_ = 0.0;  // no drift from subtraction
+    return;
+  }
+  if (period_start_ <= now && now < period_end_) return;
+  const int64_t days = FloorDiv(now.unix_micros(), kMicrosPerDay);
+  if (q.period == QuotaPeriod::kCalendarDayUtc) {
+    period_start_ = MidnightOfDay(days);
+    period_end_ = MidnightOfDay(days + 1);
+  } else {
+    int64_t year;
+    unsigned month, day;
+    CivilFromDays(days, &year, &month, &day);
+    period_start_ = MidnightOfDay(DaysFromCivil(year, month, 1));
+    period_end_ = month == 12 ? MidnightOfDay(DaysFromCivil(year + 1, 1, 1))
+                              : MidnightOfDay(DaysFromCivil(year, month + 1, 1));
+  }
+  period_used_ = 0.0;
+}
+
+double MockUpstream::QuotaUsed(Instant now) {
+  RollQuotaPeriod(now);
+  return config_.quota.period == QuotaPeriod::kRollingWindow ? rolling_used_ : period_used_;
+}
+
+double MockUpstream::QuotaRemaining(Instant now) {
+  return std::max(0.0, config_.quota.limit - QuotaUsed(now));
+}
+
+Instant MockUpstream::QuotaResetAt(Instant now) {
+  RollQuotaPeriod(now);
+  if (config_.quota.period != QuotaPeriod::kRollingWindow) return period_end_;
+  if (rolling_charges_.empty()) return now + config_.quota.rolling_window;
+  return rolling_charges_.front().at + config_.quota.rolling_window;
+}
+
+double MockUpstream::CheapestCall() const {
+  double cheapest = config_.quota.default_credits;
+  for (const auto& [endpoint, credits] : config_.quota.credits_per_endpoint) {
+    cheapest = std::min(cheapest, credits);
+  }
+  return cheapest;
+}
+
+void MockUpstream::ChargeQuota(Instant now, double credits) {
+  const QuotaConfig& q = config_.quota;
+  RollQuotaPeriod(now);
+  if (q.period == QuotaPeriod::kRollingWindow) {
+    rolling_charges_.push_back({now, credits});
+    rolling_used_ += credits;
+  } else {
+    period_used_ += credits;
+  }
+  const double remaining = q.limit - QuotaUsed(now);
+  const double cheapest = CheapestCall();
+  auto exhausted = [&](double left) { return left <= 0.0 || left < cheapest; };
+  if (!exhausted(remaining)) return;
+  // No call is admitted while exhausted, so the interval's end is known now.
+  Instant until = period_end_;
+  if (q.period == QuotaPeriod::kRollingWindow) {
+    double freed = 0.0;
+    until = now + q.rolling_window;
+    for (const Charge& c : rolling_charges_) {
+      freed += c.credits;
+      if (!exhausted(remaining + freed)) {
+        until = c.at + q.rolling_window;
+        break;
+      }
+    }
+  }
+  if (exhausted_from_) exhausted_closed_total_ += exhausted_until_ - *exhausted_from_;
+  exhausted_from_ = now;
+  exhausted_until_ = until;
+}
+
+Duration MockUpstream::QuotaExhaustedTime(Instant now) const {
+  Duration total = exhausted_closed_total_;
+  if (exhausted_from_ && now > *exhausted_from_) {
+    total += std::min(now, exhausted_until_) - *exhausted_from_;
+  }
+  return total;
+}
+
+void MockUpstream::AddQuotaHeaders(Instant now, double charged, bool exhausted,
+                                   Response* response) {
+  const QuotaConfig& q = config_.quota;
+  if (!q.enabled || q.header_style == QuotaHeaderStyle::kNone) return;
+  const double used = QuotaUsed(now);
+  const double remaining = exhausted ? 0.0 : QuotaRemaining(now);
+  const Instant reset = QuotaResetAt(now);
+  Headers& h = response->headers;
+  switch (q.header_style) {
+    case QuotaHeaderStyle::kNone:
+      break;
+    case QuotaHeaderStyle::kOddsApi:
+      h.Set("x-requests-remaining", FormatCredits(remaining));
+      h.Set("x-requests-used", FormatCredits(used));
+      h.Set("x-requests-last", FormatCredits(charged));
+      break;
+    case QuotaHeaderStyle::kGithub:
+      h.Set("x-ratelimit-limit", FloorCredits(q.limit));
+      h.Set("x-ratelimit-remaining", FloorCredits(remaining));
+      h.Set("x-ratelimit-used", FloorCredits(used));
+      // Epoch seconds, rounded up so a client waiting until then is not early.
+      h.Set("x-ratelimit-reset", std::to_string(CeilSeconds(reset - Instant::Epoch())));
+      break;
+    case QuotaHeaderStyle::kIetf: {
+      Duration window = q.rolling_window;
+      if (q.period != QuotaPeriod::kRollingWindow) window = period_end_ - period_start_;
+      const int64_t seconds_to_reset = CeilSeconds(reset - now);
+      h.Set("RateLimit",
+            "\"default\";r=" + FloorCredits(remaining) + ";t=" + std::to_string(seconds_to_reset));
+      h.Set("RateLimit-Policy",
+            "\"default\";q=" + FloorCredits(q.limit) + ";w=" + std::to_string(CeilSeconds(window)));
+      if (exhausted) h.Set("Retry-After", std::to_string(seconds_to_reset));
+      break;
+    }
+  }
+}
+
+Response MockUpstream::Process(const UpstreamCall& call) {
+  const Instant now = sim_.now();
+  ++counters_.calls;
+  ++counters_.calls_by_kind[static_cast<int>(call.kind)];
+  ++counters_.calls_by_endpoint[call.endpoint];
+  counters_.keys_requested += call.keys.size();
+
+  Response r;
+  const UpstreamHealth health = health_.StateAt(now);
+  auto finish = [&](int status) -> Response {
+    r.status = status;
+    ++counters_.status_counts[status];
+    return r;
+  };
+
+  // 1. scheduled outage.
+  if (const OutageWindow* outage = OutageAt(now)) {
+    ++counters_.outage_answers;
+    r.latency = DrawLatency(health);
+    return finish(outage->status);
+  }
+  // 2. health state down.
+  if (health == UpstreamHealth::kDown) {
+    ++counters_.down_answers;
+    r.latency = config_.health.down_status == kStatusTransportError
+                    ? config_.failures.timeout_latency
+                    : DrawLatency(health);
+    return finish(config_.health.down_status);
+  }
+  // 3. server-side rate limit.
+  if (std::optional<Duration> wait = RateLimitDelay(now)) {
+    ++counters_.rate_limited;
+    r.latency = DrawLatency(health);
+    r.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, CeilSeconds(*wait))));
+    AddQuotaHeaders(now, 0.0, false, &r);
+    return finish(429);
+  }
+  // 4. batch capacity.
+  const bool too_many_keys =
+      config_.batch.enabled && static_cast<int64_t>(call.keys.size()) > config_.batch.max_keys;
+  if (call.keys.empty() || too_many_keys) {
+    ++counters_.batch_rejected;
+    r.latency = DrawLatency(health);
+    AddQuotaHeaders(now, 0.0, false, &r);
+    return finish(400);
+  }
+  // 5. quota.
+  const QuotaConfig& q = config_.quota;
+  const double cost = q.enabled ? q.CreditsFor(call.endpoint, call.keys.size()) : 0.0;
+  if (q.enabled && cost > QuotaRemaining(now)) {
+    ++counters_.quota_rejected;
+    r.latency = DrawLatency(health);
+    AddQuotaHeaders(now, 0.0, true, &r);
+    return finish(q.exhausted_status != 0 ? q.exhausted_status
+                                          : DefaultQuotaExhaustedStatus(q.header_style));
+  }
+  // 6. injected errors.
+  if (config_.failures.enabled && config_.failures.rates.Sum() > 0.0) {
+    const ErrorRates& rates = config_.failures.rates;
+    double scale =
+        health == UpstreamHealth::kDegraded ? config_.failures.degraded_error_factor : 1.0;
+    if (rates.Sum() * scale > 1.0) scale = 1.0 / rates.Sum();
+    const double u = call_rng_.Uniform01();
+    double edge = rates.timeout * scale;
+    int status = 0;
+    if (u < edge) {
+      status = kStatusTransportError;
+    } else if (u < (edge += rates.status_500 * scale)) {
+      status = 500;
+    } else if (u < (edge += rates.status_502 * scale)) {
+      status = 502;
+    } else if (u < (edge += rates.status_503 * scale)) {
+      status = 503;
+    }
+    if (status == kStatusTransportError) {
+      ++counters_.injected_errors;
+      ++counters_.timeouts;
+      r.latency = config_.failures.timeout_latency;
+      return finish(status);
+    }
+    if (status != 0) {
+      ++counters_.injected_errors;
+      r.latency = DrawLatency(health);
+      AddQuotaHeaders(now, 0.0, false, &r);
+      return finish(status);
+    }
+  }
+  // 7. success.
+  r.latency = DrawLatency(health);
+  if (q.enabled && cost > 0.0) ChargeQuota(now, cost);
+  r.credits_charged = cost;
+  counters_.credits_charged += cost;
+  r.payload_versions.reserve(call.keys.size());
+  for (const std::string& key : call.keys) r.payload_versions.push_back(PayloadVersionAt(key, now));
+  AddQuotaHeaders(now, cost, false, &r);
+  return finish(200);
+}
+
+// ---- data versions -----------------------------------------------------------
+
+void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
+  kickoffs_[key].push_back(kickoff);
+  data_.erase(key);  // recomputed from the origin with the new schedule
+}
+
+MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
+  auto it = data_.find(key);
+  if (it != data_.end()) return it->second;
+  KeyData data{kernel::Rng(kernel::SplitMix64(data_seed_ ^ kernel::Fnv1a64(key))),
+               {},
+               1,
+               origin_,
+               Instant::Max()};
+  if (auto k = kickoffs_.find(key); k != kickoffs_.end()) data.kickoffs = k->second;
+  if (kickoff_lookup_) {
+    std::vector<Instant> more = kickoff_lookup_(key);
+    data.kickoffs.insert(data.kickoffs.end(), more.begin(), more.end());
+  }
+  std::sort(data.kickoffs.begin(), data.kickoffs.end());
+  data.next_change = config_.data.enabled ? NextDataChange(data, origin_) : Instant::Max();
+  return data_.emplace(key, std::move(data)).first->second;
+}
+
+double MockUpstream::DataRatePerHour(const KeyData& data, Instant t) const {
+  const DataChangeConfig& c = config_.data;
+  bool pregame = false;
+  for (Instant k : data.kickoffs) {
+    if (k <= t && t < k + c.game_duration) return c.live_per_hour;
+    if (k - c.pregame_window <= t && t < k) pregame = true;
+  }
+  return pregame ? c.pregame_per_hour : c.base_per_hour;
+}
+
+Instant MockUpstream::NextRateBoundary(const KeyData& data, Instant t) const {
+  const DataChangeConfig& c = config_.data;
+  Instant next = Instant::Max();
+  for (Instant k : data.kickoffs) {
+    for (Instant b : {k - c.pregame_window, k, k + c.game_duration}) {
+      if (b > t && b < next) next = b;
+    }
+  }
+  return next;
+}
+
+Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
+  // Time rescaling of a piecewise-constant-rate Poisson process: one Exp(1)
+  // budget spent across the rate segments after `from`.
+  double budget = data.rng.Exponential(1.0);
+  Instant cursor = from;
+  while (true) {
+    const double rate = DataRatePerHour(data, cursor);
+    const Instant boundary = NextRateBoundary(data, cursor);
+    const double segment_us = boundary == Instant::Max()
+                                  ? std::numeric_limits<double>::infinity()
+                                  : static_cast<double>((boundary - cursor).micros());
+    if (rate > 0.0) {
+      const double need_us = budget / rate * kMicrosPerHour;
+      if (need_us < segment_us) {
+        const int64_t step = std::max<int64_t>(1, std::llround(need_us));
+        const Instant at = cursor + Duration::FromMicros(step);
+        return at <= from ? from + Microseconds(1) : at;
+      }
+      budget -= rate * segment_us / kMicrosPerHour;
+    }
+    if (boundary == Instant::Max()) return Instant::Max();
+    cursor = boundary;
+  }
+}
+
+uint64_t MockUpstream::PayloadVersionAt(const std::string& key, Instant t) {
+  if (t < origin_) return 1;
+  KeyData* data = &DataFor(key);
+  if (t < data->at) {
+    data_.erase(key);  // asked about the past: recompute from the origin
+    data = &DataFor(key);
+  }
+  while (data->next_change <= t) {
+    ++data->version;
+    data->next_change = NextDataChange(*data, data->next_change);
+  }
+  if (t > data->at) data->at = t;
+  return data->version;
+}
+
+}  // namespace orchsim::world

@@ -1,0 +1,230 @@
+// mock_upstream.h — one mocked upstream API answering UpstreamCalls over the
+// simulator, as configured by an UpstreamModelConfig (upstream_model.h).
+//
+// How a call sent at instant `now` is answered, checked in this order (the
+// first that applies decides):
+//   1. a scheduled outage window covering now: its status (503), no headers;
+//   2. health state down: HealthModelConfig::down_status (503 at the drawn
+//      latency, or 599 after FailureConfig::timeout_latency), no headers;
+//   3. server-side rate limit reached: 429 with Retry-After (whole seconds,
+//      rounded up) — the gateway counts every call it admits, including ones
+//      answered 400 or 5xx below;
+//   4. more keys than BatchConfig::max_keys (or none): 400;
+//   5. quota: the call's credits exceed what remains: the style's exhaustion
+//      status (429 odds-api/ietf/none, 403 github) with 0-remaining headers;
+//   6. a per-call error draw (rates scaled while degraded): 599 after
+//      timeout_latency for a timeout, else 500/502/503;
+//   7. 200: credits charged, one payload version per key.
+// Quota headers (in the configured style) ride on every answer from steps 3-7
+// except timeouts. Credits are charged only for 2xx answers.
+//
+// Randomness and common random numbers: the health timeline uses the stream
+// "upstream/<name>/health" and is generated lazily as time is asked about,
+// never from calls, so two policies see the same outages. Per-call draws
+// (error, latency) use "upstream/<name>/calls". Each key's data versions use
+// a sub-stream seeded from ("upstream/<name>/data", key), advanced from the
+// origin, so a version depends only on (seed, key, kickoffs, instant) and not
+// on which calls asked for it or in which order.
+//
+// The origin (start of the health timeline and of the data processes) is the
+// simulator's now() when the MockUpstream is constructed.
+//
+// Delivery: Send answers through the simulator at now + latency, never from
+// inside Send. REQUIRES: the Simulator outlives the MockUpstream (pending
+// deliveries are cancelled when the MockUpstream is destroyed).
+// Memory: per key of data asked for, per span of health timeline, per
+// admitted call in a sliding rate window, per charge in a rolling quota
+// window, and per answer in flight. Not thread-safe.
+#ifndef ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
+#define ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/kernel/random.h"
+#include "engine/kernel/simulator.h"
+#include "engine/world/sim_ports.h"
+#include "engine/world/upstream_model.h"
+#include "policies/ports.h"
+#include "policies/request.h"
+
+namespace orchsim::world {
+
+// The health state over [start, end).
+struct HealthSpan {
+  UpstreamHealth state = UpstreamHealth::kHealthy;
+  Instant start;
+  Instant end;
+  friend bool operator==(const HealthSpan&, const HealthSpan&) = default;
+};
+
+// The semi-Markov health process of HealthModelConfig, generated lazily and
+// kept as a list of spans. Disabled: one healthy span [origin, Instant::Max()).
+// The first span draws its exponential sojourn (rounded to whole
+// microseconds, >= 1us); each later span draws one uniform for the jump from
+// the previous state, then its sojourn.
+class HealthTimeline {
+ public:
+  HealthTimeline(const HealthModelConfig& config, kernel::Rng rng, Instant origin);
+
+  // The state at `t`; healthy before the origin.
+  UpstreamHealth StateAt(Instant t);
+  // Every span from the origin through the one containing `t`.
+  const std::vector<HealthSpan>& SpansUntil(Instant t);
+  // Time spent in `state` within [from, to).
+  Duration TimeIn(UpstreamHealth state, Instant from, Instant to);
+  // The spans generated so far (at least one).
+  const std::vector<HealthSpan>& spans() const { return spans_; }
+
+ private:
+  void ExtendPast(Instant t);
+  Duration DrawSojourn(UpstreamHealth state);
+  UpstreamHealth NextState(UpstreamHealth from, double u) const;
+
+  HealthModelConfig config_;
+  kernel::Rng rng_;
+  std::vector<HealthSpan> spans_;
+};
+
+// What the upstream saw and answered, so metrics can be checked against it.
+struct UpstreamCounters {
+  uint64_t calls = 0;
+  std::array<uint64_t, 5> calls_by_kind{};  // index: static_cast<int>(CallKind)
+  std::map<std::string, uint64_t, std::less<>> calls_by_endpoint;
+  std::map<int, uint64_t> status_counts;
+  uint64_t keys_requested = 0;
+  double credits_charged = 0.0;
+  uint64_t outage_answers = 0;   // step 1
+  uint64_t down_answers = 0;     // step 2
+  uint64_t rate_limited = 0;     // step 3 (429)
+  uint64_t batch_rejected = 0;   // step 4 (400)
+  uint64_t quota_rejected = 0;   // step 5
+  uint64_t injected_errors = 0;  // step 6, timeouts included
+  uint64_t timeouts = 0;         // step 6, 599 only
+
+  uint64_t CallsOfKind(CallKind kind) const { return calls_by_kind[static_cast<int>(kind)]; }
+  uint64_t StatusCount(int status) const;
+};
+
+class MockUpstream {
+ public:
+  // Kickoffs of the game(s) a key concerns; called once per key, at its
+  // first data query (and again after AddKickoff for that key).
+  using KickoffLookup = std::function<std::vector<Instant>(const std::string& key)>;
+
+  // Throws std::invalid_argument with config.validate()'s message when the
+  // config is invalid.
+  MockUpstream(kernel::Simulator& sim, const kernel::SeedTree& seeds, UpstreamModelConfig config);
+  MockUpstream(const MockUpstream&) = delete;
+  MockUpstream& operator=(const MockUpstream&) = delete;
+
+  const std::string& name() const { return config_.name; }
+  const UpstreamModelConfig& config() const { return config_; }
+  Instant origin() const { return origin_; }
+
+  // Answers `call` at now() + the answer's latency through the simulator.
+  void Send(const UpstreamCall& call, Transport::ResponseCallback on_response);
+  // Evaluates `call` as sent at now(): updates counters, rate window and
+  // quota, and returns the answer with `latency` set, without delivering it.
+  Response Process(const UpstreamCall& call);
+  // Answers scheduled by Send and not yet delivered.
+  size_t in_flight() const { return deliveries_.pending(); }
+
+  // ---- data versions ----
+  // Registers a kickoff for `key` (any number per key). Resets the key's
+  // process so its versions are recomputed from the origin with the new
+  // schedule: register kickoffs before the run for versions to stay stable.
+  void AddKickoff(const std::string& key, Instant kickoff);
+  void SetKickoffLookup(KickoffLookup lookup) { kickoff_lookup_ = std::move(lookup); }
+  // The payload version of `key` at `t` (1 at the origin, +1 per change).
+  // Asking about an earlier instant than before recomputes from the origin.
+  uint64_t PayloadVersionAt(const std::string& key, Instant t);
+
+  // ---- health and outages ----
+  UpstreamHealth HealthAt(Instant t) { return health_.StateAt(t); }
+  HealthTimeline& health() { return health_; }
+  // The outage window covering `t`, if any.
+  const OutageWindow* OutageAt(Instant t) const;
+
+  // ---- quota (meaningful when config().quota.enabled) ----
+  double QuotaUsed(Instant now);
+  double QuotaRemaining(Instant now);
+  // When credits next come back: the period's end (calendar) or when the
+  // oldest charge leaves the window (rolling; now + window when none).
+  Instant QuotaResetAt(Instant now);
+  // Total time during which what remained was less than the cheapest call
+  // (or 0 credits), up to `now`.
+  Duration QuotaExhaustedTime(Instant now) const;
+
+  const UpstreamCounters& counters() const { return counters_; }
+
+ private:
+  struct KeyData {
+    kernel::Rng rng;
+    std::vector<Instant> kickoffs;  // sorted
+    uint64_t version = 1;
+    Instant at;           // the process has been advanced through this instant
+    Instant next_change;  // Instant::Max() when the rate stays 0 for ever
+  };
+  struct Charge {
+    Instant at;
+    double credits;
+  };
+
+  Duration DrawLatency(UpstreamHealth health);
+  // nullopt when the call is admitted (and counted), else the wait until one would be.
+  std::optional<Duration> RateLimitDelay(Instant now);
+  void RollQuotaPeriod(Instant now);
+  void ChargeQuota(Instant now, double credits);
+  void AddQuotaHeaders(Instant now, double charged, bool exhausted, Response* response);
+  double CheapestCall() const;
+
+  KeyData& DataFor(const std::string& key);
+  Instant NextDataChange(KeyData& data, Instant from);
+  double DataRatePerHour(const KeyData& data, Instant t) const;
+  Instant NextRateBoundary(const KeyData& data, Instant t) const;
+
+  kernel::Simulator& sim_;
+  UpstreamModelConfig config_;
+  Instant origin_;
+  kernel::Rng call_rng_;
+  uint64_t data_seed_;
+  std::optional<kernel::Empirical> empirical_;
+  HealthTimeline health_;
+  SimTimers deliveries_;
+  UpstreamCounters counters_;
+
+  // Rate limit: the fixed window's index and count, or the sliding window's
+  // admitted instants.
+  int64_t fixed_window_index_ = 0;
+  int64_t fixed_window_count_ = 0;
+  std::deque<Instant> sliding_admitted_;
+
+  // Quota: calendar period [period_start_, period_end_) and its use, or the
+  // rolling window's charges.
+  Instant period_start_;
+  Instant period_end_;
+  double period_used_ = 0.0;
+  std::deque<Charge> rolling_charges_;
+  double rolling_used_ = 0.0;
+  // The current or last exhausted interval [from, until) and the closed total.
+  std::optional<Instant> exhausted_from_;
+  Instant exhausted_until_;
+  Duration exhausted_closed_total_;
+
+  std::unordered_map<std::string, KeyData> data_;  // by key; looked up only
+  std::unordered_map<std::string, std::vector<Instant>> kickoffs_;
+  KickoffLookup kickoff_lookup_;
+};
+
+}  // namespace orchsim::world
+
+#endif  // ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_

@@ -1,0 +1,83 @@
+// sim_ports.h — the core's Clock, Timers and RandomSource ports implemented
+// over the simulation kernel.
+//
+// SimClock reads the simulator's virtual now(). SimTimers schedules
+// std::function callbacks as simulator events: the kernel stores callbacks in
+// 48-byte InlineFunctions, so SimTimers keeps the std::function in a map it
+// owns and the event captures only (this, timer id). RngRandomSource hands out
+// a kernel::Rng stream's uniform numbers.
+//
+// Contract:
+//   - SimTimers::ScheduleAt with an instant before now() runs the callback at
+//     now() (after the events already queued for now()), never synchronously.
+//   - Cancel returns true only for a pending timer; a fired or cancelled
+//     timer's id is never reused.
+//   - Destroying a SimTimers cancels its pending events, so the simulator may
+//     outlive it.
+//   - Not thread-safe: one simulation, one thread.
+#ifndef ORCHSIM_ENGINE_WORLD_SIM_PORTS_H_
+#define ORCHSIM_ENGINE_WORLD_SIM_PORTS_H_
+
+#include <cstddef>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/kernel/random.h"
+#include "engine/kernel/simulator.h"
+#include "policies/ports.h"
+
+namespace orchsim::world {
+
+// Clock over the simulator's virtual time. REQUIRES: `sim` outlives it.
+class SimClock : public Clock {
+ public:
+  explicit SimClock(const kernel::Simulator& sim) : sim_(sim) {}
+  Instant now() const override { return sim_.now(); }
+
+ private:
+  const kernel::Simulator& sim_;
+};
+
+// Timers over the simulator's event queue. REQUIRES: `sim` outlives it.
+class SimTimers : public Timers {
+ public:
+  explicit SimTimers(kernel::Simulator& sim) : sim_(sim) {}
+  SimTimers(const SimTimers&) = delete;
+  SimTimers& operator=(const SimTimers&) = delete;
+  ~SimTimers() override;
+
+  TimerId ScheduleAt(Instant at, std::function<void()> callback) override;
+  bool Cancel(TimerId id) override;
+
+  // Timers scheduled and neither fired nor cancelled.
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    kernel::EventId event;
+    std::function<void()> callback;
+  };
+  void Fire(TimerId id);
+
+  kernel::Simulator& sim_;
+  TimerId next_id_ = 1;
+  std::unordered_map<TimerId, Pending> pending_;  // looked up by id only, never iterated in order
+};
+
+// RandomSource over one kernel::Rng stream.
+class RngRandomSource : public RandomSource {
+ public:
+  explicit RngRandomSource(kernel::Rng rng) : rng_(rng) {}
+  // The named stream of `seeds`, e.g. ("policy/jitter").
+  RngRandomSource(const kernel::SeedTree& seeds, std::string_view stream_name)
+      : rng_(seeds.Stream(stream_name)) {}
+  double Uniform01() override { return rng_.Uniform01(); }
+
+ private:
+  kernel::Rng rng_;
+};
+
+}  // namespace orchsim::world
+
+#endif  // ORCHSIM_ENGINE_WORLD_SIM_PORTS_H_
