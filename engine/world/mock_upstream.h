@@ -11,7 +11,8 @@
 //      answered 400 or 5xx below;
 //   4. more keys than BatchConfig::max_keys (or none): 400;
 //   5. quota: the call's credits exceed what remains: the style's exhaustion
-//      status (429 odds-api/ietf/none, 403 github) with 0-remaining headers;
+//      status (QuotaConfig::exhausted_status, by default 401 odds-api, 403
+//      github, 429 ietf/none) with 0-remaining headers;
 //   6. a per-call error draw (rates scaled while degraded): 599 after
 //      timeout_latency for a timeout, else 500/502/503;
 //   7. 200: credits charged, one payload version per key.

@@ -131,7 +131,16 @@ std::optional<QuotaHeaderStyle> ParseQuotaHeaderStyle(std::string_view name) {
 }
 
 int DefaultQuotaExhaustedStatus(QuotaHeaderStyle s) {
-  return s == QuotaHeaderStyle::kGithub ? 403 : 429;
+  switch (s) {
+    case QuotaHeaderStyle::kOddsApi:
+      return 401;
+    case QuotaHeaderStyle::kGithub:
+      return 403;
+    case QuotaHeaderStyle::kNone:
+    case QuotaHeaderStyle::kIetf:
+      break;
+  }
+  return 429;
 }
 
 std::array<double, kUpstreamHealthCount> HealthModelConfig::StationaryTimeFractions() const {

@@ -145,14 +145,17 @@ std::optional<QuotaPeriod> ParseQuotaPeriod(std::string_view name);
 
 enum class QuotaHeaderStyle : uint8_t {
   kNone,     // no quota headers; exhaustion answers 429
-  kOddsApi,  // x-requests-remaining/used/last; exhaustion answers 429
+  kOddsApi,  // x-requests-remaining/used/last; exhaustion answers 401, as The
+             // Odds API does (error_code OUT_OF_USAGE_CREDITS); its 429 means
+             // its per-second frequency limit, not the quota
   kGithub,   // x-ratelimit-limit/remaining/used/reset (epoch s); exhaustion 403
   kIetf,     // RateLimit "default";r=..;t=.. + RateLimit-Policy "default";q=..;w=..;
              // exhaustion 429 with Retry-After
 };
 std::string_view QuotaHeaderStyleName(QuotaHeaderStyle s);  // "none", "odds-api", "github", "ietf"
 std::optional<QuotaHeaderStyle> ParseQuotaHeaderStyle(std::string_view name);
-// The status a style answers when the quota is exhausted (429, 429, 403, 429).
+// The status a style answers when the quota is exhausted (none 429, odds-api
+// 401, github 403, ietf 429).
 int DefaultQuotaExhaustedStatus(QuotaHeaderStyle s);
 
 // Credits per period. A call costs credits_per_endpoint[endpoint] (or

@@ -148,7 +148,7 @@ TEST(UpstreamModelNamesTest, RoundTrip) {
   EXPECT_EQ(ParseQuotaHeaderStyle("github-v3"), std::nullopt);
   EXPECT_EQ(UpstreamHealthName(UpstreamHealth::kDown), "down");
   EXPECT_EQ(DefaultQuotaExhaustedStatus(QuotaHeaderStyle::kGithub), 403);
-  EXPECT_EQ(DefaultQuotaExhaustedStatus(QuotaHeaderStyle::kOddsApi), 429);
+  EXPECT_EQ(DefaultQuotaExhaustedStatus(QuotaHeaderStyle::kOddsApi), 401);
   EXPECT_EQ(DefaultQuotaExhaustedStatus(QuotaHeaderStyle::kIetf), 429);
 }
 
