@@ -33,9 +33,11 @@
 // Bad values never crash: a malformed, empty, negative, overflowing or
 // contradictory value is ignored and counted in bad_header_values(); an
 // absent header is not counted. Contradictions: remaining > limit (remaining
-// clamped to limit, counted), used > limit (used dropped), a reset at or
-// before `now` or beyond now + max_reset_horizon (dropped). A Retry-After at
-// or before `now` is not an error: it asks for no wait and is ignored.
+// clamped to limit, counted), used > limit (used dropped), an epoch reset
+// before `now` or any reset beyond now + max_reset_horizon (dropped); a
+// delta of 0 seconds is a reset now. A Retry-After at or before `now` is not
+// an error: it asks for no wait and is ignored. A response without quota
+// headers (e.g. a transport error) changes nothing but the AIMD rate.
 //
 // Admission (Check), after any reset that has passed by `now` was applied
 // (at reset_at, remaining becomes the limit, or unknown without a limit):
