@@ -18,7 +18,8 @@
 //     quota; of several policies the one with the least remaining binds) with
 //     `RateLimit-Policy` `"default";q=100;w=60` (q = quota of the policy of
 //     the same name, w = window seconds, the reset when r comes without t);
-//     and the older separate RateLimit-Limit / -Remaining / -Reset (seconds).
+//     the -07 dictionary `limit=100, remaining=50, reset=30` (reset in
+//     seconds), and the older separate RateLimit-Limit / -Remaining / -Reset.
 //   - Retry-After (delay-seconds or HTTP-date, see retry_after.h) on any
 //     response: nothing, not even CRITICAL, is admitted before
 //     now + min(delay, max_retry_after). Of several, the later instant holds.
@@ -185,6 +186,7 @@ class QuotaTracker {
   void ParseOddsApi(const Headers& headers, Observation& obs);
   void ParseGitHub(const Headers& headers, Instant now, Observation& obs);
   void ParseIetf(const Headers& headers, Instant now, Observation& obs);
+  void ParseIetfDictionary(std::string_view value, Instant now, Observation& obs);
   // The Retry-After instant (clamped), or nullopt when absent, bad or past.
   std::optional<Instant> ParseRetryAfterHeader(const Headers& headers, Instant now);
   // Parses `name` as credits into `field` unless the field is already set.
