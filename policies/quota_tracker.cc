@@ -266,7 +266,11 @@ void QuotaTracker::ParseGitHub(const Headers& headers, Instant now, Observation&
 }
 
 void QuotaTracker::ParseIetf(const Headers& headers, Instant now, Observation& obs) {
-  if (const std::string* ratelimit = headers.Find("RateLimit")) {
+  const std::string* ratelimit = headers.Find("RateLimit");
+  if (ratelimit != nullptr && ratelimit->find("r=") == std::string::npos &&
+      ratelimit->find("remaining=") != std::string::npos) {
+    ParseIetfDictionary(*ratelimit, now, obs);  // the -07 draft's form
+  } else if (ratelimit != nullptr) {
     // The binding policy: the one with the least remaining.
     const std::vector<ListMember> members = ParseList(*ratelimit);
     const ListMember* binding = nullptr;
@@ -324,6 +328,25 @@ void QuotaTracker::ParseIetf(const Headers& headers, Instant now, Observation& o
       obs.reset_at = ResetIn(*seconds, now);
     } else {
       ++bad_header_values_;
+    }
+  }
+}
+
+void QuotaTracker::ParseIetfDictionary(std::string_view value, Instant now, Observation& obs) {
+  for (const ListMember& m : ParseList(value)) {
+    const size_t eq = m.name.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string_view key = Trim(std::string_view(m.name).substr(0, eq));
+    const std::optional<int64_t> number = ParseWhole(std::string_view(m.name).substr(eq + 1));
+    if (key != "limit" && key != "remaining" && key != "reset") continue;
+    if (!number) {
+      ++bad_header_values_;
+    } else if (key == "limit" && !obs.limit) {
+      obs.limit = number;
+    } else if (key == "remaining" && !obs.remaining) {
+      obs.remaining = number;
+    } else if (key == "reset" && !obs.reset_at) {
+      obs.reset_at = ResetIn(*number, now);
     }
   }
 }

@@ -18,7 +18,8 @@
 //     quota; of several policies the one with the least remaining binds) with
 //     `RateLimit-Policy` `"default";q=100;w=60` (q = quota of the policy of
 //     the same name, w = window seconds, the reset when r comes without t);
-//     and the older separate RateLimit-Limit / -Remaining / -Reset (seconds).
+//     the -07 dictionary `limit=100, remaining=50, reset=30` (reset in
+//     seconds), and the older separate RateLimit-Limit / -Remaining / -Reset.
 //   - Retry-After (delay-seconds or HTTP-date, see retry_after.h) on any
 //     response: nothing, not even CRITICAL, is admitted before
 //     now + min(delay, max_retry_after). Of several, the later instant holds.
@@ -33,9 +34,11 @@
 // Bad values never crash: a malformed, empty, negative, overflowing or
 // contradictory value is ignored and counted in bad_header_values(); an
 // absent header is not counted. Contradictions: remaining > limit (remaining
-// clamped to limit, counted), used > limit (used dropped), a reset at or
-// before `now` or beyond now + max_reset_horizon (dropped). A Retry-After at
-// or before `now` is not an error: it asks for no wait and is ignored.
+// clamped to limit, counted), used > limit (used dropped), an epoch reset
+// before `now` or any reset beyond now + max_reset_horizon (dropped); a
+// delta of 0 seconds is a reset now. A Retry-After at or before `now` is not
+// an error: it asks for no wait and is ignored. A response without quota
+// headers (e.g. a transport error) changes nothing but the AIMD rate.
 //
 // Admission (Check), after any reset that has passed by `now` was applied
 // (at reset_at, remaining becomes the limit, or unknown without a limit):
@@ -183,6 +186,7 @@ class QuotaTracker {
   void ParseOddsApi(const Headers& headers, Observation& obs);
   void ParseGitHub(const Headers& headers, Instant now, Observation& obs);
   void ParseIetf(const Headers& headers, Instant now, Observation& obs);
+  void ParseIetfDictionary(std::string_view value, Instant now, Observation& obs);
   // The Retry-After instant (clamped), or nullopt when absent, bad or past.
   std::optional<Instant> ParseRetryAfterHeader(const Headers& headers, Instant now);
   // Parses `name` as credits into `field` unless the field is already set.

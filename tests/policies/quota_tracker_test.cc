@@ -137,6 +137,18 @@ TEST(QuotaTrackerTest, IetfOlderSeparateHeaders) {
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(15));
 }
 
+TEST(QuotaTrackerTest, IetfDraft07Dictionary) {
+  QuotaTracker quota(Mode(QuotaMode::kPace));
+  quota.Observe(Answer(200, {{"RateLimit", "limit=100, remaining=50, reset=30"}}), kT0);
+  EXPECT_EQ(quota.snapshot().limit, 100);
+  EXPECT_EQ(quota.snapshot().remaining, 50);
+  EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(30));
+  EXPECT_EQ(quota.bad_header_values(), 0);
+  quota.Observe(Answer(200, {{"RateLimit", "limit=100, remaining=x"}}), kT0);
+  EXPECT_EQ(quota.bad_header_values(), 1);
+  EXPECT_EQ(quota.snapshot().remaining, 50);
+}
+
 TEST(QuotaTrackerTest, FirstStyleWinsPerField) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
   quota.Observe(Answer(200, {{"x-requests-remaining", "30"},
