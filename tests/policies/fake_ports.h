@@ -1,0 +1,168 @@
+// fake_ports.h — hand-driven implementations of the core's ports for tests:
+// a clock that moves only when told, timers fired in (time, sequence) order,
+// a transport whose answers the test controls, and a seeded random source.
+#ifndef ORCHSIM_TESTS_POLICIES_FAKE_PORTS_H_
+#define ORCHSIM_TESTS_POLICIES_FAKE_PORTS_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "policies/ports.h"
+
+namespace orchsim::testing {
+
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(Instant start) : now_(start) {}
+  Instant now() const override { return now_; }
+  void Set(Instant t) { now_ = t; }
+
+ private:
+  Instant now_;
+};
+
+// Timers over a FakeClock. AdvanceTo(t) fires every due timer in (time,
+// sequence) order, moving the clock to each timer's instant, then to t.
+class FakeTimers : public Timers {
+ public:
+  explicit FakeTimers(FakeClock& clock) : clock_(clock) {}
+  TimerId ScheduleAt(Instant at, std::function<void()> callback) override {
+    if (at < clock_.now()) at = clock_.now();
+    const TimerId id = next_id_++;
+    pending_.emplace(std::make_pair(at.unix_micros(), id), std::move(callback));
+    time_of_.emplace(id, at.unix_micros());
+    return id;
+  }
+  bool Cancel(TimerId id) override {
+    auto it = time_of_.find(id);
+    if (it == time_of_.end()) return false;
+    pending_.erase(std::make_pair(it->second, id));
+    time_of_.erase(it);
+    return true;
+  }
+  void AdvanceTo(Instant t) {
+    while (!pending_.empty() && pending_.begin()->first.first <= t.unix_micros()) {
+      auto it = pending_.begin();
+      clock_.Set(Instant::FromUnixMicros(it->first.first));
+      auto callback = std::move(it->second);
+      time_of_.erase(it->first.second);
+      pending_.erase(it);
+      callback();
+    }
+    if (clock_.now() < t) clock_.Set(t);
+  }
+  void AdvanceBy(Duration d) { AdvanceTo(clock_.now() + d); }
+  // Fires everything, however far ahead.
+  void RunAll() {
+    while (!pending_.empty()) AdvanceTo(Instant::FromUnixMicros(pending_.begin()->first.first));
+  }
+  size_t pending() const { return pending_.size(); }
+  std::optional<Instant> next() const {
+    if (pending_.empty()) return std::nullopt;
+    return Instant::FromUnixMicros(pending_.begin()->first.first);
+  }
+
+ private:
+  FakeClock& clock_;
+  std::map<std::pair<int64_t, TimerId>, std::function<void()>> pending_;
+  std::unordered_map<TimerId, int64_t> time_of_;
+  TimerId next_id_ = 1;
+};
+
+// Records every call; the test answers them with Answer() (any order), or
+// sets an auto-responder that picks the response and its latency.
+class FakeTransport : public Transport {
+ public:
+  struct Sent {
+    UpstreamCall call;
+    ResponseCallback on_response;
+    Instant at;
+  };
+  using AutoResponder = std::function<std::pair<Response, Duration>(const UpstreamCall&)>;
+
+  FakeTransport(FakeClock& clock, FakeTimers& timers) : clock_(clock), timers_(timers) {}
+  void Send(const UpstreamCall& call, ResponseCallback on_response) override {
+    calls_.push_back(call);
+    send_times_.push_back(clock_.now());
+    if (auto_) {
+      auto [response, latency] = auto_(call);
+      response.latency = latency;
+      timers_.ScheduleAt(clock_.now() + latency,
+                         [cb = std::move(on_response), response] { cb(response); });
+      return;
+    }
+    outstanding_.push_back(Sent{call, std::move(on_response), clock_.now()});
+  }
+  void set_auto_responder(AutoResponder responder) { auto_ = std::move(responder); }
+  // Answers the oldest outstanding call.
+  void AnswerOldest(const Response& response) {
+    Sent sent = std::move(outstanding_.front());
+    outstanding_.pop_front();
+    sent.on_response(response);
+  }
+  size_t outstanding() const { return outstanding_.size(); }
+  const std::vector<UpstreamCall>& calls() const { return calls_; }
+  const std::vector<Instant>& send_times() const { return send_times_; }
+
+ private:
+  FakeClock& clock_;
+  FakeTimers& timers_;
+  AutoResponder auto_;
+  std::deque<Sent> outstanding_;
+  std::vector<UpstreamCall> calls_;
+  std::vector<Instant> send_times_;
+};
+
+// SplitMix64-based uniform source; deterministic from its seed.
+class SeededRandom : public RandomSource {
+ public:
+  explicit SeededRandom(uint64_t seed) : state_(seed) {}
+  double Uniform01() override { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+  uint64_t NextU64() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// Returns scripted values in turn (then repeats the last one).
+class ScriptedRandom : public RandomSource {
+ public:
+  explicit ScriptedRandom(std::vector<double> values) : values_(std::move(values)) {}
+  double Uniform01() override {
+    const double v = values_[std::min(next_, values_.size() - 1)];
+    ++next_;
+    return v;
+  }
+
+ private:
+  std::vector<double> values_;
+  size_t next_ = 0;
+};
+
+inline Response OkResponse(std::vector<uint64_t> versions = {1}, double credits = 1.0) {
+  Response r;
+  r.status = 200;
+  r.payload_versions = std::move(versions);
+  r.credits_charged = credits;
+  return r;
+}
+inline Response ErrorResponse(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+}  // namespace orchsim::testing
+
+#endif  // ORCHSIM_TESTS_POLICIES_FAKE_PORTS_H_
