@@ -16,7 +16,7 @@
 //     time order; ties break by (generator index in the config list, the
 //     generator's own sequence), so the order is total and deterministic.
 //     Within one generator, simultaneous requests come in game order
-//     (GameBefore) and then in the order the pattern lists them.
+//     (GameBefore) and then in the pattern's own order (offsets ascending, burst index).
 //   - Memory does not grow with the season: a generator holds one cursor per
 //     game whose window is open (plus one pending head per generator), never
 //     the season's requests. buffered() reports that count.
