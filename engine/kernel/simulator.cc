@@ -3,11 +3,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine/kernel/heap_event_queue.h"
+#include "engine/kernel/wheel_event_queue.h"
 
 namespace orchsim::kernel {
 
-Simulator::Simulator(Instant start) : Simulator(start, std::make_unique<HeapEventQueue>()) {}
+Simulator::Simulator(Instant start) : Simulator(start, std::make_unique<WheelEventQueue>()) {}
 
 Simulator::Simulator(Instant start, std::unique_ptr<EventQueue> queue)
     : queue_(std::move(queue)), now_(start) {}

@@ -28,7 +28,7 @@ namespace orchsim::kernel {
 
 class Simulator {
  public:
-  // Uses a HeapEventQueue.
+  // Uses a WheelEventQueue.
   explicit Simulator(Instant start);
   // Uses the given queue (for tests of other implementations).
   Simulator(Instant start, std::unique_ptr<EventQueue> queue);
