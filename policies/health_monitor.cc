@@ -165,6 +165,7 @@ HealthState HealthMonitor::StateAt(const std::string& api, Instant now) const {
 
 bool HealthMonitor::ProbeDue(const std::string& api, Instant now) const {
   if (!config_.enabled || !config_.active_probes) return false;
+  if (config_.probe_only_when_unhealthy && StateAt(api, now) == HealthState::kHealthy) return false;
   auto it = apis_.find(api);
   if (it == apis_.end() || !it->second.probed) return true;
   return now >= it->second.last_probe_sent + config_.probe_interval;

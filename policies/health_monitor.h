@@ -70,6 +70,9 @@ struct HealthConfig {
 
   bool active_probes = false;
   Duration probe_interval = Seconds(30);  // between probes sent to one API, > 0
+  // Probe only an API judged degraded or unhealthy (to see it recover),
+  // not a healthy one: probes are real calls and may spend quota.
+  bool probe_only_when_unhealthy = false;
   std::string probe_endpoint = "health";  // endpoint probe calls go to, non-empty
 
   // OK, or the first bad field, e.g. "health.min_samples: 0 must be >= 1".

@@ -662,6 +662,7 @@ void Orchestrator::ScheduleProbe(const std::string& api_name) {
         state.probe_timer = 0;
         if (shutting_down_) return;
         const Instant now = clock_.now();
+        health_.Refresh(now);  // judge on the current window, not the last sample's
         if (health_.ProbeDue(api_name, now)) {
           health_.OnProbeSent(api_name, now);
           UpstreamCall call;

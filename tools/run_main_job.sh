@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 tools/build.sh
-exec build/orchsim demo
+exec build/orchsim run scenarios/nfl-2023.json --out results/nfl-2023

@@ -220,6 +220,24 @@ TEST(HealthMonitorTest, ActiveProbesAreDueAtTheInterval) {
   EXPECT_FALSE(passive.ProbeDue("odds", T(0)));
 }
 
+TEST(HealthMonitorTest, ProbesOnlyUnhealthyApisWhenAsked) {
+  HealthConfig c;
+  c.active_probes = true;
+  c.probe_interval = Seconds(30);
+  c.probe_only_when_unhealthy = true;
+  HealthMonitor m(c);
+  EXPECT_FALSE(m.ProbeDue("odds", T(0)));  // no evidence: healthy, no probe
+  for (int s = 0; s < 5; ++s) m.Record("odds", false, kFast, T(s));
+  EXPECT_TRUE(m.ProbeDue("odds", T(5)));
+  m.OnProbeSent("odds", T(5));
+  EXPECT_FALSE(m.ProbeDue("odds", T(35) - Microseconds(1)));
+  EXPECT_TRUE(m.ProbeDue("odds", T(35)));
+  // Recovered: successes push the error rate under the thresholds.
+  for (int s = 40; s < 60; ++s) m.Record("odds", true, kFast, T(s));
+  EXPECT_EQ(m.StateAt("odds", T(60)), kHealthy);
+  EXPECT_FALSE(m.ProbeDue("odds", T(100)));
+}
+
 TEST(HealthMonitorTest, DisabledIsAlwaysHealthyAndSilent) {
   HealthConfig c;
   c.enabled = false;

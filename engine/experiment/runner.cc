@@ -1,0 +1,188 @@
+#include "engine/experiment/runner.h"
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/kernel/random.h"
+#include "engine/kernel/simulator.h"
+#include "engine/world/demand.h"
+#include "engine/world/mock_transport.h"
+#include "engine/world/sim_ports.h"
+
+namespace orchsim::experiment {
+namespace {
+
+// Games are announced to the prefetcher this long before kickoff (longer
+// than any sensible prefetch offset).
+constexpr Duration kAnnounceLead = Days(1);
+
+// Splits a cache key into tokens that may be game ids ("odds:2023_01_DET_KC:us").
+std::vector<std::string_view> KeyTokens(std::string_view key) {
+  std::vector<std::string_view> tokens;
+  size_t begin = 0;
+  for (size_t i = 0; i <= key.size(); ++i) {
+    if (i == key.size() || key[i] == ':' || key[i] == '|' || key[i] == '/' || key[i] == ',' ||
+        key[i] == ' ' || key[i] == '=' || key[i] == '&') {
+      if (i > begin) tokens.push_back(key.substr(begin, i - begin));
+      begin = i + 1;
+    }
+  }
+  return tokens;
+}
+
+class Run {
+ public:
+  Run(const scenario::Scenario& scenario, const scenario::Variant& variant, uint64_t seed,
+      const ProgressFn& progress)
+      : scenario_(scenario),
+        seeds_(seed),
+        sim_(scenario.start),
+        clock_(sim_),
+        timers_(sim_),
+        transport_(sim_),
+        jitter_(seeds_, "policy/jitter"),
+        progress_(progress) {
+    for (const world::Game& game : scenario.games) kickoff_by_game_[game.id] = game.kickoff;
+    for (const auto& upstream : scenario.upstreams) {
+      world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
+      mock.SetKickoffLookup([this](const std::string& key) { return KickoffsFor(key); });
+    }
+    orchestrator_ =
+        std::make_unique<Orchestrator>(variant.policy, clock_, timers_, transport_, jitter_);
+    recorder_ = std::make_unique<MetricsRecorder>(
+        scenario.start, Hours(1), [this](const Request& request, Instant now) -> uint64_t {
+          world::MockUpstream* mock = transport_.Find(request.api);
+          return mock == nullptr ? 0 : mock->PayloadVersionAt(request.key, now);
+        });
+    orchestrator_->AddObserver(recorder_.get());
+    demand_ = std::make_unique<world::DemandSource>(scenario.games, scenario.demand, seeds_);
+  }
+
+  VariantRun Execute(const std::string& variant_name, uint64_t seed) {
+    ScheduleNextArrival();
+    ScheduleNextGame();
+    sim_.ScheduleAt(scenario_.end, [this] { orchestrator_->Shutdown(scenario_.drain, [] {}); });
+    if (progress_) ScheduleProgress(scenario_.start);
+    sim_.RunUntilEmpty();
+    if (progress_) progress_(1.0);
+
+    VariantRun run;
+    run.variant = variant_name;
+    run.seed = seed;
+    recorder_->Finish(sim_.now());
+    run.metrics = recorder_->metrics();
+    run.metrics.cost = orchestrator_->cost().Total().money;
+    run.stats = orchestrator_->stats();
+    run.events = sim_.events_run();
+    for (const std::string& name : transport_.names()) {
+      world::MockUpstream* mock = transport_.Find(name);
+      const world::UpstreamCounters& c = mock->counters();
+      UpstreamSummary& s = run.upstreams[name];
+      s.calls = c.calls;
+      s.credits_charged = c.credits_charged;
+      s.quota_exhausted_time = mock->QuotaExhaustedTime(sim_.now());
+      s.rate_limited = c.rate_limited;
+      s.quota_rejected = c.quota_rejected;
+      s.injected_errors = c.injected_errors;
+      s.outage_answers = c.outage_answers;
+      s.down_answers = c.down_answers;
+      run.metrics.quota_exhausted_time += s.quota_exhausted_time;
+    }
+    return run;
+  }
+
+ private:
+  std::vector<Instant> KickoffsFor(const std::string& key) const {
+    std::vector<Instant> kickoffs;
+    for (std::string_view token : KeyTokens(key)) {
+      auto it = kickoff_by_game_.find(std::string(token));
+      if (it != kickoff_by_game_.end()) kickoffs.push_back(it->second);
+    }
+    return kickoffs;
+  }
+
+  void ScheduleNextArrival() {
+    std::optional<world::TimedRequest> next = demand_->Next();
+    if (!next || next->at >= scenario_.end) return;
+    pending_arrival_ = std::move(next->request);
+    sim_.ScheduleAt(std::max(next->at, sim_.now()), [this] {
+      Request request = std::move(pending_arrival_);
+      request.id = next_request_id_++;
+      orchestrator_->Submit(std::move(request), [](const Result&) {});
+      ScheduleNextArrival();
+    });
+  }
+
+  void ScheduleNextGame() {
+    if (next_game_ >= scenario_.games.size()) return;
+    const world::Game& game = scenario_.games[next_game_];
+    const Instant announce = std::max(game.kickoff - kAnnounceLead, sim_.now());
+    if (announce >= scenario_.end) return;
+    sim_.ScheduleAt(announce, [this] {
+      const world::Game& g = scenario_.games[next_game_++];
+      orchestrator_->AddGame(g.id, g.kickoff);
+      ScheduleNextGame();
+    });
+  }
+
+  void ScheduleProgress(Instant at) {
+    const Duration step = Duration::FromMicros(
+        std::max<int64_t>(1, (scenario_.end - scenario_.start).micros() / 100));
+    sim_.ScheduleAt(at, [this, at, step] {
+      progress_(static_cast<double>((at - scenario_.start).micros()) /
+                static_cast<double>((scenario_.end - scenario_.start).micros()));
+      if (at + step < scenario_.end) ScheduleProgress(at + step);
+    });
+  }
+
+  const scenario::Scenario& scenario_;
+  kernel::SeedTree seeds_;
+  kernel::Simulator sim_;
+  world::SimClock clock_;
+  world::SimTimers timers_;
+  world::MockTransport transport_;
+  world::RngRandomSource jitter_;
+  ProgressFn progress_;
+  std::unordered_map<std::string, Instant> kickoff_by_game_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  std::unique_ptr<MetricsRecorder> recorder_;
+  std::unique_ptr<world::DemandSource> demand_;
+  Request pending_arrival_;
+  uint64_t next_request_id_ = 1;
+  size_t next_game_ = 0;
+};
+
+}  // namespace
+
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const ProgressFn& progress) {
+  Run run(scenario, variant, seed, progress);
+  return run.Execute(variant.name, seed);
+}
+
+std::vector<VariantRun> RunComparison(
+    const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
+    const std::function<void(const std::string& variant, double fraction)>& progress) {
+  std::vector<const scenario::Variant*> chosen;
+  if (names.empty()) {
+    for (const scenario::Variant& v : scenario.variants) chosen.push_back(&v);
+  } else {
+    for (const std::string& name : names) {
+      const scenario::Variant* v = scenario.FindVariant(name);
+      if (v == nullptr) throw std::invalid_argument("unknown variant \"" + name + "\"");
+      chosen.push_back(v);
+    }
+  }
+  std::vector<VariantRun> runs;
+  for (const scenario::Variant* v : chosen) {
+    ProgressFn one;
+    if (progress) one = [&progress, v](double f) { progress(v->name, f); };
+    runs.push_back(RunVariant(scenario, *v, seed, one));
+  }
+  return runs;
+}
+
+}  // namespace orchsim::experiment

@@ -1,0 +1,66 @@
+// runner.h — runs one variant of a scenario on one seed in virtual time, and
+// all variants side by side on the same seed (common random numbers).
+//
+// One run wires: a Simulator starting at scenario.start; the mocked upstreams
+// (MockTransport, seeded from the scenario seed by upstream name); the
+// production Orchestrator over SimClock/SimTimers with its jitter from the
+// stream "policy/jitter"; the demand generated from the schedule (streams
+// "demand/..."), fed one arrival at a time; games announced to the prefetcher
+// a day before kickoff, one pending event at a time. At scenario.end the
+// orchestrator shuts down with the scenario's drain and the run ends when no
+// event is left. Memory therefore follows what is in flight, not the season.
+//
+// Because demand and upstream health come from their own named streams, every
+// variant run with the same seed sees the same requests and the same outages;
+// only the policy differs.
+#ifndef ORCHSIM_ENGINE_EXPERIMENT_RUNNER_H_
+#define ORCHSIM_ENGINE_EXPERIMENT_RUNNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/experiment/metrics.h"
+#include "engine/scenario/scenario.h"
+#include "policies/orchestrator.h"
+
+namespace orchsim::experiment {
+
+// What an upstream saw during a run (from the mock's side).
+struct UpstreamSummary {
+  uint64_t calls = 0;
+  double credits_charged = 0.0;
+  Duration quota_exhausted_time;
+  uint64_t rate_limited = 0;
+  uint64_t quota_rejected = 0;
+  uint64_t injected_errors = 0;
+  uint64_t outage_answers = 0;
+  uint64_t down_answers = 0;
+};
+
+struct VariantRun {
+  std::string variant;
+  uint64_t seed = 0;
+  VariantMetrics metrics;
+  OrchestratorStats stats;
+  std::map<std::string, UpstreamSummary> upstreams;  // by api name
+  uint64_t events = 0;                               // simulator events run
+};
+
+// Progress of one run as the fraction of the scenario's window simulated.
+using ProgressFn = std::function<void(double fraction)>;
+
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const ProgressFn& progress = nullptr);
+
+// Runs each named variant (all when `names` is empty) on `seed`, in the
+// scenario's order. Unknown names throw std::invalid_argument.
+std::vector<VariantRun> RunComparison(
+    const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
+    const std::function<void(const std::string& variant, double fraction)>& progress = nullptr);
+
+}  // namespace orchsim::experiment
+
+#endif  // ORCHSIM_ENGINE_EXPERIMENT_RUNNER_H_

@@ -1,0 +1,215 @@
+#include "engine/scenario/json_reader.h"
+
+#include <cmath>
+
+namespace orchsim::scenario {
+
+ScenarioError::ScenarioError(std::string file, std::string path, std::string message)
+    : std::runtime_error(file + ": " + (path.empty() ? "/" : path) + ": " + message),
+      file_(std::move(file)),
+      path_(std::move(path)),
+      message_(std::move(message)) {}
+
+std::string JsonTypeName(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return "a number";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    default:
+      return "an unsupported value";
+  }
+}
+
+std::string JsonPreview(const Json& j) {
+  std::string s = j.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+ObjectReader::ObjectReader(const Json& j, std::string path, std::string file)
+    : json_(j), path_(std::move(path)), file_(std::move(file)) {
+  if (!j.is_object()) {
+    throw ScenarioError(file_, path_, "expected an object, got " + JsonTypeName(j));
+  }
+}
+
+bool ObjectReader::Has(const std::string& key) const { return json_.contains(key); }
+
+void ObjectReader::Fail(const std::string& key, const std::string& message) const {
+  throw ScenarioError(file_, PathOf(key), message);
+}
+
+void ObjectReader::Known(const std::string& key, bool required) {
+  known_.insert(key);
+  if (required && !Has(key)) throw ScenarioError(file_, PathOf(key), "required field is missing");
+}
+
+void ObjectReader::Bool(const std::string& key, bool* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = json_.at(key);
+  if (!v.is_boolean()) Fail(key, "expected true or false, got " + JsonPreview(v));
+  *out = v.get<bool>();
+}
+
+void ObjectReader::Number(const std::string& key, double* out, bool required, double min,
+                          double max) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = json_.at(key);
+  if (!v.is_number()) Fail(key, "expected a number, got " + JsonPreview(v));
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d < min || d > max) {
+    Fail(key, "expected a number in [" + JsonPreview(Json(min)) + ", " + JsonPreview(Json(max)) +
+                  "], got " + JsonPreview(v));
+  }
+  *out = d;
+}
+
+void ObjectReader::Int(const std::string& key, int64_t* out, bool required, int64_t min,
+                       int64_t max) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = json_.at(key);
+  if (!v.is_number_integer()) Fail(key, "expected an integer, got " + JsonPreview(v));
+  const int64_t i = v.get<int64_t>();
+  if (i < min || i > max || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
+    Fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "], got " + JsonPreview(v));
+  }
+  *out = i;
+}
+
+void ObjectReader::Int(const std::string& key, int* out, bool required, int min, int max) {
+  int64_t v = *out;
+  Int(key, &v, required, min, max);
+  *out = static_cast<int>(v);
+}
+
+void ObjectReader::String(const std::string& key, std::string* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = json_.at(key);
+  if (!v.is_string()) Fail(key, "expected a string, got " + JsonPreview(v));
+  *out = v.get<std::string>();
+}
+
+Duration ReadDuration(const Json& v, const std::string& path, const std::string& file) {
+  if (!v.is_string()) {
+    throw ScenarioError(file, path,
+                        "expected a duration string with a unit such as \"250ms\", \"90s\", "
+                        "\"15m\", \"2h\" or \"3d\", got " +
+                            JsonPreview(v));
+  }
+  auto parsed = ParseDuration(v.get<std::string>());
+  if (!parsed.ok()) throw ScenarioError(file, path, parsed.error());
+  return *parsed;
+}
+
+void ObjectReader::Dur(const std::string& key, Duration* out, bool required, Duration min,
+                       Duration max) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Duration d = ReadDuration(json_.at(key), PathOf(key), file_);
+  if (d < min || d > max) {
+    Fail(key, "expected a duration in [" + FormatDuration(min) + ", " + FormatDuration(max) +
+                  "], got \"" + FormatDuration(d) + "\"");
+  }
+  *out = d;
+}
+
+void ObjectReader::Inst(const std::string& key, Instant* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = json_.at(key);
+  if (!v.is_string()) Fail(key, "expected an ISO 8601 instant string, got " + JsonPreview(v));
+  auto parsed = ParseInstant(v.get<std::string>());
+  if (!parsed.ok()) Fail(key, parsed.error());
+  *out = *parsed;
+}
+
+void ObjectReader::Strings(const std::string& key, std::vector<std::string>* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = Array(key);
+  out->clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) {
+      throw ScenarioError(file_, PathOf(key) + "/" + std::to_string(i),
+                          "expected a string, got " + JsonPreview(v[i]));
+    }
+    out->push_back(v[i].get<std::string>());
+  }
+}
+
+void ObjectReader::Ints(const std::string& key, std::vector<int>* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = Array(key);
+  out->clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number_integer()) {
+      throw ScenarioError(file_, PathOf(key) + "/" + std::to_string(i),
+                          "expected an integer, got " + JsonPreview(v[i]));
+    }
+    out->push_back(v[i].get<int>());
+  }
+}
+
+void ObjectReader::Durs(const std::string& key, std::vector<Duration>* out, bool required) {
+  Known(key, required);
+  if (!Has(key)) return;
+  const Json& v = Array(key);
+  out->clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    out->push_back(ReadDuration(v[i], PathOf(key) + "/" + std::to_string(i), file_));
+  }
+}
+
+ObjectReader ObjectReader::Object(const std::string& key) const {
+  const_cast<ObjectReader*>(this)->known_.insert(key);
+  if (!Has(key)) throw ScenarioError(file_, PathOf(key), "required object is missing");
+  return ObjectReader(json_.at(key), PathOf(key), file_);
+}
+
+const Json& ObjectReader::Raw(const std::string& key) {
+  known_.insert(key);
+  return json_.at(key);
+}
+
+const Json& ObjectReader::Array(const std::string& key) {
+  known_.insert(key);
+  const Json& v = json_.at(key);
+  if (!v.is_array()) Fail(key, "expected an array, got " + JsonTypeName(v));
+  return v;
+}
+
+std::vector<std::string> ObjectReader::Keys(const std::string& key) const {
+  std::vector<std::string> keys;
+  for (const auto& item : json_.at(key).items()) keys.push_back(item.key());
+  return keys;
+}
+
+void ObjectReader::Finish() const {
+  for (const auto& [key, value] : json_.items()) {
+    if (known_.count(key) == 0) {
+      std::string list;
+      for (const std::string& k : known_) list += (list.empty() ? "" : ", ") + k;
+      throw ScenarioError(file_, PathOf(key),
+                          "unknown key \"" + key + "\"; expected one of: " + list);
+    }
+  }
+}
+
+}  // namespace orchsim::scenario

@@ -1,0 +1,218 @@
+#include "engine/scenario/scenario.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/scenario/demand_reader.h"
+#include "engine/scenario/policy_reader.h"
+#include "engine/scenario/upstream_reader.h"
+
+namespace orchsim::scenario {
+namespace {
+
+Json ParseJsonOrThrow(const std::string& text, const std::string& file) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // nlohmann reports "[json.exception.parse_error.101] parse error at line 3,
+    // column 5: ..."; keep the part after the tag.
+    std::string what = e.what();
+    const size_t tag_end = what.find("] ");
+    if (tag_end != std::string::npos) what = what.substr(tag_end + 2);
+    throw ScenarioError(file, "", "malformed JSON: " + what);
+  }
+}
+
+std::string Join(const std::string& folder, const std::string& relative) {
+  const std::filesystem::path p(relative);
+  if (p.is_absolute() || folder.empty()) return relative;
+  return (std::filesystem::path(folder) / p).lexically_normal().string();
+}
+
+std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder,
+                                      const kernel::SeedTree& seeds) {
+  if (r.Has("csv") == r.Has("synthetic")) {
+    throw ScenarioError(r.file(), r.path(),
+                        "expected exactly one of \"csv\" (a schedule file) or \"synthetic\" "
+                        "(generated leagues)");
+  }
+  if (r.Has("csv")) {
+    std::string csv;
+    std::string league = "league";
+    world::ScheduleColumns columns;
+    r.String("csv", &csv, true);
+    r.String("league", &league);
+    r.IfObject("columns", [&](ObjectReader& c) {
+      c.String("game_id", &columns.game_id);
+      c.String("date", &columns.date);
+      c.String("time", &columns.time);
+      c.String("time_zone", &columns.time_zone_name);
+      c.String("time_zone_column", &columns.time_zone_column);
+      c.String("utc_timestamp", &columns.utc_timestamp);
+      c.String("home", &columns.home);
+      c.String("away", &columns.away);
+      c.String("venue", &columns.venue);
+      c.String("league_column", &columns.league_column);
+      const Status status = columns.validate();
+      if (!status.ok()) throw ScenarioError(c.file(), c.path(), status.message());
+    });
+    r.Finish();
+    const world::ScheduleLoadResult loaded =
+        world::LoadScheduleCsv(Join(folder, csv), columns, league);
+    if (!loaded.ok()) {
+      throw ScenarioError(
+          loaded.error->file,
+          loaded.error->line > 0 ? "line " + std::to_string(loaded.error->line) : "",
+          loaded.error->message);
+    }
+    return loaded.games;
+  }
+  std::vector<world::SyntheticLeague> leagues;
+  r.ObjectArray("synthetic", &leagues, [](ObjectReader& l, world::SyntheticLeague* league) {
+    l.String("name", &league->name, true);
+    l.Int("teams", &league->teams, false, 2);
+    l.Int("games_per_day", &league->games_per_day, false, 1);
+    l.Durs("kickoff_times", &league->kickoff_times_of_day);
+    l.Int("season_days", &league->season_days, false, 1);
+    l.Inst("season_start", &league->season_start, true);
+    l.String("time_zone", &league->time_zone);
+    const Status status = league->validate();
+    if (!status.ok()) throw ScenarioError(l.file(), l.path(), status.message());
+  });
+  r.Finish();
+  std::vector<world::Game> games;
+  const Status status = world::GenerateSyntheticSchedules(leagues, seeds, &games);
+  if (!status.ok()) throw ScenarioError(r.file(), r.PathOf("synthetic"), status.message());
+  return games;
+}
+
+OrchestratorConfig ReadPreset(const std::string& folder, const std::string& preset,
+                              const std::string& scenario_file, const std::string& where) {
+  const std::string path = Join(Join(folder, "policies"), preset + ".json");
+  std::string text;
+  try {
+    text = ReadFileOrThrow(path);
+  } catch (const ScenarioError&) {
+    std::string known;
+    std::error_code ec;
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(Join(folder, "policies"), ec)) {
+      if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
+    }
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw ScenarioError(scenario_file, where,
+                        "unknown preset \"" + preset + "\" (no file " + path +
+                            "); known presets: " + (known.empty() ? "none" : known));
+  }
+  const Json json = ParseJsonOrThrow(text, path);
+  ObjectReader reader(json, "", path);
+  std::string description;
+  reader.String("description", &description);
+  OrchestratorConfig config;
+  ReadPolicy(reader, &config);
+  reader.Finish();
+  return config;
+}
+
+}  // namespace
+
+std::string ReadFileOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(path, "", "cannot read the file (missing or not readable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const Variant* Scenario::FindVariant(const std::string& variant_name) const {
+  for (const Variant& v : variants) {
+    if (v.name == variant_name) return &v;
+  }
+  return nullptr;
+}
+
+Scenario LoadScenario(const std::string& path) {
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  Scenario scenario = ParseScenario(ReadFileOrThrow(path), path, folder);
+  return scenario;
+}
+
+Scenario ParseScenario(const std::string& text, const std::string& file,
+                       const std::string& folder) {
+  const Json json = ParseJsonOrThrow(text, file);
+  ObjectReader r(json, "", file);
+  Scenario s;
+  s.file = file;
+  r.String("name", &s.name, true);
+  r.String("description", &s.description);
+  int64_t seed = 1;
+  r.Int("seed", &seed, false, 0);
+  s.seed = static_cast<uint64_t>(seed);
+  r.Dur("drain", &s.drain);
+
+  const kernel::SeedTree seeds(s.seed);
+  {
+    ObjectReader schedule = r.Object("schedule");
+    s.games = ReadSchedule(schedule, folder, seeds);
+  }
+  if (s.games.empty()) throw ScenarioError(file, "/schedule", "the schedule has no games");
+  s.start = s.games.front().kickoff - Days(1);
+  s.end = s.games.back().kickoff + Days(1);
+  r.Inst("start", &s.start);
+  r.Inst("end", &s.end);
+  if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
+
+  {
+    ObjectReader upstreams = r.Object("upstreams");
+    for (const std::string& name : r.Keys("upstreams")) {
+      ObjectReader upstream = upstreams.Object(name);
+      s.upstreams.push_back(ReadUpstream(upstream, name));
+      upstream.Finish();
+    }
+    upstreams.Finish();
+    if (s.upstreams.empty()) r.Fail("upstreams", "expected at least one upstream");
+  }
+  std::set<std::string> api_names;
+  for (const auto& u : s.upstreams) api_names.insert(u.name);
+
+  s.demand = ReadDemand(r, "demand", api_names);
+
+  const Json& variants = r.Array("variants");
+  if (variants.empty()) r.Fail("variants", "expected at least one variant");
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const std::string where = "/variants/" + std::to_string(i);
+    ObjectReader v(variants[i], where, file);
+    Variant variant;
+    v.String("name", &variant.name, true);
+    if (variant.name.empty()) v.Fail("name", "expected a non-empty name");
+    if (s.FindVariant(variant.name) != nullptr) {
+      v.Fail("name", "duplicate variant name \"" + variant.name + "\"");
+    }
+    v.String("preset", &variant.preset);
+    if (!variant.preset.empty()) {
+      variant.policy = ReadPreset(folder, variant.preset, file, where + "/preset");
+    }
+    v.IfObject("overrides", [&](ObjectReader& o) { ReadPolicy(o, &variant.policy); });
+    v.Finish();
+    const Status status = variant.policy.validate();
+    if (!status.ok()) {
+      throw ScenarioError(file, where,
+                          "variant \"" + variant.name + "\" (preset \"" + variant.preset +
+                              "\" + overrides) is invalid: " + status.message());
+    }
+    s.variants.push_back(std::move(variant));
+  }
+  r.String("baseline", &s.baseline);
+  if (!s.baseline.empty() && s.FindVariant(s.baseline) == nullptr) {
+    r.Fail("baseline", "expected the name of a variant, got \"" + s.baseline + "\"");
+  }
+  if (r.Has("expect")) s.expect = r.Raw("expect");
+  r.Allow("expect");
+  r.Finish();
+  return s;
+}
+
+}  // namespace orchsim::scenario

@@ -1,0 +1,77 @@
+// scenario.h — a scenario file: the world (schedule, upstreams, demand), the
+// variants to compare (each a policy preset plus overrides), the seed, and
+// the expectations CI checks.
+//
+// File format (JSON; scenarios/schema/scenario.schema.json is the reference):
+//   {
+//     "name": "nfl-2023", "description": "...", "seed": 2023,
+//     "start": "2023-09-01T00:00:00Z", "end": "2024-02-15T00:00:00Z",
+//     "drain": "1m",
+//     "schedule": {"csv": "schedules/nfl-2023.csv", "league": "NFL",
+//                  "columns": {...}}            // or {"synthetic": [{...}]}
+//     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h
+//     "demand": [{...}, ...],                    // see demand_reader.h
+//     "baseline": "naive",
+//     "variants": [{"name": "naive", "preset": "naive"},
+//                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
+//     "expect": {...}                            // kept as JSON for `check`
+//   }
+// Relative paths (schedule CSV) are relative to the scenario file's folder;
+// presets are found as <folder>/policies/<preset>.json. start/end default to
+// one day before the first kickoff and one day after the last.
+//
+// A variant's policy is OrchestratorConfig{} overlaid with the preset, then
+// with the overrides (policy_reader.h), then validated.
+//
+// Errors: LoadScenario throws ScenarioError naming the file (scenario, preset
+// or CSV), the place (JSON path or CSV line) and what was expected.
+#ifndef ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
+#define ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/scenario/json_reader.h"
+#include "engine/world/demand.h"
+#include "engine/world/schedule.h"
+#include "engine/world/upstream_model.h"
+#include "policies/orchestrator.h"
+
+namespace orchsim::scenario {
+
+struct Variant {
+  std::string name;
+  std::string preset;  // "" when the variant has no preset
+  OrchestratorConfig policy;
+};
+
+struct Scenario {
+  std::string file;  // as given to LoadScenario
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  Instant start;
+  Instant end;
+  Duration drain = Minutes(1);  // shutdown drain at `end`
+  std::vector<world::Game> games;
+  std::vector<world::UpstreamModelConfig> upstreams;
+  std::vector<world::DemandGeneratorConfig> demand;
+  std::string baseline;  // the variant "calls saved" is measured against ("" = none)
+  std::vector<Variant> variants;
+  Json expect;  // null when absent
+
+  const Variant* FindVariant(const std::string& name) const;
+};
+
+// Throws ScenarioError.
+Scenario LoadScenario(const std::string& path);
+// The same from text; `file` names it in errors, `folder` resolves relative paths.
+Scenario ParseScenario(const std::string& text, const std::string& file, const std::string& folder);
+
+// Reads a whole file; throws ScenarioError(path, "", "cannot read ...").
+std::string ReadFileOrThrow(const std::string& path);
+
+}  // namespace orchsim::scenario
+
+#endif  // ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
