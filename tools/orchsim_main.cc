@@ -1,19 +1,14 @@
 // orchsim — command-line entry point. Thin: parses arguments and prints;
 // the logic lives in the libraries.
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
-#include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "engine/experiment/comparison.h"
-#include "engine/experiment/runner.h"
-#include "engine/scenario/scenario.h"
+#include "engine/scenario/json_reader.h"
 #include "tools/kernel_demo.h"
+#include "tools/run_command.h"
 
 namespace po = boost::program_options;
 
@@ -46,118 +41,6 @@ int Demo(const std::vector<std::string>& args) {
   return orchsim::tools::RunKernelDemo(config, std::cout);
 }
 
-// Prints "variant: NN%" on stderr, only when stderr is a terminal, not
-// --quiet, and the run has taken more than a second so far.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
-  void Update(const std::string& variant, double fraction) {
-    if (!enabled_) return;
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (elapsed < 1.0) return;
-    std::fprintf(stderr, "\r  %s: %3.0f%%", variant.c_str(), 100.0 * fraction);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void Done() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
-int Run(const std::vector<std::string>& args) {
-  std::string scenario_path;
-  std::vector<std::string> variants;
-  uint64_t seed = 0;
-  std::string out_dir;
-  po::options_description options(
-      "orchsim run SCENARIO [options]\n\n"
-      "Runs every variant of SCENARIO (or those named with --variant) on the same seed,\n"
-      "prints the comparison and writes summary.json, summary.csv and timeseries.csv\n"
-      "to the output folder.\n\noptions");
-  options.add_options()("help,h", "show this help")(
-      "variant", po::value<std::vector<std::string>>(&variants),
-      "run only this variant (repeatable; default: all)")(
-      "seed", po::value<uint64_t>(&seed), "root seed (default: the scenario's seed)")(
-      "out", po::value<std::string>(&out_dir), "results folder (default: results/<scenario name>)")(
-      "quiet,q", "no progress on stderr");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(&scenario_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
-  po::notify(vm);
-  if (scenario_path.empty()) {
-    std::cerr << "orchsim run: missing SCENARIO (a scenario JSON file)\n\n" << options;
-    return 2;
-  }
-  const orchsim::scenario::Scenario scenario = orchsim::scenario::LoadScenario(scenario_path);
-  for (const std::string& v : variants) {
-    if (scenario.FindVariant(v) == nullptr) {
-      std::string known;
-      for (const auto& variant : scenario.variants) known += " " + variant.name;
-      std::cerr << "orchsim run: " << scenario_path << ": unknown variant \"" << v
-                << "\"; the scenario has:" << known << "\n";
-      return 2;
-    }
-  }
-  if (!vm.count("seed")) seed = scenario.seed;
-  if (out_dir.empty()) out_dir = "results/" + scenario.name;
-  Progress progress(!vm.count("quiet"));
-  const auto runs = orchsim::experiment::RunComparison(
-      scenario, variants, seed,
-      [&progress](const std::string& variant, double f) { progress.Update(variant, f); });
-  progress.Done();
-  std::cout << "scenario " << scenario.name << ", seed " << seed << "\n\n"
-            << orchsim::experiment::ComparisonTable(scenario, runs);
-  orchsim::experiment::WriteResults(out_dir, scenario, runs);
-  std::cout << "\nresults written to " << out_dir << "/\n";
-  return 0;
-}
-
-int Validate(const std::vector<std::string>& args) {
-  po::options_description options(
-      "orchsim validate SCENARIO\n\n"
-      "Loads SCENARIO with its presets and schedule and reports the first problem\n"
-      "(exit status 2) or a one-line summary (exit status 0).\n\noptions");
-  options.add_options()("help,h", "show this help");
-  std::string scenario_path;
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(&scenario_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
-  po::notify(vm);
-  if (scenario_path.empty()) {
-    std::cerr << "orchsim validate: missing SCENARIO (a scenario JSON file)\n";
-    return 2;
-  }
-  const orchsim::scenario::Scenario s = orchsim::scenario::LoadScenario(scenario_path);
-  std::cout << scenario_path << ": ok (" << s.games.size() << " games, " << s.upstreams.size()
-            << " upstreams, " << s.demand.size() << " demand generators, " << s.variants.size()
-            << " variants)\n";
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,8 +57,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "demo") return Demo(args);
-    if (command == "run") return Run(args);
-    if (command == "validate") return Validate(args);
+    if (command == "run") return orchsim::tools::RunCommand(args);
+    if (command == "validate") return orchsim::tools::ValidateCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;

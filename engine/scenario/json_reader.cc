@@ -5,7 +5,7 @@
 namespace orchsim::scenario {
 
 ScenarioError::ScenarioError(std::string file, std::string path, std::string message)
-    : std::runtime_error(file + ": " + (path.empty() ? "/" : path) + ": " + message),
+    : std::runtime_error(file + ": " + (path.empty() ? "" : path + ": ") + message),
       file_(std::move(file)),
       path_(std::move(path)),
       message_(std::move(message)) {}
