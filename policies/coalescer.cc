@@ -1,5 +1,7 @@
 #include "policies/coalescer.h"
 
+#include <algorithm>
+
 namespace orchsim {
 
 Status CoalescerConfig::validate() const { return Status::Ok(); }
@@ -18,20 +20,17 @@ JoinResult Coalescer::Join(const std::string& key, uint64_t id, Priority p) {
   const bool raised = !AtLeast(flight.priority, p);
   if (raised) flight.priority = p;
   const bool is_leader = id == flight.leader_id;
-  if (!is_leader && !flight.seq_by_id.contains(id)) {
-    const uint64_t seq = flight.next_seq++;
-    flight.followers_by_seq.emplace(seq, id);
-    flight.seq_by_id.emplace(id, seq);
+  if (!is_leader &&
+      std::find(flight.followers.begin(), flight.followers.end(), id) == flight.followers.end()) {
+    flight.followers.push_back(id);
   }
   return JoinResult{is_leader, flight.leader_id, raised, flight.priority};
 }
 
 std::vector<uint64_t> Coalescer::Complete(const std::string& key) {
-  std::vector<uint64_t> waiting;
   auto it = flights_.find(key);
-  if (it == flights_.end()) return waiting;
-  waiting.reserve(it->second.followers_by_seq.size());
-  for (const auto& [seq, id] : it->second.followers_by_seq) waiting.push_back(id);
+  if (it == flights_.end()) return {};
+  std::vector<uint64_t> waiting = std::move(it->second.followers);
   flights_.erase(it);
   return waiting;
 }
@@ -40,10 +39,9 @@ bool Coalescer::Leave(const std::string& key, uint64_t id) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return false;
   Flight& flight = it->second;
-  auto member = flight.seq_by_id.find(id);
-  if (member == flight.seq_by_id.end()) return false;
-  flight.followers_by_seq.erase(member->second);
-  flight.seq_by_id.erase(member);
+  auto member = std::find(flight.followers.begin(), flight.followers.end(), id);
+  if (member == flight.followers.end()) return false;
+  flight.followers.erase(member);
   return true;
 }
 
@@ -51,7 +49,7 @@ bool Coalescer::InFlight(const std::string& key) const { return flights_.contain
 
 size_t Coalescer::followers(const std::string& key) const {
   auto it = flights_.find(key);
-  return it == flights_.end() ? 0 : it->second.followers_by_seq.size();
+  return it == flights_.end() ? 0 : it->second.followers.size();
 }
 
 Priority Coalescer::flight_priority(const std::string& key) const {

@@ -92,13 +92,14 @@ class Coalescer {
   struct Flight {
     uint64_t leader_id = 0;
     Priority priority = Priority::kNormal;
-    uint64_t next_seq = 0;                             // join order of followers
-    std::map<uint64_t, uint64_t> followers_by_seq;     // seq -> id, join order
-    std::unordered_map<uint64_t, uint64_t> seq_by_id;  // id -> seq
+    // Follower ids in join order. A vector: flights are short and Leave
+    // (a timed-out follower) is rare next to Join and Complete.
+    std::vector<uint64_t> followers;
   };
 
   CoalescerConfig config_;
-  std::map<std::string, Flight, std::less<>> flights_;
+  // Looked up by key only, never iterated, so hash order cannot leak out.
+  std::unordered_map<std::string, Flight> flights_;
 };
 
 }  // namespace orchsim

@@ -1,8 +1,9 @@
 // Cost per client request through the whole orchestration pipeline (cache,
 // coalescer, batcher, queue, bucket, quota, breaker, bulkhead, timeouts,
 // retry, health, cost), with a fake transport answering after 50 ms of
-// virtual time. The fake clock/timers are part of the measured cost (a
-// std::map of timers), so this is an upper bound on the core's own cost.
+// virtual time. Clock and timers are the simulator's (engine/world
+// sim_ports over the kernel event queue), as in a season replay, so the
+// figure includes the host's timer cost.
 //
 //   hot:  40 distinct keys, most requests are cache hits or coalesced;
 //   cold: every key distinct and not cacheable, every request goes upstream.
@@ -11,19 +12,19 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernel/simulator.h"
+#include "engine/world/sim_ports.h"
 #include "policies/orchestrator.h"
 #include "tests/policies/fake_ports.h"
 
 namespace orchsim {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeTimers;
 using testing::SeededRandom;
 
 class AnsweringTransport : public Transport {
  public:
-  AnsweringTransport(FakeTimers& timers, FakeClock& clock) : timers_(timers), clock_(clock) {}
+  AnsweringTransport(Timers& timers, Clock& clock) : timers_(timers), clock_(clock) {}
   void Send(const UpstreamCall& call, ResponseCallback on_response) override {
     const size_t keys = call.keys.size();
     timers_.ScheduleAt(clock_.now() + Milliseconds(50), [keys, cb = std::move(on_response)] {
@@ -38,8 +39,8 @@ class AnsweringTransport : public Transport {
   }
 
  private:
-  FakeTimers& timers_;
-  FakeClock& clock_;
+  Timers& timers_;
+  Clock& clock_;
 };
 
 OrchestratorConfig EverythingOn() {
@@ -56,8 +57,9 @@ OrchestratorConfig EverythingOn() {
 
 void RunPipeline(benchmark::State& state, bool hot) {
   const Instant start = Instant::FromUnixMicros(1'700'000'000'000'000);
-  FakeClock clock(start);
-  FakeTimers timers(clock);
+  kernel::Simulator sim(start);
+  world::SimClock clock(sim);
+  world::SimTimers timers(sim);
   AnsweringTransport transport(timers, clock);
   SeededRandom jitter(1);
   Orchestrator orchestrator(EverythingOn(), clock, timers, transport, jitter);
@@ -69,7 +71,7 @@ void RunPipeline(benchmark::State& state, bool hot) {
   for (auto _ : state) {
     ++id;
     t += Microseconds(200);
-    timers.AdvanceTo(t);
+    sim.RunUntil(t);
     Request r;
     r.id = id;
     r.api = apis[id % 3];
@@ -81,7 +83,7 @@ void RunPipeline(benchmark::State& state, bool hot) {
     orchestrator.Submit(std::move(r),
                         [](const Result& result) { benchmark::DoNotOptimize(result.outcome); });
   }
-  timers.RunAll();
+  sim.RunUntilEmpty();
   state.SetItemsProcessed(static_cast<int64_t>(id));
   state.counters["calls_per_request"] =
       static_cast<double>(orchestrator.stats().calls_sent) / static_cast<double>(id);
