@@ -104,8 +104,12 @@ class Run {
     return kickoffs;
   }
 
+  // Requests the demand generates before scenario.start (a date window over a
+  // longer schedule) are dropped, not piled up at the start: the run covers
+  // [start, end) only.
   void ScheduleNextArrival() {
     std::optional<world::TimedRequest> next = demand_->Next();
+    while (next && next->at < scenario_.start) next = demand_->Next();
     if (!next || next->at >= scenario_.end) return;
     pending_arrival_ = std::move(next->request);
     sim_.ScheduleAt(std::max(next->at, sim_.now()), [this] {
@@ -116,7 +120,12 @@ class Run {
     });
   }
 
+  // Games kicking off before scenario.start are never announced.
   void ScheduleNextGame() {
+    while (next_game_ < scenario_.games.size() &&
+           scenario_.games[next_game_].kickoff < scenario_.start) {
+      ++next_game_;
+    }
     if (next_game_ >= scenario_.games.size()) return;
     const world::Game& game = scenario_.games[next_game_];
     const Instant announce = std::max(game.kickoff - kAnnounceLead, sim_.now());
