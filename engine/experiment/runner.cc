@@ -36,7 +36,7 @@ std::vector<std::string_view> KeyTokens(std::string_view key) {
 class Run {
  public:
   Run(const scenario::Scenario& scenario, const scenario::Variant& variant, uint64_t seed,
-      const ProgressFn& progress)
+      const ProgressFn& progress, const RunHooks& hooks)
       : scenario_(scenario),
         seeds_(seed),
         sim_(scenario.start),
@@ -44,7 +44,8 @@ class Run {
         timers_(sim_),
         transport_(sim_),
         jitter_(seeds_, "policy/jitter"),
-        progress_(progress) {
+        progress_(progress),
+        hooks_(hooks) {
     for (const world::Game& game : scenario.games) kickoff_by_game_[game.id] = game.kickoff;
     for (const auto& upstream : scenario.upstreams) {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
@@ -58,6 +59,7 @@ class Run {
           return mock == nullptr ? 0 : mock->PayloadVersionAt(request.key, now);
         });
     orchestrator_->AddObserver(recorder_.get());
+    if (hooks_.observer != nullptr) orchestrator_->AddObserver(hooks_.observer);
     demand_ = std::make_unique<world::DemandSource>(scenario.games, scenario.demand, seeds_);
   }
 
@@ -91,6 +93,7 @@ class Run {
       s.down_answers = c.down_answers;
       run.metrics.quota_exhausted_time += s.quota_exhausted_time;
     }
+    if (hooks_.on_finished) hooks_.on_finished(transport_, sim_.now());
     return run;
   }
 
@@ -104,8 +107,12 @@ class Run {
     return kickoffs;
   }
 
+  // Requests the demand generates before scenario.start (a date window over a
+  // longer schedule) are dropped, not piled up at the start: the run covers
+  // [start, end) only.
   void ScheduleNextArrival() {
     std::optional<world::TimedRequest> next = demand_->Next();
+    while (next && next->at < scenario_.start) next = demand_->Next();
     if (!next || next->at >= scenario_.end) return;
     pending_arrival_ = std::move(next->request);
     sim_.ScheduleAt(std::max(next->at, sim_.now()), [this] {
@@ -116,7 +123,12 @@ class Run {
     });
   }
 
+  // Games kicking off before scenario.start are never announced.
   void ScheduleNextGame() {
+    while (next_game_ < scenario_.games.size() &&
+           scenario_.games[next_game_].kickoff < scenario_.start) {
+      ++next_game_;
+    }
     if (next_game_ >= scenario_.games.size()) return;
     const world::Game& game = scenario_.games[next_game_];
     const Instant announce = std::max(game.kickoff - kAnnounceLead, sim_.now());
@@ -146,6 +158,7 @@ class Run {
   world::MockTransport transport_;
   world::RngRandomSource jitter_;
   ProgressFn progress_;
+  RunHooks hooks_;
   std::unordered_map<std::string, Instant> kickoff_by_game_;
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<MetricsRecorder> recorder_;
@@ -158,8 +171,8 @@ class Run {
 }  // namespace
 
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
-                      uint64_t seed, const ProgressFn& progress) {
-  Run run(scenario, variant, seed, progress);
+                      uint64_t seed, const ProgressFn& progress, const RunHooks& hooks) {
+  Run run(scenario, variant, seed, progress, hooks);
   return run.Execute(variant.name, seed);
 }
 

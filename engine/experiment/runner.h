@@ -24,6 +24,7 @@
 
 #include "engine/experiment/metrics.h"
 #include "engine/scenario/scenario.h"
+#include "engine/world/mock_transport.h"
 #include "policies/orchestrator.h"
 
 namespace orchsim::experiment {
@@ -52,8 +53,19 @@ struct VariantRun {
 // Progress of one run as the fraction of the scenario's window simulated.
 using ProgressFn = std::function<void(double fraction)>;
 
+// Inspection points for tests and tools. Neither may change the run: the
+// observer sees the core's events like the metrics recorder does (and after
+// it), and on_finished only reads the mocked upstreams (e.g. their health
+// timelines, MockUpstream::health().SpansUntil(end)) once the run is over,
+// before they are destroyed.
+struct RunHooks {
+  OrchestratorObserver* observer = nullptr;  // not owned; may be null
+  std::function<void(world::MockTransport& upstreams, Instant end)> on_finished;
+};
+
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
-                      uint64_t seed, const ProgressFn& progress = nullptr);
+                      uint64_t seed, const ProgressFn& progress = nullptr,
+                      const RunHooks& hooks = {});
 
 // Runs each named variant (all when `names` is empty) on `seed`, in the
 // scenario's order. Unknown names throw std::invalid_argument.

@@ -1,0 +1,125 @@
+// RunVariant / RunComparison: what the metrics count agrees with what the
+// mocked upstreams saw, the run covers exactly [start, end), and the hooks
+// see the run without changing it.
+#include "engine/experiment/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/experiment/comparison.h"
+#include "engine/scenario/scenario.h"
+
+namespace orchsim::experiment {
+namespace {
+
+std::string SourceRoot() {
+  std::string file = __FILE__;
+  const std::string suffix = "tests/engine/experiment/runner_test.cc";
+  return file.substr(0, file.size() - suffix.size());
+}
+
+scenario::Scenario Load(const std::string& name) {
+  return scenario::LoadScenario(SourceRoot() + "scenarios/" + name + ".json");
+}
+
+// Every call the core sent (metrics, from OnCallSent) reached the mocked
+// upstream (its own counter), per api and per call kind, for every variant
+// of the default scenario; and every request ended in one outcome.
+TEST(RunnerTest, MetricCallCountsEqualUpstreamCountersOnNfl2023) {
+  const scenario::Scenario s = Load("nfl-2023");
+  for (const VariantRun& run : RunComparison(s, {}, s.seed)) {
+    SCOPED_TRACE(run.variant);
+    ASSERT_EQ(run.upstreams.size(), 3u);
+    uint64_t total = 0;
+    for (const auto& [api, upstream] : run.upstreams) {
+      SCOPED_TRACE(api);
+      ASSERT_EQ(run.metrics.apis.count(api), 1u);
+      const ApiCallMetrics& m = run.metrics.apis.at(api);
+      EXPECT_GT(upstream.calls, 0u);
+      EXPECT_EQ(m.calls, upstream.calls);
+      uint64_t answered = 0;
+      for (const auto& [status, n] : m.statuses) answered += n;
+      EXPECT_EQ(answered, upstream.calls);  // every call answered, late or not
+      EXPECT_DOUBLE_EQ(m.credits, upstream.credits_charged);
+      total += upstream.calls;
+    }
+    EXPECT_EQ(run.metrics.upstream_calls, total);
+    uint64_t outcomes = 0;
+    for (uint64_t n : run.metrics.outcomes) outcomes += n;
+    EXPECT_EQ(outcomes, run.metrics.submitted);
+    EXPECT_EQ(run.metrics.completed, run.metrics.submitted);
+  }
+}
+
+// A date window over a season's schedule: requests the demand would have
+// sent before `start` are dropped, not submitted at the start.
+TEST(RunnerTest, RequestsBeforeTheWindowAreNotSubmitted) {
+  const scenario::Scenario s = Load("breaker-outage-day");
+  ASSERT_LT(s.games.front().kickoff, s.start);  // the CSV has the whole season
+  class FirstSubmission : public OrchestratorObserver {
+   public:
+    void OnSubmitted(const Request& r, Instant now) override {
+      if (count++ == 0) {
+        first_at = now;
+        first_deadline = r.deadline;
+      }
+    }
+    uint64_t count = 0;
+    Instant first_at;
+    Instant first_deadline;
+  } observer;
+  RunHooks hooks;
+  hooks.observer = &observer;
+  const VariantRun run = RunVariant(s, *s.FindVariant("breaker-off"), s.seed, nullptr, hooks);
+  EXPECT_EQ(observer.count, run.metrics.submitted);
+  EXPECT_GE(observer.first_at, s.start);
+  EXPECT_GT(observer.first_deadline, observer.first_at);
+  // Before the fix the whole season's earlier demand (~135000 requests,
+  // already past their deadlines) was submitted at `start` and timed out.
+  EXPECT_LT(run.metrics.submitted, 30000u);
+  EXPECT_LT(run.metrics.outcome(Outcome::kTimedOut), 100u);
+}
+
+TEST(RunnerTest, HooksSeeTheRunWithoutChangingIt) {
+  const scenario::Scenario s = Load("kickoff-surge");
+  const scenario::Variant& v = *s.FindVariant("escalation");
+  const VariantRun plain = RunVariant(s, v, s.seed);
+
+  class Counter : public OrchestratorObserver {
+   public:
+    void OnCallSent(const UpstreamCall&, Instant) override { ++calls; }
+    uint64_t calls = 0;
+  } counter;
+  int finished = 0;
+  Instant finished_at;
+  RunHooks hooks;
+  hooks.observer = &counter;
+  hooks.on_finished = [&](world::MockTransport& upstreams, Instant end) {
+    ++finished;
+    finished_at = end;
+    EXPECT_EQ(upstreams.Find("odds")->counters().calls, counter.calls);
+  };
+  const VariantRun hooked = RunVariant(s, v, s.seed, nullptr, hooks);
+  EXPECT_EQ(finished, 1);
+  EXPECT_GE(finished_at, s.end);
+  EXPECT_EQ(counter.calls, hooked.metrics.upstream_calls);
+  EXPECT_EQ(SummaryCsv(s, {plain}), SummaryCsv(s, {hooked}));
+  EXPECT_EQ(plain.events, hooked.events);
+}
+
+TEST(RunnerTest, ComparisonRunsNamedVariantsInTheGivenOrderAndRejectsUnknownOnes) {
+  const scenario::Scenario s = Load("quota-crunch-month");
+  const std::vector<VariantRun> runs = RunComparison(s, {"aimd", "naive"}, 7);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].variant, "aimd");
+  EXPECT_EQ(runs[1].variant, "naive");
+  EXPECT_EQ(runs[0].seed, 7u);
+  EXPECT_THROW(RunComparison(s, {"no-such-variant"}, 7), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace orchsim::experiment
