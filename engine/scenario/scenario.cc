@@ -115,8 +115,9 @@ OrchestratorConfig ReadPreset(const std::string& folder, const std::string& pres
   }
   const Json json = ParseJsonOrThrow(text, path);
   ObjectReader reader(json, "", path);
-  std::string description;
-  reader.String("description", &description);
+  std::string ignored;
+  reader.String("$schema", &ignored);  // for editors (scenarios/schema/policy.schema.json)
+  reader.String("description", &ignored);
   OrchestratorConfig config;
   ReadPolicy(reader, &config);
   reader.Finish();
@@ -152,6 +153,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   ObjectReader r(json, "", file);
   Scenario s;
   s.file = file;
+  std::string schema;
+  r.String("$schema", &schema);  // for editors (scenarios/schema/scenario.schema.json)
   r.String("name", &s.name, true);
   r.String("description", &s.description);
   int64_t seed = 1;
