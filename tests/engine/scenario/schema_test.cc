@@ -9,6 +9,7 @@
 // enum) and every duration or instant property with a number (the reader must
 // ask for a string with a unit / an ISO 8601 instant there).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -194,8 +195,9 @@ const std::multimap<std::string, std::string>& Places() {
 class SchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Unique per process and test: other builds may run this test at once.
     folder_ = fs::temp_directory_path() /
-              ("orchsim_schema_test_" +
+              ("orchsim_schema_test_" + std::to_string(::getpid()) + "_" +
                std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(folder_ / "policies");
   }
