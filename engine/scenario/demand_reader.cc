@@ -21,7 +21,11 @@ void ReadDate(ObjectReader& r, const std::string& key, std::optional<world::Civi
 
 world::CronPattern ReadCron(ObjectReader& r) {
   world::CronPattern p;
-  r.Dur("time_of_day", &p.time_of_day, false, Duration::Zero(), Hours(24) - Microseconds(1));
+  r.Dur("time_of_day", &p.time_of_day);
+  if (p.time_of_day >= Hours(24)) {
+    r.Fail("time_of_day",
+           "expected a time of day in [0s, 24h), got " + JsonPreview(r.Raw("time_of_day")));
+  }
   r.String("time_zone", &p.time_zone);
   std::vector<std::string> days;
   r.Strings("weekdays", &days);
@@ -103,13 +107,14 @@ world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
     r.Dur("deadline", &c.request.deadline, false, Microseconds(1));
     r.Finish();
   }
-  int patterns = 0;
+  std::string patterns;  // the pattern keys present, for the error message
+  int pattern_count = 0;
   auto pattern = [&](const char* key, auto read) {
     if (!g.Has(key)) {
       g.Allow(key);
       return;
     }
-    ++patterns;
+    patterns += std::string(pattern_count++ == 0 ? "" : " and ") + "\"" + key + "\"";
     ObjectReader p = g.Object(key);
     c.pattern = read(p);
     p.Finish();
@@ -123,10 +128,11 @@ world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
   pattern("kickoff_poisson", ReadKickoffPoisson);
   pattern("live_polling", ReadLivePolling);
   pattern("burst", ReadBurst);
-  if (patterns != 1) {
+  if (pattern_count != 1) {
     throw ScenarioError(g.file(), g.path(),
                         "expected exactly one pattern: \"cron\", \"offsets\", "
-                        "\"kickoff_poisson\", \"live_polling\" or \"burst\"");
+                        "\"kickoff_poisson\", \"live_polling\" or \"burst\"; got " +
+                            (pattern_count == 0 ? std::string("none") : patterns));
   }
   return c;
 }

@@ -37,10 +37,25 @@ std::string JsonPreview(const Json& j) {
   return s;
 }
 
+namespace {
+
+// "in [1, 599]", ">= 1" (no upper bound given) or "<= 10".
+std::string IntRange(int64_t min, int64_t max) {
+  const bool has_max = max != INT64_MAX;
+  if (min == INT64_MIN) return has_max ? "<= " + std::to_string(max) : "";
+  if (!has_max) return ">= " + std::to_string(min);
+  return "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+}
+
+}  // namespace
+
 ObjectReader::ObjectReader(const Json& j, std::string path, std::string file)
     : json_(j), path_(std::move(path)), file_(std::move(file)) {
   if (!j.is_object()) {
-    throw ScenarioError(file_, path_, "expected an object, got " + JsonTypeName(j));
+    throw ScenarioError(file_, path_,
+                        std::string(path_.empty() ? "expected a JSON object at the top level"
+                                                  : "expected an object") +
+                            ", got " + JsonTypeName(j));
   }
 }
 
@@ -71,8 +86,11 @@ void ObjectReader::Number(const std::string& key, double* out, bool required, do
   if (!v.is_number()) Fail(key, "expected a number, got " + JsonPreview(v));
   const double d = v.get<double>();
   if (!std::isfinite(d) || d < min || d > max) {
-    Fail(key, "expected a number in [" + JsonPreview(Json(min)) + ", " + JsonPreview(Json(max)) +
-                  "], got " + JsonPreview(v));
+    // Readers pass only a lower bound (max left at its default) or both.
+    const std::string range =
+        max >= 1e300 ? ">= " + JsonPreview(Json(min))
+                     : "in [" + JsonPreview(Json(min)) + ", " + JsonPreview(Json(max)) + "]";
+    Fail(key, "expected a number " + range + ", got " + JsonPreview(v));
   }
   *out = d;
 }
@@ -85,15 +103,18 @@ void ObjectReader::Int(const std::string& key, int64_t* out, bool required, int6
   if (!v.is_number_integer()) Fail(key, "expected an integer, got " + JsonPreview(v));
   const int64_t i = v.get<int64_t>();
   if (i < min || i > max || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
-    Fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
-                  "], got " + JsonPreview(v));
+    Fail(key, "expected an integer " + IntRange(min, max) + ", got " + JsonPreview(v));
   }
   *out = i;
 }
 
 void ObjectReader::Int(const std::string& key, int* out, bool required, int min, int max) {
   int64_t v = *out;
-  Int(key, &v, required, min, max);
+  Int(key, &v, required, min, max == INT32_MAX ? INT64_MAX : max);
+  if (v < INT32_MIN || v > INT32_MAX) {
+    Fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "], got " + std::to_string(v));
+  }
   *out = static_cast<int>(v);
 }
 
@@ -123,8 +144,17 @@ void ObjectReader::Dur(const std::string& key, Duration* out, bool required, Dur
   if (!Has(key)) return;
   const Duration d = ReadDuration(json_.at(key), PathOf(key), file_);
   if (d < min || d > max) {
-    Fail(key, "expected a duration in [" + FormatDuration(min) + ", " + FormatDuration(max) +
-                  "], got \"" + FormatDuration(d) + "\"");
+    std::string range;
+    if (max != Duration::Infinite()) {
+      range = "in [" + FormatDuration(min) + ", " + FormatDuration(max) + "]";
+    } else if (min == Duration::Zero()) {
+      range = ">= 0s (not negative)";
+    } else if (min == Microseconds(1)) {
+      range = "> 0s";
+    } else {
+      range = ">= " + FormatDuration(min);
+    }
+    Fail(key, "expected a duration " + range + ", got " + JsonPreview(json_.at(key)));
   }
   *out = d;
 }
@@ -185,11 +215,15 @@ ObjectReader ObjectReader::Object(const std::string& key) const {
 
 const Json& ObjectReader::Raw(const std::string& key) {
   known_.insert(key);
+  if (!Has(key)) throw ScenarioError(file_, PathOf(key), "required field is missing");
   return json_.at(key);
 }
 
 const Json& ObjectReader::Array(const std::string& key) {
   known_.insert(key);
+  if (!Has(key)) {
+    throw ScenarioError(file_, PathOf(key), "required field is missing (expected an array)");
+  }
   const Json& v = json_.at(key);
   if (!v.is_array()) Fail(key, "expected an array, got " + JsonTypeName(v));
   return v;
@@ -197,6 +231,7 @@ const Json& ObjectReader::Array(const std::string& key) {
 
 std::vector<std::string> ObjectReader::Keys(const std::string& key) const {
   std::vector<std::string> keys;
+  if (!Has(key) || !json_.at(key).is_object()) return keys;
   for (const auto& item : json_.at(key).items()) keys.push_back(item.key());
   return keys;
 }

@@ -124,7 +124,7 @@ class ObjectReader {
     }
     *out = std::move(elements);
   }
-  // The member names of the object at `key` (sorted). REQUIRES: Has(key).
+  // The member names of the object at `key` (sorted; none when absent or not an object).
   std::vector<std::string> Keys(const std::string& key) const;
 
   // Throws on the first key that no reader asked for.

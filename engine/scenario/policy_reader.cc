@@ -86,6 +86,8 @@ void ReadCache(ObjectReader& r, CacheConfig* c) {
       Duration live;
       e.Dur("live_ttl", &live, true, Microseconds(1));
       rule->live_ttl = live;
+    } else {
+      e.Allow("live_ttl");  // listed among the accepted keys in unknown-key errors
     }
   });
   r.Dur("default_ttl", &c->default_ttl, false, Microseconds(1));

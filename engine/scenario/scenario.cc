@@ -60,8 +60,14 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
       if (!status.ok()) throw ScenarioError(c.file(), c.path(), status.message());
     });
     r.Finish();
-    const world::ScheduleLoadResult loaded =
-        world::LoadScheduleCsv(Join(folder, csv), columns, league);
+    const std::string csv_path = Join(folder, csv);
+    if (!std::ifstream(csv_path)) {
+      // Named from the scenario's side: the CSV file itself does not exist.
+      r.Fail("csv", "cannot read the schedule file " + csv_path +
+                        " (missing or not readable); expected a CSV file path relative to the "
+                        "scenario's folder");
+    }
+    const world::ScheduleLoadResult loaded = world::LoadScheduleCsv(csv_path, columns, league);
     if (!loaded.ok()) {
       throw ScenarioError(
           loaded.error->file,
@@ -109,8 +115,9 @@ OrchestratorConfig ReadPreset(const std::string& folder, const std::string& pres
   }
   const Json json = ParseJsonOrThrow(text, path);
   ObjectReader reader(json, "", path);
-  std::string description;
-  reader.String("description", &description);
+  std::string ignored;
+  reader.String("$schema", &ignored);  // for editors (scenarios/schema/policy.schema.json)
+  reader.String("description", &ignored);
   OrchestratorConfig config;
   ReadPolicy(reader, &config);
   reader.Finish();
@@ -146,6 +153,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   ObjectReader r(json, "", file);
   Scenario s;
   s.file = file;
+  std::string schema;
+  r.String("$schema", &schema);  // for editors (scenarios/schema/scenario.schema.json)
   r.String("name", &s.name, true);
   r.String("description", &s.description);
   int64_t seed = 1;
@@ -199,9 +208,14 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     v.Finish();
     const Status status = variant.policy.validate();
     if (!status.ok()) {
-      throw ScenarioError(file, where,
-                          "variant \"" + variant.name + "\" (preset \"" + variant.preset +
-                              "\" + overrides) is invalid: " + status.message());
+      // Say where the bad value may come from: the preset, the overrides or both.
+      std::string origin;
+      if (!variant.preset.empty()) origin = "preset \"" + variant.preset + "\"";
+      if (v.Has("overrides")) origin += origin.empty() ? "overrides" : " + overrides";
+      if (origin.empty()) origin = "defaults";
+      throw ScenarioError(
+          file, where,
+          "variant \"" + variant.name + "\" (" + origin + ") is invalid: " + status.message());
     }
     s.variants.push_back(std::move(variant));
   }

@@ -16,6 +16,8 @@
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
 //     "expect": {...}                            // kept as JSON for `check`
 //   }
+// A "$schema" key (a string, ignored) may name the JSON Schema for editors, at
+// the top of a scenario or a preset.
 // Relative paths (schedule CSV) are relative to the scenario file's folder;
 // presets are found as <folder>/policies/<preset>.json. start/end default to
 // one day before the first kickoff and one day after the last.
