@@ -95,9 +95,9 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
   return games;
 }
 
-OrchestratorConfig ReadPreset(const std::string& folder, const std::string& preset,
+OrchestratorConfig ReadPreset(const std::string& preset_folder, const std::string& preset,
                               const std::string& scenario_file, const std::string& where) {
-  const std::string path = Join(Join(folder, "policies"), preset + ".json");
+  const std::string path = Join(preset_folder, preset + ".json");
   std::string text;
   try {
     text = ReadFileOrThrow(path);
@@ -105,7 +105,7 @@ OrchestratorConfig ReadPreset(const std::string& folder, const std::string& pres
     std::string known;
     std::error_code ec;
     std::set<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(Join(folder, "policies"), ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(preset_folder, ec)) {
       if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
     }
     for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
@@ -189,6 +189,9 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
 
   s.demand = ReadDemand(r, "demand", api_names);
 
+  std::string presets = "policies";
+  r.String("presets", &presets);
+  const std::string preset_folder = Join(folder, presets);
   const Json& variants = r.Array("variants");
   if (variants.empty()) r.Fail("variants", "expected at least one variant");
   for (size_t i = 0; i < variants.size(); ++i) {
@@ -202,7 +205,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     v.String("preset", &variant.preset);
     if (!variant.preset.empty()) {
-      variant.policy = ReadPreset(folder, variant.preset, file, where + "/preset");
+      variant.policy = ReadPreset(preset_folder, variant.preset, file, where + "/preset");
     }
     v.IfObject("overrides", [&](ObjectReader& o) { ReadPolicy(o, &variant.policy); });
     v.Finish();
@@ -225,6 +228,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   }
   if (r.Has("expect")) s.expect = r.Raw("expect");
   r.Allow("expect");
+  if (r.Has("tolerances")) s.tolerances = r.Raw("tolerances");
+  r.Allow("tolerances");
   r.Finish();
   return s;
 }

@@ -14,12 +14,13 @@
 //     "baseline": "naive",
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
-//     "expect": {...}                            // kept as JSON for `check`
+//     "expect": {...}, "tolerances": {...}       // kept as JSON for `check`
 //   }
 // A "$schema" key (a string, ignored) may name the JSON Schema for editors, at
 // the top of a scenario or a preset.
 // Relative paths (schedule CSV) are relative to the scenario file's folder;
-// presets are found as <folder>/policies/<preset>.json. start/end default to
+// presets are found as <folder>/<presets>/<preset>.json, where "presets"
+// (optional) defaults to "policies". start/end default to
 // one day before the first kickoff and one day after the last.
 //
 // A variant's policy is OrchestratorConfig{} overlaid with the preset, then
@@ -61,7 +62,8 @@ struct Scenario {
   std::vector<world::DemandGeneratorConfig> demand;
   std::string baseline;  // the variant "calls saved" is measured against ("" = none)
   std::vector<Variant> variants;
-  Json expect;  // null when absent
+  Json expect;      // null when absent; read by experiment/check.h
+  Json tolerances;  // null when absent; read by experiment/check.h
 
   const Variant* FindVariant(const std::string& name) const;
 };

@@ -454,12 +454,19 @@ void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
   data_.erase(key);  // recomputed from the origin with the new schedule
 }
 
+Instant MockUpstream::DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const {
+  if (sorted_kickoffs.empty()) return origin_;
+  const Instant lead = sorted_kickoffs.front() - config_.data.pregame_window - kDataProcessLead;
+  return std::max(origin_, lead);
+}
+
 MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   auto it = data_.find(key);
   if (it != data_.end()) return it->second;
   KeyData data{kernel::Rng(kernel::SplitMix64(data_seed_ ^ kernel::Fnv1a64(key))),
                {},
                1,
+               origin_,
                origin_,
                Instant::Max()};
   if (auto k = kickoffs_.find(key); k != kickoffs_.end()) data.kickoffs = k->second;
@@ -468,7 +475,9 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
     data.kickoffs.insert(data.kickoffs.end(), more.begin(), more.end());
   }
   std::sort(data.kickoffs.begin(), data.kickoffs.end());
-  data.next_change = config_.data.enabled ? NextDataChange(data, origin_) : Instant::Max();
+  data.start = DataProcessStart(data.kickoffs);
+  data.at = data.start;
+  data.next_change = config_.data.enabled ? NextDataChange(data, data.start) : Instant::Max();
   return data_.emplace(key, std::move(data)).first->second;
 }
 
@@ -521,6 +530,7 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
 uint64_t MockUpstream::PayloadVersionAt(const std::string& key, Instant t) {
   if (t < origin_) return 1;
   KeyData* data = &DataFor(key);
+  if (t < data->start) return 1;
   if (t < data->at) {
     data_.erase(key);  // asked about the past: recompute from the origin
     data = &DataFor(key);

@@ -172,6 +172,7 @@ class MockUpstream {
     kernel::Rng rng;
     std::vector<Instant> kickoffs;  // sorted
     uint64_t version = 1;
+    Instant start;        // DataProcessStart: version 1 until here
     Instant at;           // the process has been advanced through this instant
     Instant next_change;  // Instant::Max() when the rate stays 0 for ever
   };
@@ -188,6 +189,13 @@ class MockUpstream {
   void AddQuotaHeaders(Instant now, double charged, bool exhausted, Response* response);
   double CheapestCall() const;
 
+  // Where a key's version process starts: the origin, or for a key with
+  // games, kDataProcessLead before the first game's pregame window if that
+  // is later. A key first asked late in a long run (the tenth season) then
+  // costs no replay of years of changes, and the start still depends only on
+  // the key's kickoffs, never on who asked when.
+  static constexpr Duration kDataProcessLead = Days(1);
+  Instant DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const;
   KeyData& DataFor(const std::string& key);
   Instant NextDataChange(KeyData& data, Instant from);
   double DataRatePerHour(const KeyData& data, Instant t) const;

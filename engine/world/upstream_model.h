@@ -189,7 +189,8 @@ struct BatchConfig {
 
 // ---- data that changes ---------------------------------------------------
 
-// Each key's payload version starts at 1 at the upstream's origin and grows
+// Each key's payload version starts at 1 (at the upstream's origin, or for a
+// key with games one day before its first pregame window) and grows
 // by 1 at the events of a Poisson process whose rate is `base_per_hour`,
 // `pregame_per_hour` within `pregame_window` before a kickoff of the key's
 // game, and `live_per_hour` during [kickoff, kickoff + game_duration). A zero
