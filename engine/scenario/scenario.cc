@@ -211,6 +211,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   }
   if (r.Has("expect")) s.expect = r.Raw("expect");
   r.Allow("expect");
+  if (r.Has("sweep")) s.sweep = r.Raw("sweep");
+  r.Allow("sweep");
   r.Finish();
   return s;
 }

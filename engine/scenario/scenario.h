@@ -14,7 +14,8 @@
 //     "baseline": "naive",
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
-//     "expect": {...}                            // kept as JSON for `check`
+//     "expect": {...},                           // kept as JSON for `check`
+//     "sweep": {...}                             // kept as JSON for `sweep`
 //   }
 // Relative paths (schedule CSV) are relative to the scenario file's folder;
 // presets are found as <folder>/policies/<preset>.json. start/end default to
@@ -60,6 +61,7 @@ struct Scenario {
   std::string baseline;  // the variant "calls saved" is measured against ("" = none)
   std::vector<Variant> variants;
   Json expect;  // null when absent
+  Json sweep;   // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
 
   const Variant* FindVariant(const std::string& name) const;
 };

@@ -111,7 +111,7 @@ TEST(TuningAnalyzeTest, FeasibleSetParetoAndRecommendation) {
   EXPECT_EQ(*t.recommended, 1u);  // 80 credits beats 90
   EXPECT_EQ(t.pareto_front, (std::vector<size_t>{1, 2}));
   EXPECT_EQ(t.recommended_overrides, Json::parse(R"({"retry": {"max_attempts": 2}})"));
-  EXPECT_EQ(t.recommended_variant, Json::parse(R"({"name": "tuned-tuned", "preset": "tuned",
+  EXPECT_EQ(t.recommended_variant, Json::parse(R"({"name": "tuned-recommended", "preset": "tuned",
       "overrides": {"cache": {"default_ttl": "1m"}, "retry": {"max_attempts": 2}}})"));
   EXPECT_EQ(t.recommended_preset["retry"], Json::parse(R"({"enabled": true, "max_attempts": 2})"));
   EXPECT_EQ(t.recommended_preset["cache"], Json::parse(R"({"default_ttl": "1m"})"));
