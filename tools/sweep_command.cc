@@ -232,8 +232,11 @@ int SweepCommand(const std::vector<std::string>& args) {
     if (vm.count("seed")) spec.first_seed = seed;
     if (vm.count("sample-seed")) spec.sample_seed = sample_seed;
     spec.analysis = MergeAnalysis(spec.analysis, analysis);
-    // Fail on a bad objective or constraint now, not after the runs.
-    experiment::ParseTuningSpec(spec.analysis);
+    // Fail on a bad objective, constraint or metric name now, not after the runs.
+    std::vector<std::string> apis;
+    for (const auto& upstream : scenario.upstreams) apis.push_back(upstream.name);
+    experiment::CheckTuningMetrics(experiment::ParseTuningSpec(spec.analysis),
+                                   experiment::MetricCatalog(apis));
     const experiment::ShardSpec shard = experiment::ParseShard(shard_text);
     if (jobs < 1) throw experiment::SweepError("--jobs must be at least 1");
     const experiment::SweepPlan plan =

@@ -190,6 +190,12 @@ TuningSpec ParseTuningSpec(const Json& analysis) {
   return spec;
 }
 
+void CheckTuningMetrics(const TuningSpec& spec, const std::vector<MetricInfo>& catalog) {
+  FindMetricInfo(catalog, spec.objective.metric);
+  for (const Constraint& c : spec.constraints) FindMetricInfo(catalog, c.metric);
+  for (const Objective& o : spec.pareto) FindMetricInfo(catalog, o.metric);
+}
+
 std::vector<size_t> ParetoFront(const std::vector<std::array<double, 2>>& values) {
   std::vector<size_t> order(values.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
