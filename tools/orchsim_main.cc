@@ -10,6 +10,7 @@
 #include "tools/check_command.h"
 #include "tools/kernel_demo.h"
 #include "tools/run_command.h"
+#include "tools/sweep_command.h"
 
 namespace po = boost::program_options;
 
@@ -22,6 +23,9 @@ constexpr const char* kUsage =
     "  run       run a scenario's variants side by side and print the comparison\n"
     "  validate  check a scenario file (and its presets and schedule) without running it\n"
     "  check     run scenarios and check their expectations and baselines (the CI gate)\n"
+    "  sweep     run a variant over a parameter sweep and seeds; report and recommended preset\n"
+    "  merge     combine the shard folders of a sweep (sweep --shard K/N) into one result\n"
+    "  tune      re-analyse a finished sweep with another objective or constraints\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
@@ -62,6 +66,9 @@ int main(int argc, char** argv) {
     if (command == "run") return orchsim::tools::RunCommand(args);
     if (command == "validate") return orchsim::tools::ValidateCommand(args);
     if (command == "check") return orchsim::tools::CheckCommand(args);
+    if (command == "sweep") return orchsim::tools::SweepCommand(args);
+    if (command == "merge") return orchsim::tools::MergeCommand(args);
+    if (command == "tune") return orchsim::tools::TuneCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;

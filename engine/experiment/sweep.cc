@@ -760,20 +760,6 @@ void StoreSweep(const std::string& dir, const SweepResults& results) {
   }
 }
 
-void WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + partial);
-  }
-  std::error_code ec;
-  fs::rename(partial, path, ec);
-  if (ec)
-    throw std::runtime_error("cannot rename " + partial + " to " + path + ": " + ec.message());
-}
-
 std::string FormatNumber(double value) {
   if (value == 0.0) return "0";  // no "-0"
   char buffer[64];

@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/experiment/atomic_file.h"
 #include "engine/experiment/metric_catalog.h"
 #include "engine/scenario/scenario.h"
 
@@ -205,8 +206,6 @@ SweepResults LoadSweep(const std::vector<std::string>& dirs);
 // `dir` (for merge), each file atomically; the files equal the originals.
 void StoreSweep(const std::string& dir, const SweepResults& results);
 
-// Writes `text` to `path` through a temporary file and a rename.
-void WriteFileAtomically(const std::string& path, const std::string& text);
 // Fixed, locale-free formatting of a double ("%.10g").
 std::string FormatNumber(double value);
 

@@ -46,9 +46,17 @@ std::string PointLabel(const SweepResults& r, const PointResult& p) {
   return out;
 }
 
+// 4 significant digits for people; the files keep full precision.
+std::string Short(double v) {
+  if (v == 0.0) return "0";
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", v);
+  return buffer;
+}
+
 std::string MeanCi(const MetricSummary& s) {
-  std::string out = FormatNumber(s.mean);
-  if (s.n >= 2) out += " ± " + FormatNumber(s.ci95_half);
+  std::string out = Short(s.mean);
+  if (s.n >= 2) out += " ± " + Short(s.ci95_half);
   return out;
 }
 
@@ -182,6 +190,12 @@ TuningSpec ParseTuningSpec(const Json& analysis) {
   return spec;
 }
 
+void CheckTuningMetrics(const TuningSpec& spec, const std::vector<MetricInfo>& catalog) {
+  FindMetricInfo(catalog, spec.objective.metric);
+  for (const Constraint& c : spec.constraints) FindMetricInfo(catalog, c.metric);
+  for (const Objective& o : spec.pareto) FindMetricInfo(catalog, o.metric);
+}
+
 std::vector<size_t> ParetoFront(const std::vector<std::array<double, 2>>& values) {
   std::vector<size_t> order(values.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -310,7 +324,7 @@ TuningResult AnalyzeSweep(const SweepResults& results, const TuningSpec& spec) {
     const Json& source = results.manifest.value("variant_policy", Json::object());
     const Json variant_overrides = source.value("overrides", Json::object());
     const std::string preset = source.value("preset", "");
-    t.recommended_variant = {{"name", results.manifest.value("variant", "") + "-tuned"}};
+    t.recommended_variant = {{"name", results.manifest.value("variant", "") + "-recommended"}};
     if (!preset.empty()) t.recommended_variant["preset"] = preset;
     t.recommended_variant["overrides"] = MergeJson(variant_overrides, t.recommended_overrides);
     Json policy = MergeJson(source.value("preset_policy", Json::object()), variant_overrides);
@@ -360,7 +374,9 @@ std::string RecommendationText(const SweepResults& results, const TuningResult& 
   for (const std::string& m : t.metrics) {
     out += "  " + m + " = " + MeanCi(SummaryOf(best, m)) + "\n";
   }
-  out += "\npaste into the scenario's \"variants\":\n" + t.recommended_variant.dump(2) + "\n";
+  out += "\nadd to the \"overrides\" of variant \"" + results.manifest.value("variant", "") +
+         "\" (or use the complete preset recommended.json):\n" + t.recommended_overrides.dump(2) +
+         "\n";
   return out;
 }
 
@@ -450,7 +466,7 @@ void WriteSweepOutputs(const std::string& dir, const SweepResults& r, const Tuni
         {"metric", "recommended", "baseline " + m.value("baseline", "")}};
     for (const std::string& name : t.metrics) {
       const std::string base =
-          baseline.contains(name) ? FormatNumber(baseline[name]["mean"].get<double>()) : "-";
+          baseline.contains(name) ? Short(baseline[name]["mean"].get<double>()) : "-";
       rows.push_back({name, MeanCi(SummaryOf(best, name)), base});
     }
     md += Table(rows) + "\nAs a variant (paste into the scenario's \"variants\"):\n\n```json\n" +

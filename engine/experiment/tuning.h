@@ -70,6 +70,10 @@ struct TuningSpec {
 // constraint's metric (or client_failures_pct). Throws SweepError.
 TuningSpec ParseTuningSpec(const Json& analysis);
 
+// Throws UnknownMetricError unless every metric `spec` names is in `catalog`
+// (so a typo fails before a sweep runs).
+void CheckTuningMetrics(const TuningSpec& spec, const std::vector<MetricInfo>& catalog);
+
 // Indices of the points no other point dominates, both coordinates to be
 // minimized, sorted by the first coordinate (then the second, then index).
 // Of exact duplicates only the lowest index is kept.

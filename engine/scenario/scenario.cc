@@ -230,6 +230,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Allow("expect");
   if (r.Has("tolerances")) s.tolerances = r.Raw("tolerances");
   r.Allow("tolerances");
+  if (r.Has("sweep")) s.sweep = r.Raw("sweep");
+  r.Allow("sweep");
   r.Finish();
   return s;
 }

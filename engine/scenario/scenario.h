@@ -15,6 +15,7 @@
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
 //     "expect": {...}, "tolerances": {...}       // kept as JSON for `check`
+//     "sweep": {...}                             // kept as JSON for `sweep`
 //   }
 // A "$schema" key (a string, ignored) may name the JSON Schema for editors, at
 // the top of a scenario or a preset.
@@ -64,6 +65,7 @@ struct Scenario {
   std::vector<Variant> variants;
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
+  Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
 
   const Variant* FindVariant(const std::string& name) const;
 };

@@ -42,6 +42,15 @@ TEST(TuningParseTest, ParetoDefaultsToObjectiveAndFirstConstraint) {
   EXPECT_THROW(ParseTuningSpec(Json::parse(R"({"pareto": ["credits"]})")), SweepError);
 }
 
+TEST(TuningParseTest, MetricNamesAreCheckedAgainstTheCatalog) {
+  const auto catalog = MetricCatalog({"odds"});
+  TuningSpec spec = ParseTuningSpec(
+      Json::parse(R"({"objective": "credits", "constraints": ["wait_p99_s.CRITICAL<=2s"]})"));
+  EXPECT_NO_THROW(CheckTuningMetrics(spec, catalog));
+  spec.constraints.push_back(ParseConstraint("calls.weather<=5"));
+  EXPECT_THROW(CheckTuningMetrics(spec, catalog), UnknownMetricError);
+}
+
 TEST(TuningParetoTest, KeepsExactlyTheNonDominatedPoints) {
   // 0 (1,9) front; 1 (2,7) front; 2 (3,8) dominated by 1; 3 (4,3) front;
   // 4 (4,5) dominated by 3; 5 (6,3) dominated by 3; 6 (2,7) duplicate of 1;
@@ -111,7 +120,7 @@ TEST(TuningAnalyzeTest, FeasibleSetParetoAndRecommendation) {
   EXPECT_EQ(*t.recommended, 1u);  // 80 credits beats 90
   EXPECT_EQ(t.pareto_front, (std::vector<size_t>{1, 2}));
   EXPECT_EQ(t.recommended_overrides, Json::parse(R"({"retry": {"max_attempts": 2}})"));
-  EXPECT_EQ(t.recommended_variant, Json::parse(R"({"name": "tuned-tuned", "preset": "tuned",
+  EXPECT_EQ(t.recommended_variant, Json::parse(R"({"name": "tuned-recommended", "preset": "tuned",
       "overrides": {"cache": {"default_ttl": "1m"}, "retry": {"max_attempts": 2}}})"));
   EXPECT_EQ(t.recommended_preset["retry"], Json::parse(R"({"enabled": true, "max_attempts": 2})"));
   EXPECT_EQ(t.recommended_preset["cache"], Json::parse(R"({"default_ttl": "1m"})"));
