@@ -8,6 +8,7 @@
 
 #include "engine/scenario/json_reader.h"
 #include "tools/kernel_demo.h"
+#include "tools/plot_command.h"
 #include "tools/run_command.h"
 
 namespace po = boost::program_options;
@@ -19,6 +20,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run       run a scenario's variants side by side and print the comparison\n"
+    "  plot      draw the comparison plots (PNG, SVG) of a result folder\n"
     "  validate  check a scenario file (and its presets and schedule) without running it\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "\n"
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "demo") return Demo(args);
     if (command == "run") return orchsim::tools::RunCommand(args);
+    if (command == "plot") return orchsim::tools::PlotCommand(args);
     if (command == "validate") return orchsim::tools::ValidateCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
