@@ -9,6 +9,7 @@
 #include "engine/scenario/json_reader.h"
 #include "tools/check_command.h"
 #include "tools/kernel_demo.h"
+#include "tools/plot_command.h"
 #include "tools/run_command.h"
 #include "tools/sweep_command.h"
 
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run       run a scenario's variants side by side and print the comparison\n"
+    "  plot      draw the comparison plots (PNG, SVG) of a result folder\n"
     "  validate  check a scenario file (and its presets and schedule) without running it\n"
     "  check     run scenarios and check their expectations and baselines (the CI gate)\n"
     "  sweep     run a variant over a parameter sweep and seeds; report and recommended preset\n"
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "demo") return Demo(args);
     if (command == "run") return orchsim::tools::RunCommand(args);
+    if (command == "plot") return orchsim::tools::PlotCommand(args);
     if (command == "validate") return orchsim::tools::ValidateCommand(args);
     if (command == "check") return orchsim::tools::CheckCommand(args);
     if (command == "sweep") return orchsim::tools::SweepCommand(args);

@@ -6,6 +6,7 @@
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
+#include "tools/plot_command.h"
 
 namespace orchsim::tools {
 
@@ -16,14 +17,15 @@ int RunCommand(const std::vector<std::string>& args) {
   po::options_description options(
       "orchsim run SCENARIO [options]\n\n"
       "Runs every variant of SCENARIO (or those named with --variant) on the same seed,\n"
-      "prints the comparison and writes summary.json, summary.csv and timeseries.csv\n"
-      "to the output folder.\n\noptions");
+      "prints the comparison and writes summary.json, summary.csv, timeseries.csv,\n"
+      "quota.csv, breaker_transitions.csv, staleness.csv, report.md and the plots\n"
+      "(PNG and SVG, when Python with matplotlib is available) to the output folder.\n\noptions");
   options.add_options()("help,h", "show this help")(
       "variant", po::value<std::vector<std::string>>(&variants),
       "run only this variant (repeatable; default: all)")(
       "seed", po::value<uint64_t>(&seed), "root seed (default: the scenario's seed)")(
       "out", po::value<std::string>(&out_dir), "results folder (default: results/<scenario name>)")(
-      "quiet,q", "no progress on stderr");
+      "quiet,q", "no progress on stderr")("no-plots", "do not draw the plots");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", 1, &vm)) return 0;
   if (!vm.count("scenario")) {
@@ -50,7 +52,16 @@ int RunCommand(const std::vector<std::string>& args) {
   progress.Done();
   std::cout << "scenario " << scenario.name << ", seed " << seed << "\n\n"
             << experiment::ComparisonTable(scenario, runs);
+  for (const auto& run : runs) {
+    for (const std::string& mismatch : experiment::CountMismatches(run)) {
+      std::cerr << "orchsim run: warning: call counts differ: " << mismatch << "\n";
+    }
+  }
   experiment::WriteResults(out_dir, scenario, runs);
+  if (!vm.count("no-plots")) {
+    const std::string error = DrawPlots(out_dir);
+    if (!error.empty()) std::cerr << "orchsim run: warning: plots not drawn: " << error << "\n";
+  }
   std::cout << "\nresults written to " << out_dir << "/\n";
   return 0;
 }

@@ -2,14 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
 
 namespace orchsim::experiment {
-
-using scenario::Json;
 namespace {
 
 std::string Fixed(double value, int digits) {
@@ -20,14 +14,12 @@ std::string Fixed(double value, int digits) {
 
 double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
 double Millis(Duration d) { return static_cast<double>(d.micros()) / 1e3; }
-
 std::string Percent(double fraction) { return Fixed(100.0 * fraction, 1) + "%"; }
 
-const VariantRun* FindRun(const std::vector<VariantRun>& runs, const std::string& name) {
-  for (const VariantRun& r : runs) {
-    if (r.variant == name) return &r;
-  }
-  return nullptr;
+// Calls a policy adds on top of one call per request.
+uint64_t AddedCalls(const VariantRun& run) {
+  return UpstreamCallsOfKind(run, CallKind::kRetry) + UpstreamCallsOfKind(run, CallKind::kProbe) +
+         UpstreamCallsOfKind(run, CallKind::kPrefetch);
 }
 
 // Renders rows as columns padded to their widest cell; column 0 left-aligned.
@@ -59,21 +51,88 @@ std::string WaitCell(const Histogram& h) {
   return Fixed(Millis(h.Quantile(0.5)), 0) + "/" + Fixed(Millis(h.Quantile(0.99)), 0);
 }
 
-void WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+std::string Signed(int64_t v) {
+  std::string text = std::to_string(v);
+  if (v > 0) text.insert(text.begin(), '+');
+  return text;
 }
 
 }  // namespace
+
+uint64_t UpstreamCalls(const VariantRun& run) {
+  if (run.upstreams.empty()) return run.metrics.upstream_calls;
+  uint64_t calls = 0;
+  for (const auto& [name, u] : run.upstreams) calls += u.calls;
+  return calls;
+}
+
+uint64_t UpstreamCallsOfKind(const VariantRun& run, CallKind kind) {
+  if (run.upstreams.empty()) return run.metrics.calls_of_kind(kind);
+  uint64_t calls = 0;
+  for (const auto& [name, u] : run.upstreams) calls += u.calls_by_kind[static_cast<int>(kind)];
+  return calls;
+}
+
+const VariantRun* FindRun(const std::vector<VariantRun>& runs, const std::string& name) {
+  for (const VariantRun& r : runs) {
+    if (r.variant == name) return &r;
+  }
+  return nullptr;
+}
 
 int64_t CallsSaved(const std::vector<VariantRun>& runs, const std::string& baseline,
                    const VariantRun& run) {
   const VariantRun* base = FindRun(runs, baseline);
   if (base == nullptr) return 0;
-  return static_cast<int64_t>(base->metrics.upstream_calls) -
-         static_cast<int64_t>(run.metrics.upstream_calls);
+  return static_cast<int64_t>(UpstreamCalls(*base)) - static_cast<int64_t>(UpstreamCalls(run));
+}
+
+std::optional<CallsSavedBreakdown> SavedAgainst(const std::vector<VariantRun>& runs,
+                                                const std::string& baseline,
+                                                const VariantRun& run) {
+  const VariantRun* base = FindRun(runs, baseline);
+  if (base == nullptr) return std::nullopt;
+  CallsSavedBreakdown b;
+  b.baseline = baseline;
+  b.baseline_calls = UpstreamCalls(*base);
+  b.calls = UpstreamCalls(run);
+  b.saved = static_cast<int64_t>(b.baseline_calls) - static_cast<int64_t>(b.calls);
+  b.saved_fraction = b.baseline_calls == 0
+                         ? 0.0
+                         : static_cast<double>(b.saved) / static_cast<double>(b.baseline_calls);
+  int64_t explained = 0;
+  for (int m = 0; m < kSavingMechanismCount; ++m) {
+    b.by_mechanism[m] = static_cast<int64_t>(run.metrics.avoided_calls[m]) -
+                        static_cast<int64_t>(base->metrics.avoided_calls[m]);
+    explained += b.by_mechanism[m];
+  }
+  b.added_calls = static_cast<int64_t>(AddedCalls(run)) - static_cast<int64_t>(AddedCalls(*base));
+  b.other = b.saved - explained + b.added_calls;
+  return b;
+}
+
+std::vector<std::string> CountMismatches(const VariantRun& run) {
+  std::vector<std::string> out;
+  std::vector<std::string> names;
+  for (const auto& [name, api] : run.metrics.apis) names.push_back(name);
+  for (const auto& [name, u] : run.upstreams) {
+    if (run.metrics.apis.count(name) == 0) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const auto m = run.metrics.apis.find(name);
+    const auto u = run.upstreams.find(name);
+    for (int k = 0; k < kCallKindCount; ++k) {
+      const uint64_t core = m == run.metrics.apis.end() ? 0 : m->second.calls_by_kind[k];
+      const uint64_t mock = u == run.upstreams.end() ? 0 : u->second.calls_by_kind[k];
+      if (core != mock) {
+        out.push_back(run.variant + ": " + name + " " +
+                      std::string(CallKindName(static_cast<CallKind>(k))) + " calls: core sent " +
+                      std::to_string(core) + ", upstream counted " + std::to_string(mock));
+      }
+    }
+  }
+  return out;
 }
 
 std::string ComparisonTable(const scenario::Scenario& scenario,
@@ -81,29 +140,43 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
   const bool has_baseline = FindRun(runs, scenario.baseline) != nullptr;
   std::vector<std::vector<std::string>> main_rows = {
       {"variant", "requests", "upstream calls",
-       has_baseline ? "saved vs " + scenario.baseline : "saved", "credits", "breaker trips",
-       "retries", "outdated", "data age p99", "client failures"}};
+       has_baseline ? "saved vs " + scenario.baseline : "saved", "credits", "quota exhausted",
+       "breaker trips", "retries", "outdated", "data age p99", "client failures"}};
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     std::string saved = "-";
-    if (has_baseline) {
-      const int64_t s = CallsSaved(runs, scenario.baseline, run);
-      const VariantRun* base = FindRun(runs, scenario.baseline);
-      const double fraction =
-          base->metrics.upstream_calls == 0
-              ? 0.0
-              : static_cast<double>(s) / static_cast<double>(base->metrics.upstream_calls);
-      saved = std::to_string(s) + " (" + Percent(fraction) + ")";
+    if (auto b = SavedAgainst(runs, scenario.baseline, run)) {
+      saved = std::to_string(b->saved) + " (" + Percent(b->saved_fraction) + ")";
     }
-    main_rows.push_back({run.variant, std::to_string(m.submitted), std::to_string(m.upstream_calls),
-                         saved, Fixed(m.credits, 0), std::to_string(m.breaker_trips),
-                         std::to_string(m.retries), Percent(m.outdated_fraction()),
-                         Fixed(Seconds(m.data_age.Quantile(0.99)), 0) + "s",
-                         std::to_string(m.client_failures()) + " (" +
-                             Percent(m.submitted == 0 ? 0.0
-                                                      : static_cast<double>(m.client_failures()) /
-                                                            static_cast<double>(m.submitted)) +
-                             ")"});
+    main_rows.push_back(
+        {run.variant, std::to_string(m.submitted), std::to_string(UpstreamCalls(run)), saved,
+         Fixed(m.credits, 0), Fixed(Seconds(m.quota_exhausted_time) / 3600.0, 1) + "h",
+         std::to_string(m.breaker_trips), std::to_string(m.retries), Percent(m.outdated_fraction()),
+         Fixed(Seconds(m.data_age.Quantile(0.99)), 0) + "s",
+         std::to_string(m.client_failures()) + " (" +
+             Percent(m.submitted == 0 ? 0.0
+                                      : static_cast<double>(m.client_failures()) /
+                                            static_cast<double>(m.submitted)) +
+             ")"});
+  }
+  std::string out = Align(main_rows);
+  if (has_baseline) {
+    std::vector<std::vector<std::string>> saved_rows = {{"calls saved by"}};
+    for (int i = 0; i < kSavingMechanismCount; ++i) {
+      saved_rows[0].push_back(std::string(SavingMechanismName(static_cast<SavingMechanism>(i))));
+    }
+    saved_rows[0].push_back("added calls");
+    saved_rows[0].push_back("other");
+    for (const VariantRun& run : runs) {
+      const CallsSavedBreakdown b = *SavedAgainst(runs, scenario.baseline, run);
+      std::vector<std::string> row = {run.variant};
+      for (int64_t v : b.by_mechanism) row.push_back(Signed(v));
+      row.push_back(Signed(b.added_calls));
+      row.push_back(Signed(b.other));
+      saved_rows.push_back(row);
+    }
+    out += "\n";
+    out += Align(saved_rows);
   }
   std::vector<std::vector<std::string>> wait_rows = {{"queue wait p50/p99 (ms)"}};
   for (Priority p : kAllPriorities) wait_rows[0].push_back(std::string(PriorityName(p)));
@@ -123,151 +196,7 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
     for (int i = 0; i < kOutcomeCount; ++i) row.push_back(std::to_string(run.metrics.outcomes[i]));
     outcome_rows.push_back(row);
   }
-  return Align(main_rows) + "\n" + Align(wait_rows) + "\n" + Align(outcome_rows);
-}
-
-scenario::Json SummaryJson(const scenario::Scenario& scenario,
-                           const std::vector<VariantRun>& runs) {
-  Json out;
-  out["scenario"] = scenario.name;
-  out["start"] = FormatInstant(scenario.start);
-  out["end"] = FormatInstant(scenario.end);
-  out["baseline"] = scenario.baseline;
-  out["variants"] = Json::array();
-  for (const VariantRun& run : runs) {
-    const VariantMetrics& m = run.metrics;
-    Json v;
-    v["name"] = run.variant;
-    v["seed"] = run.seed;
-    v["requests"] = m.submitted;
-    Json outcomes;
-    for (int i = 0; i < kOutcomeCount; ++i) {
-      outcomes[std::string(OutcomeName(static_cast<Outcome>(i)))] = m.outcomes[i];
-    }
-    v["outcomes"] = outcomes;
-    v["client_failures"] = m.client_failures();
-    v["upstream_calls"] = m.upstream_calls;
-    Json kinds;
-    for (int k = 0; k < kCallKindCount; ++k) {
-      kinds[std::string(CallKindName(static_cast<CallKind>(k)))] = m.calls_by_kind[k];
-    }
-    v["calls_by_kind"] = kinds;
-    v["calls_saved_vs_baseline"] = CallsSaved(runs, scenario.baseline, run);
-    Json apis = Json::object();
-    for (const auto& [name, a] : m.apis) {
-      Json api;
-      api["calls"] = a.calls;
-      api["credits"] = a.credits;
-      api["late_answers"] = a.late_answers;
-      Json statuses = Json::object();
-      for (const auto& [status, count] : a.statuses) statuses[std::to_string(status)] = count;
-      api["statuses"] = statuses;
-      auto up = run.upstreams.find(name);
-      if (up != run.upstreams.end()) {
-        api["quota_exhausted_s"] = Seconds(up->second.quota_exhausted_time);
-      }
-      apis[name] = api;
-    }
-    v["apis"] = apis;
-    v["credits"] = m.credits;
-    v["quota_exhausted_s"] = Seconds(m.quota_exhausted_time);
-    v["breaker_trips"] = m.breaker_trips;
-    v["breaker_open_s"] = Seconds(m.breaker_open_time);
-    v["retries"] = m.retries;
-    v["retry_budget_denied"] = m.retry_budget_denied;
-    Json waits;
-    for (Priority p : kAllPriorities) {
-      const Histogram& h = m.wait_by_priority[PriorityIndex(p)];
-      Json w;
-      w["count"] = h.count();
-      w["p50_ms"] = Millis(h.Quantile(0.5));
-      w["p90_ms"] = Millis(h.Quantile(0.9));
-      w["p99_ms"] = Millis(h.Quantile(0.99));
-      w["max_ms"] = Millis(h.max());
-      waits[std::string(PriorityName(p))] = w;
-    }
-    v["wait"] = waits;
-    Json staleness;
-    staleness["answered_with_data"] = m.answered_with_data;
-    staleness["outdated"] = m.answered_outdated;
-    staleness["outdated_fraction"] = m.outdated_fraction();
-    staleness["age_p50_s"] = Seconds(m.data_age.Quantile(0.5));
-    staleness["age_p99_s"] = Seconds(m.data_age.Quantile(0.99));
-    v["staleness"] = staleness;
-    v["cost"] = m.cost;
-    out["variants"].push_back(v);
-  }
-  return out;
-}
-
-std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs) {
-  std::ostringstream csv;
-  csv << "variant,seed,requests,upstream_calls,calls_saved,credits,quota_exhausted_s,"
-         "breaker_trips,breaker_open_s,retries,client_failures,outdated_fraction,age_p99_s,cost";
-  for (Priority p : kAllPriorities) {
-    csv << ",wait_p50_ms_" << PriorityName(p) << ",wait_p99_ms_" << PriorityName(p);
-  }
-  for (int i = 0; i < kOutcomeCount; ++i) csv << "," << OutcomeName(static_cast<Outcome>(i));
-  csv << "\n";
-  for (const VariantRun& run : runs) {
-    const VariantMetrics& m = run.metrics;
-    csv << run.variant << "," << run.seed << "," << m.submitted << "," << m.upstream_calls << ","
-        << CallsSaved(runs, scenario.baseline, run) << "," << Fixed(m.credits, 3) << ","
-        << Fixed(Seconds(m.quota_exhausted_time), 3) << "," << m.breaker_trips << ","
-        << Fixed(Seconds(m.breaker_open_time), 3) << "," << m.retries << "," << m.client_failures()
-        << "," << Fixed(m.outdated_fraction(), 6) << ","
-        << Fixed(Seconds(m.data_age.Quantile(0.99)), 3) << "," << Fixed(m.cost, 4);
-    for (Priority p : kAllPriorities) {
-      const Histogram& h = m.wait_by_priority[PriorityIndex(p)];
-      csv << "," << Fixed(Millis(h.Quantile(0.5)), 3) << "," << Fixed(Millis(h.Quantile(0.99)), 3);
-    }
-    for (int i = 0; i < kOutcomeCount; ++i) csv << "," << m.outcomes[i];
-    csv << "\n";
-  }
-  return csv.str();
-}
-
-std::string TimeseriesCsv(const std::vector<VariantRun>& runs) {
-  std::ostringstream csv;
-  csv << "variant,hour_start,requests,upstream_calls,credits,client_failures\n";
-  for (const VariantRun& run : runs) {
-    const VariantMetrics& m = run.metrics;
-    for (size_t i = 0; i < m.timeline.size(); ++i) {
-      const TimeBucket& b = m.timeline[i];
-      csv << run.variant << ","
-          << FormatInstant(m.start +
-                           Duration::FromMicros(m.bucket_width.micros() * static_cast<int64_t>(i)))
-          << "," << b.requests << "," << b.upstream_calls << "," << Fixed(b.credits, 3) << ","
-          << b.client_failures << "\n";
-    }
-  }
-  return csv.str();
-}
-
-void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
-                  const std::vector<VariantRun>& runs) {
-  namespace fs = std::filesystem;
-  const fs::path target(dir);
-  std::error_code ec;
-  fs::create_directories(target, ec);
-  if (ec) throw std::runtime_error("cannot create " + target.string() + ": " + ec.message());
-  const std::vector<std::pair<std::string, std::string>> files = {
-      {"summary.json", SummaryJson(scenario, runs).dump(2) + "\n"},
-      {"summary.csv", SummaryCsv(scenario, runs)},
-      {"timeseries.csv", TimeseriesCsv(runs)},
-  };
-  // Every file is complete under a temporary name before any is renamed.
-  try {
-    for (const auto& [name, text] : files) WriteFile(target / (name + ".partial"), text);
-  } catch (...) {
-    for (const auto& [name, text] : files) fs::remove(target / (name + ".partial"), ec);
-    throw;
-  }
-  for (const auto& [name, text] : files) {
-    fs::rename(target / (name + ".partial"), target / name, ec);
-    if (ec)
-      throw std::runtime_error("cannot write " + (target / name).string() + ": " + ec.message());
-  }
+  return out + "\n" + Align(wait_rows) + "\n" + Align(outcome_rows);
 }
 
 }  // namespace orchsim::experiment

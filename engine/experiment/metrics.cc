@@ -1,9 +1,26 @@
 #include "engine/experiment/metrics.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
 
 namespace orchsim::experiment {
-namespace {
+
+std::string_view SavingMechanismName(SavingMechanism m) {
+  switch (m) {
+    case SavingMechanism::kCacheHits:
+      return "cache_hits";
+    case SavingMechanism::kCoalescing:
+      return "coalescing";
+    case SavingMechanism::kBatching:
+      return "batching";
+    case SavingMechanism::kBreakerFastFail:
+      return "breaker_fast_fail";
+    case SavingMechanism::kQuotaPacing:
+      return "quota_pacing";
+  }
+  return "unknown";
+}
 
 bool IsClientFailure(Outcome o) {
   switch (o) {
@@ -17,7 +34,38 @@ bool IsClientFailure(Outcome o) {
   }
 }
 
-}  // namespace
+std::string MonthOf(Instant t) {
+  const int64_t us = t.unix_micros();
+  const int64_t day_us = Days(1).micros();
+  const int64_t days = us >= 0 ? us / day_us : -((-us + day_us - 1) / day_us);
+  int64_t year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%04lld-%02u", static_cast<long long>(year), month);
+  return buffer;
+}
+
+void TimeBucket::Add(const TimeBucket& o) {
+  requests += o.requests;
+  completed += o.completed;
+  upstream_calls += o.upstream_calls;
+  retry_calls += o.retry_calls;
+  cache_hits += o.cache_hits;
+  coalesced += o.coalesced;
+  client_failures += o.client_failures;
+  breaker_trips += o.breaker_trips;
+  retry_budget_denied += o.retry_budget_denied;
+  answered_with_data += o.answered_with_data;
+  outdated += o.outdated;
+  credits += o.credits;
+  for (const auto& [api, c] : o.credits_by_api) credits_by_api[api] += c;
+  wait_sum_us += o.wait_sum_us;
+  wait_max_us = std::max(wait_max_us, o.wait_max_us);
+  latency_sum_us += o.latency_sum_us;
+  latency_max_us = std::max(latency_max_us, o.latency_max_us);
+}
 
 uint64_t VariantMetrics::client_failures() const {
   uint64_t failures = 0;
@@ -30,7 +78,10 @@ uint64_t VariantMetrics::client_failures() const {
 MetricsRecorder::MetricsRecorder(Instant start, Duration bucket_width,
                                  VersionLookup current_version)
     : current_version_(std::move(current_version)) {
-  metrics_.start = start;
+  const int64_t day_us = Days(1).micros();
+  const int64_t us = start.unix_micros();
+  const int64_t floored = us >= 0 ? us - us % day_us : us - (day_us + us % day_us) % day_us;
+  metrics_.start = Instant::FromUnixMicros(floored);
   metrics_.bucket_width = bucket_width;
 }
 
@@ -49,27 +100,80 @@ void MetricsRecorder::OnSubmitted(const Request& request, Instant now) {
 }
 
 void MetricsRecorder::OnCompleted(const Request& request, const Result& result, Instant now) {
-  ++metrics_.completed;
-  ++metrics_.outcomes[static_cast<int>(result.outcome)];
-  metrics_.wait_by_priority[PriorityIndex(request.priority)].Record(result.queue_wait);
+  VariantMetrics& m = metrics_;
+  TimeBucket& bucket = BucketAt(now);
+  ++m.completed;
+  ++bucket.completed;
+  ++m.outcomes[static_cast<int>(result.outcome)];
+  const int priority = PriorityIndex(request.priority);
+  m.wait_by_priority[priority].Record(result.queue_wait);
+  const Duration latency = now - request.submitted_at;
+  m.latency_by_priority[priority].Record(latency);
+  m.latency.Record(latency);
+  bucket.wait_sum_us += result.queue_wait.micros();
+  bucket.wait_max_us = std::max(bucket.wait_max_us, result.queue_wait.micros());
+  bucket.latency_sum_us += latency.micros();
+  bucket.latency_max_us = std::max(bucket.latency_max_us, latency.micros());
+
+  const bool no_attempt = result.attempts == 0;
+  switch (result.outcome) {
+    case Outcome::kCacheHit:
+      ++m.avoided_calls[static_cast<int>(SavingMechanism::kCacheHits)];
+      ++bucket.cache_hits;
+      break;
+    case Outcome::kCoalesced:
+      ++m.avoided_calls[static_cast<int>(SavingMechanism::kCoalescing)];
+      ++bucket.coalesced;
+      break;
+    case Outcome::kRejectedCircuitOpen:
+      if (no_attempt) ++m.avoided_calls[static_cast<int>(SavingMechanism::kBreakerFastFail)];
+      break;
+    case Outcome::kRejectedQuota:
+    case Outcome::kShed:
+    case Outcome::kTimedOut:
+    case Outcome::kCancelled:
+      if (no_attempt) ++m.avoided_calls[static_cast<int>(SavingMechanism::kQuotaPacing)];
+      break;
+    default:
+      break;
+  }
   if (IsClientFailure(result.outcome)) {
-    ++BucketAt(now).client_failures;
+    ++bucket.client_failures;
     return;
   }
-  ++metrics_.answered_with_data;
-  metrics_.data_age.Record(now - result.fetched_at);
-  if (current_version_ && result.payload_version < current_version_(request, now)) {
-    ++metrics_.answered_outdated;
+  ++m.answered_with_data;
+  ++bucket.answered_with_data;
+  m.data_age.Record(now - result.fetched_at);
+  const uint64_t current = current_version_ ? current_version_(request, now) : 0;
+  const uint64_t behind = current > result.payload_version ? current - result.payload_version : 0;
+  m.versions_behind.RecordValue(static_cast<int64_t>(behind));
+  if (behind > 0) {
+    ++m.answered_outdated;
+    ++bucket.outdated;
   }
 }
 
 void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
   ApiCallMetrics& api = metrics_.apis[call.api];
+  const int kind = static_cast<int>(call.kind);
   ++api.calls;
-  ++api.calls_by_kind[static_cast<int>(call.kind)];
+  ++api.calls_by_kind[kind];
   ++metrics_.upstream_calls;
-  ++metrics_.calls_by_kind[static_cast<int>(call.kind)];
-  ++BucketAt(now).upstream_calls;
+  ++metrics_.calls_by_kind[kind];
+  TimeBucket& bucket = BucketAt(now);
+  ++bucket.upstream_calls;
+  if (call.kind == CallKind::kRetry) ++bucket.retry_calls;
+  if (call.kind == CallKind::kBatch && call.keys.size() > 1) {
+    metrics_.avoided_calls[static_cast<int>(SavingMechanism::kBatching)] += call.keys.size() - 1;
+  }
+  for (const std::string& key : {call.api, call.api + "/" + call.endpoint}) {
+    auto it = breaker_states_.find(key);
+    if (it != breaker_states_.end() && it->second.state == BreakerState::kHalfOpen) {
+      ++metrics_.breakers[key].half_open_calls;
+      ++metrics_.half_open_calls;
+    }
+  }
+  sent_at_[call.call_id] = now;
 }
 
 void MetricsRecorder::OnCallAnswered(const UpstreamCall& call, const Response& response, bool late,
@@ -77,21 +181,46 @@ void MetricsRecorder::OnCallAnswered(const UpstreamCall& call, const Response& r
   ApiCallMetrics& api = metrics_.apis[call.api];
   ++api.statuses[response.status];
   if (late) ++api.late_answers;
-  api.credits += response.credits_charged;
-  metrics_.credits += response.credits_charged;
-  BucketAt(now).credits += response.credits_charged;
+  // Credits belong to the instant the upstream counted them: when sent.
+  Instant sent = now;
+  auto it = sent_at_.find(call.call_id);
+  if (it != sent_at_.end()) {
+    sent = it->second;
+    sent_at_.erase(it);
+  }
+  const double credits = response.credits_charged;
+  if (credits == 0.0) return;
+  api.credits += credits;
+  api.credits_by_month[MonthOf(sent)] += credits;
+  metrics_.credits += credits;
+  TimeBucket& bucket = BucketAt(sent);
+  bucket.credits += credits;
+  bucket.credits_by_api[call.api] += credits;
+}
+
+void MetricsRecorder::CloseInterval(const std::string& breaker, BreakerTrack& s, Instant at) {
+  BreakerMetrics& b = metrics_.breakers[breaker];
+  const Duration spent = at - s.since;
+  if (s.state == BreakerState::kOpen) b.open_time += spent;
+  if (s.state == BreakerState::kHalfOpen) b.half_open_time += spent;
+  if (s.state != BreakerState::kClosed) metrics_.breaker_open_time += spent;
+  s.since = at;
 }
 
 void MetricsRecorder::OnBreakerTransition(const BreakerTransition& t) {
-  if (t.to == BreakerState::kOpen) ++metrics_.breaker_trips;
-  if (t.from == BreakerState::kClosed && t.to != BreakerState::kClosed) {
-    open_since_[t.breaker] = t.at;
-  } else if (t.to == BreakerState::kClosed) {
-    auto it = open_since_.find(t.breaker);
-    if (it != open_since_.end()) {
-      metrics_.breaker_open_time += t.at - it->second;
-      open_since_.erase(it);
-    }
+  BreakerTrack& track = breaker_states_[t.breaker];
+  BreakerMetrics& b = metrics_.breakers[t.breaker];
+  CloseInterval(t.breaker, track, t.at);
+  track.state = t.to;
+  if (t.to == BreakerState::kOpen) {
+    ++b.trips;
+    ++metrics_.breaker_trips;
+    ++BucketAt(t.at).breaker_trips;
+  }
+  if (metrics_.breaker_transitions.size() < kMaxBreakerTransitions) {
+    metrics_.breaker_transitions.push_back(t);
+  } else {
+    ++metrics_.breaker_transitions_dropped;
   }
 }
 
@@ -99,8 +228,9 @@ void MetricsRecorder::OnRetryScheduled(const Request&, int, Duration, Instant) {
   ++metrics_.retries;
 }
 
-void MetricsRecorder::OnRetryBudgetDenied(const Request&, Instant) {
+void MetricsRecorder::OnRetryBudgetDenied(const Request&, Instant now) {
   ++metrics_.retry_budget_denied;
+  ++BucketAt(now).retry_budget_denied;
 }
 
 void MetricsRecorder::OnHealthChanged(const std::string&, HealthState, HealthState, Instant) {
@@ -108,8 +238,7 @@ void MetricsRecorder::OnHealthChanged(const std::string&, HealthState, HealthSta
 }
 
 void MetricsRecorder::Finish(Instant end) {
-  for (const auto& [breaker, since] : open_since_) metrics_.breaker_open_time += end - since;
-  open_since_.clear();
+  for (auto& [breaker, track] : breaker_states_) CloseInterval(breaker, track, end);
 }
 
 }  // namespace orchsim::experiment

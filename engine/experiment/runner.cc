@@ -84,6 +84,8 @@ class Run {
       const world::UpstreamCounters& c = mock->counters();
       UpstreamSummary& s = run.upstreams[name];
       s.calls = c.calls;
+      s.calls_by_kind = c.calls_by_kind;
+      s.statuses = c.status_counts;
       s.credits_charged = c.credits_charged;
       s.quota_exhausted_time = mock->QuotaExhaustedTime(sim_.now());
       s.rate_limited = c.rate_limited;

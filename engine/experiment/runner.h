@@ -16,6 +16,7 @@
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_RUNNER_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_RUNNER_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +33,8 @@ namespace orchsim::experiment {
 // What an upstream saw during a run (from the mock's side).
 struct UpstreamSummary {
   uint64_t calls = 0;
+  std::array<uint64_t, kCallKindCount> calls_by_kind{};  // index: CallKind
+  std::map<int, uint64_t> statuses;                      // answers by status
   double credits_charged = 0.0;
   Duration quota_exhausted_time;
   uint64_t rate_limited = 0;

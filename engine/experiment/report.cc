@@ -1,0 +1,264 @@
+#include "engine/experiment/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "engine/experiment/build_info.h"
+#include "engine/experiment/comparison.h"
+
+namespace orchsim::experiment {
+namespace {
+
+std::string Fixed(double value, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
+  return buffer;
+}
+
+double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
+double Millis(Duration d) { return static_cast<double>(d.micros()) / 1e3; }
+std::string Percent(double fraction) { return Fixed(100.0 * fraction, 1) + "%"; }
+std::string N(uint64_t v) { return WithCommas(static_cast<int64_t>(v)); }
+
+uint64_t QuotaRefused(const VariantRun& run) {
+  uint64_t refused = 0;
+  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
+  return refused;
+}
+
+double FailureFraction(const VariantMetrics& m) {
+  return m.submitted == 0
+             ? 0.0
+             : static_cast<double>(m.client_failures()) / static_cast<double>(m.submitted);
+}
+
+// "1.5 h", "12 min", "30 s", "250 ms": a duration a reader takes in at once.
+std::string Human(Duration d) {
+  const double s = Seconds(d);
+  if (s >= 3600.0) return Fixed(s / 3600.0, 1) + " h";
+  if (s >= 60.0) return Fixed(s / 60.0, 1) + " min";
+  if (s >= 1.0) return Fixed(s, 1) + " s";
+  return Fixed(Millis(d), 0) + " ms";
+}
+
+std::string Row(const std::vector<std::string>& cells) {
+  std::string out = "|";
+  for (const std::string& c : cells) out += " " + c + " |";
+  return out + "\n";
+}
+
+std::string Header(const std::vector<std::string>& cells, size_t left_aligned = 1) {
+  std::string sep = "|";
+  for (size_t i = 0; i < cells.size(); ++i) sep += i < left_aligned ? " --- |" : " ---: |";
+  return Row(cells) + sep + "\n";
+}
+
+std::string WaitCell(const Histogram& h) {
+  if (h.count() == 0) return "–";
+  return Fixed(Millis(h.Quantile(0.5)), 0) + " / " + Fixed(Millis(h.Quantile(0.9)), 0) + " / " +
+         Fixed(Millis(h.Quantile(0.99)), 0) + " / " + Fixed(Millis(h.max()), 0);
+}
+
+std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& base,
+                      const VariantRun& run) {
+  const VariantMetrics& m = run.metrics;
+  const VariantMetrics& b = base.metrics;
+  const CallsSavedBreakdown s = *SavedAgainst(runs, base.variant, run);
+  std::ostringstream p;
+  p << "**" << run.variant << "** made " << N(s.calls) << " upstream calls, ";
+  if (s.saved >= 0) {
+    p << WithCommas(s.saved) << " (" << Percent(s.saved_fraction) << ") fewer than " << base.variant
+      << " (" << N(s.baseline_calls) << ")";
+  } else {
+    p << WithCommas(-s.saved) << " (" << Percent(-s.saved_fraction) << ") more than "
+      << base.variant << " (" << N(s.baseline_calls) << ")";
+  }
+  std::vector<std::string> parts;
+  const char* what[kSavingMechanismCount] = {
+      "answered from the cache", "coalesced onto calls", "carried in batch calls",
+      "failed fast at an open breaker", "held back by quota pacing"};
+  for (int i = 0; i < kSavingMechanismCount; ++i) {
+    if (s.by_mechanism[i] != 0) parts.push_back(WithCommas(s.by_mechanism[i]) + " " + what[i]);
+  }
+  if (!parts.empty()) {
+    p << ": ";
+    for (size_t i = 0; i < parts.size(); ++i) {
+      p << (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") << parts[i];
+    }
+  }
+  if (s.added_calls != 0) {
+    p << ", against " << WithCommas(s.added_calls)
+      << " calls added by retries, probes and prefetches";
+  }
+  if (s.other != 0) p << " (" << WithCommas(s.other) << " not explained by one mechanism)";
+  p << ". ";
+  p << "Quota credits went from " << N(static_cast<uint64_t>(b.credits)) << " to "
+    << N(static_cast<uint64_t>(m.credits));
+  uint64_t base_refused = 0;
+  uint64_t refused = 0;
+  for (const auto& [name, u] : base.upstreams) base_refused += u.quota_rejected;
+  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
+  if (base_refused != refused) {
+    p << ", calls refused for quota from " << N(base_refused) << " to " << N(refused);
+  }
+  if (b.quota_exhausted_time != m.quota_exhausted_time) {
+    p << ", time with the quota exhausted from " << Human(b.quota_exhausted_time) << " to "
+      << Human(m.quota_exhausted_time);
+  }
+  p << ". Client failures went from " << N(b.client_failures()) << " ("
+    << Percent(FailureFraction(b)) << ") to " << N(m.client_failures()) << " ("
+    << Percent(FailureFraction(m)) << ")";
+  if (m.breaker_trips > 0) {
+    p << "; breakers tripped " << N(m.breaker_trips) << " times and stayed open "
+      << Human(m.breaker_open_time) << " in total";
+  }
+  if (m.retries > 0) {
+    p << "; " << N(m.retries) << " retries were scheduled";
+    if (m.retry_budget_denied > 0)
+      p << " and " << N(m.retry_budget_denied) << " denied by the budget";
+  }
+  p << ". Served data was outdated in " << Percent(m.outdated_fraction()) << " of answers ("
+    << base.variant << ": " << Percent(b.outdated_fraction()) << "), data age p99 "
+    << Human(m.data_age.Quantile(0.99)) << ".";
+  // The class whose p99 wait changed the most, in either direction.
+  int worst = -1;
+  int64_t worst_change = 0;
+  for (Priority pr : kAllPriorities) {
+    const int i = PriorityIndex(pr);
+    if (m.wait_by_priority[i].count() == 0) continue;
+    const int64_t change = m.wait_by_priority[i].Quantile(0.99).micros() -
+                           b.wait_by_priority[i].Quantile(0.99).micros();
+    if (std::llabs(change) > std::llabs(worst_change)) {
+      worst = i;
+      worst_change = change;
+    }
+  }
+  if (worst >= 0) {
+    p << " The largest change in queue wait is for " << PriorityName(static_cast<Priority>(worst))
+      << " requests: p99 " << Human(b.wait_by_priority[worst].Quantile(0.99)) << " → "
+      << Human(m.wait_by_priority[worst].Quantile(0.99)) << ".";
+  }
+  return p.str();
+}
+
+}  // namespace
+
+std::string WithCommas(int64_t value) {
+  const bool negative = value < 0;
+  std::string digits = std::to_string(negative ? -value : value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  if (negative) out.insert(out.begin(), '-');
+  return out;
+}
+
+std::string ReportMarkdown(const scenario::Scenario& scenario,
+                           const std::vector<VariantRun>& runs) {
+  std::ostringstream md;
+  const VariantRun* base = FindRun(runs, scenario.baseline);
+  md << "# orchsim report: " << scenario.name << "\n\n";
+  if (!scenario.description.empty()) md << scenario.description << "\n\n";
+  md << "| | |\n| --- | --- |\n";
+  md << "| scenario | `" << scenario.name << "` |\n";
+  md << "| seed | " << (runs.empty() ? scenario.seed : runs.front().seed) << " |\n";
+  md << "| simulated | " << FormatInstant(scenario.start) << " → " << FormatInstant(scenario.end)
+     << " |\n";
+  md << "| baseline | " << (base != nullptr ? "`" + scenario.baseline + "`" : "none") << " |\n";
+  md << "| orchsim | " << OrchsimVersion() << " (commit " << OrchsimGitCommit() << ") |\n\n";
+
+  md << "## Comparison\n\n";
+  md << Header({"variant", "requests", "upstream calls",
+                base != nullptr ? "saved vs " + scenario.baseline : "saved", "credits",
+                "refused for quota", "breaker trips", "retries", "client failures", "outdated",
+                "data age p99", "cost"});
+  for (const VariantRun& run : runs) {
+    const VariantMetrics& m = run.metrics;
+    std::string saved = "–";
+    if (auto s = SavedAgainst(runs, scenario.baseline, run)) {
+      saved = WithCommas(s->saved) + " (" + Percent(s->saved_fraction) + ")";
+    }
+    md << Row({"`" + run.variant + "`", N(m.submitted), N(UpstreamCalls(run)), saved,
+               N(static_cast<uint64_t>(m.credits)), N(QuotaRefused(run)), N(m.breaker_trips),
+               N(m.retries), N(m.client_failures()) + " (" + Percent(FailureFraction(m)) + ")",
+               Percent(m.outdated_fraction()), Human(m.data_age.Quantile(0.99)), Fixed(m.cost, 2)});
+  }
+  md << "\nUpstream calls are counted at the mocked upstreams.";
+  bool all_match = true;
+  for (const VariantRun& run : runs) all_match = all_match && CountMismatches(run).empty();
+  md << (all_match ? " They equal the calls the core reports sending, per API and kind.\n\n"
+                   : " **They differ from the calls the core reports sending** (see "
+                     "`counts_match_upstreams` in summary.json).\n\n");
+
+  if (base != nullptr) {
+    md << "### Calls saved against `" << scenario.baseline << "`, by mechanism\n\n";
+    std::vector<std::string> head = {"variant", "saved"};
+    for (int i = 0; i < kSavingMechanismCount; ++i) {
+      head.push_back(std::string(SavingMechanismName(static_cast<SavingMechanism>(i))));
+    }
+    head.push_back("calls added");
+    head.push_back("other");
+    md << Header(head);
+    for (const VariantRun& run : runs) {
+      const CallsSavedBreakdown s = *SavedAgainst(runs, scenario.baseline, run);
+      std::vector<std::string> row = {"`" + run.variant + "`", WithCommas(s.saved)};
+      for (int64_t v : s.by_mechanism) row.push_back(WithCommas(v));
+      row.push_back(WithCommas(s.added_calls));
+      row.push_back(WithCommas(s.other));
+      md << Row(row);
+    }
+    md << "\nsaved = sum of the mechanisms − calls added (retries, probes, prefetches) + other. "
+          "Definitions in `engine/experiment/metrics.h`.\n\n";
+  }
+
+  md << "### Queue wait per priority class (ms: p50 / p90 / p99 / max)\n\n";
+  std::vector<std::string> head = {"variant"};
+  for (Priority p : kAllPriorities) head.push_back(std::string(PriorityName(p)));
+  md << Header(head);
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {"`" + run.variant + "`"};
+    for (Priority p : kAllPriorities) {
+      row.push_back(WaitCell(run.metrics.wait_by_priority[PriorityIndex(p)]));
+    }
+    md << Row(row);
+  }
+  md << "\n### Outcomes\n\n";
+  head = {"variant"};
+  for (int i = 0; i < kOutcomeCount; ++i)
+    head.push_back(std::string(OutcomeName(static_cast<Outcome>(i))));
+  md << Header(head);
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {"`" + run.variant + "`"};
+    for (uint64_t v : run.metrics.outcomes) row.push_back(N(v));
+    md << Row(row);
+  }
+
+  if (base != nullptr && runs.size() > 1) {
+    md << "\n## What each variant changed against `" << scenario.baseline << "`\n\n";
+    for (const VariantRun& run : runs) {
+      if (&run == base) continue;
+      md << Paragraph(runs, *base, run) << "\n\n";
+    }
+  } else {
+    md << "\n";
+  }
+
+  md << "## Plots\n\n";
+  const char* titles[] = {"Upstream calls and calls saved by mechanism",
+                          "Queue wait per priority class", "Quota credits remaining",
+                          "Circuit breaker states", "Staleness of served data"};
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
+  }
+  md << "Vector versions: ";
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
+  }
+  md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
+        "`breaker_transitions.csv`, `staleness.csv`.\n";
+  return md.str();
+}
+
+}  // namespace orchsim::experiment

@@ -1,0 +1,29 @@
+// report.h — report.md for a comparison: scenario, seed and versions, the
+// comparison tables in GitHub Markdown, the plots embedded by relative links
+// (drawn next to it by tools/plot_results.py; kPlotNames), and one generated
+// paragraph per variant saying, with the numbers, what it changed against the
+// baseline variant. A pure function of its inputs (byte-identical reruns).
+#ifndef ORCHSIM_ENGINE_EXPERIMENT_REPORT_H_
+#define ORCHSIM_ENGINE_EXPERIMENT_REPORT_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "engine/experiment/runner.h"
+#include "engine/scenario/scenario.h"
+
+namespace orchsim::experiment {
+
+// The plots, each written as <name>.png and <name>.svg next to report.md.
+inline constexpr std::array<const char*, 5> kPlotNames = {"calls", "wait", "quota", "breakers",
+                                                          "staleness"};
+
+std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+
+// "1,234,567" (thousands separated by commas; negative numbers keep their sign).
+std::string WithCommas(int64_t value);
+
+}  // namespace orchsim::experiment
+
+#endif  // ORCHSIM_ENGINE_EXPERIMENT_REPORT_H_

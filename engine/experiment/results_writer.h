@@ -1,0 +1,58 @@
+// results_writer.h — the result folder of one comparison: summary.json,
+// summary.csv, timeseries.csv, quota.csv, breaker_transitions.csv,
+// staleness.csv and report.md (report.h). Plots are drawn from these files by
+// tools/plot_results.py.
+//
+// Everything here is a pure function of the scenario and the runs, with fixed
+// number formats, so the same scenario, seed and binary give byte-identical
+// files. WriteResults writes every file under a temporary name first and
+// renames them into place only when all are complete, so an interrupted run
+// never leaves a half-written file; other files in the folder are left alone.
+//
+// Formats (schema_version 1; CSVs are long/tidy, with a header row):
+//  summary.json  see SummaryJson below and README "Reading the report".
+//  summary.csv   variant,metric,label,value — one row per variant x metric
+//                (x label: the api, priority class, outcome, call kind,
+//                mechanism or breaker the metric is about; "" for totals).
+//  timeseries.csv variant,bucket,bucket_start,metric,label,value — bucket is
+//                "hour" or "day" (UTC), bucket_start ISO 8601; buckets in
+//                which nothing happened are omitted (every metric 0); mean
+//                metrics are omitted when nothing completed in the bucket.
+//  quota.csv     variant,api,hour_start,period_start,limit,credits_used_in_period,
+//                credits_remaining,exhausted — every hour of the run for each
+//                API with a quota; remaining at the end of the hour; exhausted
+//                is 1 when the remaining credits no longer cover the most
+//                expensive call (some calls are refused).
+//  breaker_transitions.csv variant,breaker,at,hours_since_start,from,to
+//  staleness.csv variant,metric,low,high,count — histogram buckets [low,
+//                high) of age_s (seconds) and versions_behind, two per power of
+//                two, non-empty only.
+#ifndef ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
+#define ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
+
+#include <string>
+#include <vector>
+
+#include "engine/experiment/runner.h"
+#include "engine/scenario/scenario.h"
+
+namespace orchsim::experiment {
+
+inline constexpr int kSummarySchemaVersion = 1;
+
+scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+std::string TimeseriesCsv(const std::vector<VariantRun>& runs);
+std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
+                                  const std::vector<VariantRun>& runs);
+std::string StalenessCsv(const std::vector<VariantRun>& runs);
+
+// Writes every file above into `dir` (created). Throws std::runtime_error
+// naming the path when the file system refuses.
+void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
+                  const std::vector<VariantRun>& runs);
+
+}  // namespace orchsim::experiment
+
+#endif  // ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
