@@ -36,7 +36,7 @@ std::vector<std::string_view> KeyTokens(std::string_view key) {
 class Run {
  public:
   Run(const scenario::Scenario& scenario, const scenario::Variant& variant, uint64_t seed,
-      const ProgressFn& progress)
+      const RunOptions& options)
       : scenario_(scenario),
         seeds_(seed),
         sim_(scenario.start),
@@ -44,7 +44,7 @@ class Run {
         timers_(sim_),
         transport_(sim_),
         jitter_(seeds_, "policy/jitter"),
-        progress_(progress) {
+        progress_(options.progress) {
     for (const world::Game& game : scenario.games) kickoff_by_game_[game.id] = game.kickoff;
     for (const auto& upstream : scenario.upstreams) {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
@@ -58,6 +58,9 @@ class Run {
           return mock == nullptr ? 0 : mock->PayloadVersionAt(request.key, now);
         });
     orchestrator_->AddObserver(recorder_.get());
+    for (OrchestratorObserver* observer : options.extra_observers) {
+      orchestrator_->AddObserver(observer);
+    }
     demand_ = std::make_unique<world::DemandSource>(scenario.games, scenario.demand, seeds_);
   }
 
@@ -159,7 +162,14 @@ class Run {
 
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
                       uint64_t seed, const ProgressFn& progress) {
-  Run run(scenario, variant, seed, progress);
+  RunOptions options;
+  options.progress = progress;
+  return RunVariant(scenario, variant, seed, options);
+}
+
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const RunOptions& options) {
+  Run run(scenario, variant, seed, options);
   return run.Execute(variant.name, seed);
 }
 

@@ -55,6 +55,19 @@ using ProgressFn = std::function<void(double fraction)>;
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
                       uint64_t seed, const ProgressFn& progress = nullptr);
 
+// Optional extras of one run.
+struct RunOptions {
+  ProgressFn progress;  // may be empty
+  // Observers attached to the orchestrator after the metrics recorder, for
+  // checkers that watch a whole run (e.g. the token-bucket window bound). Not
+  // owned; they must outlive the call and never change the core's state.
+  std::vector<OrchestratorObserver*> extra_observers;
+};
+
+// RunVariant with extras; the same run (same numbers) as the overload above.
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const RunOptions& options);
+
 // Runs each named variant (all when `names` is empty) on `seed`, in the
 // scenario's order. Unknown names throw std::invalid_argument.
 std::vector<VariantRun> RunComparison(
