@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/scenario/json_reader.h"
+#include "tools/fidelity_command.h"
 #include "tools/kernel_demo.h"
 #include "tools/run_command.h"
 
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "  run       run a scenario's variants side by side and print the comparison\n"
     "  validate  check a scenario file (and its presets and schedule) without running it\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
+    "  fidelity  check the simulator against queueing theory and the published backoff study\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
 
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return Demo(args);
     if (command == "run") return orchsim::tools::RunCommand(args);
     if (command == "validate") return orchsim::tools::ValidateCommand(args);
+    if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;
