@@ -8,6 +8,7 @@
 
 #include "engine/scenario/json_reader.h"
 #include "tools/check_command.h"
+#include "tools/fidelity_command.h"
 #include "tools/kernel_demo.h"
 #include "tools/plot_command.h"
 #include "tools/run_command.h"
@@ -29,6 +30,7 @@ constexpr const char* kUsage =
     "  merge     combine the shard folders of a sweep (sweep --shard K/N) into one result\n"
     "  tune      re-analyse a finished sweep with another objective or constraints\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
+    "  fidelity  check the simulator against queueing theory and the published backoff study\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
 
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == "sweep") return orchsim::tools::SweepCommand(args);
     if (command == "merge") return orchsim::tools::MergeCommand(args);
     if (command == "tune") return orchsim::tools::TuneCommand(args);
+    if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;

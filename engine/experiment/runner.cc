@@ -36,7 +36,7 @@ std::vector<std::string_view> KeyTokens(std::string_view key) {
 class Run {
  public:
   Run(const scenario::Scenario& scenario, const scenario::Variant& variant, uint64_t seed,
-      const ProgressFn& progress, const RunHooks& hooks)
+      const RunOptions& options)
       : scenario_(scenario),
         seeds_(seed),
         sim_(scenario.start),
@@ -44,8 +44,8 @@ class Run {
         timers_(sim_),
         transport_(sim_),
         jitter_(seeds_, "policy/jitter"),
-        progress_(progress),
-        hooks_(hooks) {
+        progress_(options.progress),
+        on_finished_(options.on_finished) {
     for (const world::Game& game : scenario.games) kickoff_by_game_[game.id] = game.kickoff;
     for (const auto& upstream : scenario.upstreams) {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
@@ -59,7 +59,9 @@ class Run {
           return mock == nullptr ? 0 : mock->PayloadVersionAt(request.key, now);
         });
     orchestrator_->AddObserver(recorder_.get());
-    if (hooks_.observer != nullptr) orchestrator_->AddObserver(hooks_.observer);
+    for (OrchestratorObserver* observer : options.extra_observers) {
+      orchestrator_->AddObserver(observer);
+    }
     demand_ = std::make_unique<world::DemandSource>(scenario.games, scenario.demand, seeds_);
   }
 
@@ -95,7 +97,7 @@ class Run {
       s.down_answers = c.down_answers;
       run.metrics.quota_exhausted_time += s.quota_exhausted_time;
     }
-    if (hooks_.on_finished) hooks_.on_finished(transport_, sim_.now());
+    if (on_finished_) on_finished_(transport_, sim_.now());
     return run;
   }
 
@@ -160,7 +162,7 @@ class Run {
   world::MockTransport transport_;
   world::RngRandomSource jitter_;
   ProgressFn progress_;
-  RunHooks hooks_;
+  std::function<void(world::MockTransport&, Instant)> on_finished_;
   std::unordered_map<std::string, Instant> kickoff_by_game_;
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<MetricsRecorder> recorder_;
@@ -173,8 +175,15 @@ class Run {
 }  // namespace
 
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
-                      uint64_t seed, const ProgressFn& progress, const RunHooks& hooks) {
-  Run run(scenario, variant, seed, progress, hooks);
+                      uint64_t seed, const ProgressFn& progress) {
+  RunOptions options;
+  options.progress = progress;
+  return RunVariant(scenario, variant, seed, options);
+}
+
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const RunOptions& options) {
+  Run run(scenario, variant, seed, options);
   return run.Execute(variant.name, seed);
 }
 

@@ -56,19 +56,24 @@ struct VariantRun {
 // Progress of one run as the fraction of the scenario's window simulated.
 using ProgressFn = std::function<void(double fraction)>;
 
-// Inspection points for tests and tools. Neither may change the run: the
-// observer sees the core's events like the metrics recorder does (and after
-// it), and on_finished only reads the mocked upstreams (e.g. their health
-// timelines, MockUpstream::health().SpansUntil(end)) once the run is over,
-// before they are destroyed.
-struct RunHooks {
-  OrchestratorObserver* observer = nullptr;  // not owned; may be null
+// Optional extras of one run. None may change the run: extra observers see
+// the core's events like the metrics recorder does (and after it), and
+// on_finished only reads the mocked upstreams (e.g. their health timelines,
+// MockUpstream::health().SpansUntil(end)) once the run is over, before they
+// are destroyed.
+struct RunOptions {
+  ProgressFn progress;  // may be empty
+  // Not owned; they must outlive the call (e.g. the token-bucket window
+  // checker of the fidelity suite, the CRN test's demand recorder).
+  std::vector<OrchestratorObserver*> extra_observers;
   std::function<void(world::MockTransport& upstreams, Instant end)> on_finished;
 };
 
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
-                      uint64_t seed, const ProgressFn& progress = nullptr,
-                      const RunHooks& hooks = {});
+                      uint64_t seed, const ProgressFn& progress = nullptr);
+// The same run (same numbers) with extras.
+VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
+                      uint64_t seed, const RunOptions& options);
 
 // Runs each named variant (all when `names` is empty) on `seed`, in the
 // scenario's order. Unknown names throw std::invalid_argument.

@@ -61,14 +61,14 @@ struct WorldSeen {
 WorldSeen RunAndObserve(const scenario::Scenario& s, const std::string& variant, uint64_t seed) {
   WorldSeen seen;
   SubmissionRecorder recorder;
-  RunHooks hooks;
-  hooks.observer = &recorder;
+  RunOptions hooks;
+  hooks.extra_observers = {&recorder};
   hooks.on_finished = [&](world::MockTransport& upstreams, Instant /*end*/) {
     for (const std::string& name : upstreams.names()) {
       seen.health[name] = upstreams.Find(name)->health().SpansUntil(s.end);
     }
   };
-  seen.run = RunVariant(s, *s.FindVariant(variant), seed, nullptr, hooks);
+  seen.run = RunVariant(s, *s.FindVariant(variant), seed, hooks);
   seen.demand = std::move(recorder.submissions);
   return seen;
 }

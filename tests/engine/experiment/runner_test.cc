@@ -72,9 +72,9 @@ TEST(RunnerTest, RequestsBeforeTheWindowAreNotSubmitted) {
     Instant first_at;
     Instant first_deadline;
   } observer;
-  RunHooks hooks;
-  hooks.observer = &observer;
-  const VariantRun run = RunVariant(s, *s.FindVariant("breaker-off"), s.seed, nullptr, hooks);
+  RunOptions hooks;
+  hooks.extra_observers = {&observer};
+  const VariantRun run = RunVariant(s, *s.FindVariant("breaker-off"), s.seed, hooks);
   EXPECT_EQ(observer.count, run.metrics.submitted);
   EXPECT_GE(observer.first_at, s.start);
   EXPECT_GT(observer.first_deadline, observer.first_at);
@@ -96,14 +96,14 @@ TEST(RunnerTest, HooksSeeTheRunWithoutChangingIt) {
   } counter;
   int finished = 0;
   Instant finished_at;
-  RunHooks hooks;
-  hooks.observer = &counter;
+  RunOptions hooks;
+  hooks.extra_observers = {&counter};
   hooks.on_finished = [&](world::MockTransport& upstreams, Instant end) {
     ++finished;
     finished_at = end;
     EXPECT_EQ(upstreams.Find("odds")->counters().calls, counter.calls);
   };
-  const VariantRun hooked = RunVariant(s, v, s.seed, nullptr, hooks);
+  const VariantRun hooked = RunVariant(s, v, s.seed, hooks);
   EXPECT_EQ(finished, 1);
   EXPECT_GE(finished_at, s.end);
   EXPECT_EQ(counter.calls, hooked.metrics.upstream_calls);

@@ -1,0 +1,227 @@
+#include "engine/fidelity/queueing_experiment.h"
+
+#include <cmath>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "engine/world/sim_ports.h"
+
+namespace orchsim::fidelity {
+namespace {
+
+// Records when each request (key = its id) was submitted and first sent.
+class SendTimes : public OrchestratorObserver {
+ public:
+  void OnCallSent(const UpstreamCall& call, Instant now) override {
+    for (const std::string& key : call.keys) first_sent_.try_emplace(key, now);
+  }
+  // The first send of `key`, removed from the table; Instant::Max() if none.
+  Instant Take(const std::string& key) {
+    auto it = first_sent_.find(key);
+    if (it == first_sent_.end()) return Instant::Max();
+    const Instant at = it->second;
+    first_sent_.erase(it);
+    return at;
+  }
+
+ private:
+  std::unordered_map<std::string, Instant> first_sent_;
+};
+
+struct ClassTotals {
+  int64_t measured = 0;
+  int64_t wait_us_sum = 0;
+};
+
+}  // namespace
+
+ExponentialServer::ExponentialServer(kernel::Simulator& sim, kernel::Rng rng, Duration mean_service)
+    : sim_(sim), rng_(rng), mean_us_(static_cast<double>(mean_service.micros())), answers_(sim) {}
+
+void ExponentialServer::Send(const UpstreamCall& call, ResponseCallback on_response) {
+  const Duration service = Duration::FromMicros(std::llround(rng_.Exponential(mean_us_)));
+  Response response;
+  response.status = 200;
+  response.payload_versions.assign(call.keys.size(), 1);
+  response.latency = service;
+  answers_.ScheduleAt(sim_.now() + service,
+                      [on_response = std::move(on_response), response = std::move(response)] {
+                        on_response(response);
+                      });
+}
+
+Status QueueingExperimentConfig::validate() const {
+  if (arrival_rates_per_s.empty() || arrival_rates_per_s.size() > 4) {
+    return FieldError("queueing.arrival_rates_per_s",
+                      static_cast<int64_t>(arrival_rates_per_s.size()), "must hold 1..4 classes");
+  }
+  double load = 0.0;
+  for (double rate : arrival_rates_per_s) {
+    if (!(rate > 0)) return FieldError("queueing.arrival_rates_per_s", rate, "each must be > 0");
+    load += rate * static_cast<double>(mean_service.micros()) / 1e6;
+  }
+  if (mean_service <= Duration::Zero()) {
+    return FieldError("queueing.mean_service", mean_service.micros(), "must be > 0 us");
+  }
+  if (servers < 1) return FieldError("queueing.servers", servers, "must be >= 1");
+  if (!(load < servers)) {
+    return FieldError("queueing.arrival_rates_per_s", load,
+                      "total load must be < servers (a stable queue)");
+  }
+  if (warmup_customers < 0) {
+    return FieldError("queueing.warmup_customers", warmup_customers, "must be >= 0");
+  }
+  if (measured_customers < 1) {
+    return FieldError("queueing.measured_customers", measured_customers, "must be >= 1");
+  }
+  if (replications < 2) return FieldError("queueing.replications", replications, "must be >= 2");
+  return Status::Ok();
+}
+
+OrchestratorConfig QueueingCoreConfig(int servers) {
+  OrchestratorConfig config;
+  config.default_api.bucket.enabled = false;
+  config.default_api.quota.enabled = false;
+  config.queue.capacity = 0;
+  config.queue.escalation_enabled = false;
+  config.queue.game_rules.clear();
+  config.coalescer.enabled = false;
+  config.batcher.enabled = false;
+  config.cache.enabled = false;
+  config.prefetch.enabled = false;
+  config.breaker.enabled = false;
+  config.retry.enabled = false;
+  config.retry_budget.enabled = false;
+  config.concurrency.enabled = true;
+  config.concurrency.max_in_flight = servers;
+  config.timeouts.enabled = false;
+  config.health.enabled = false;
+  config.cost.enabled = false;
+  return config;
+}
+
+namespace {
+
+// One replication: the simulator, the core and the arrival processes.
+class QueueingRun {
+ public:
+  QueueingRun(const QueueingExperimentConfig& config, const kernel::SeedTree& seeds)
+      : config_(config),
+        sim_(Instant::Epoch()),
+        clock_(sim_),
+        timers_(sim_),
+        jitter_(seeds, "policy/jitter"),
+        server_(sim_, seeds.Stream("service"), config.mean_service),
+        orchestrator_(QueueingCoreConfig(config.servers), clock_, timers_, server_, jitter_),
+        totals_(config.arrival_rates_per_s.size()) {
+    orchestrator_.AddObserver(&send_times_);
+    for (size_t k = 0; k < config.arrival_rates_per_s.size(); ++k) {
+      rngs_.push_back(seeds.Stream("arrivals/" + std::to_string(k)));
+      processes_.emplace_back(config.arrival_rates_per_s[k], Instant::Epoch());
+    }
+  }
+
+  QueueingReplication Execute() {
+    for (size_t k = 0; k < processes_.size(); ++k) ScheduleNext(k);
+    sim_.RunUntilEmpty();
+    int64_t measured_all = 0;
+    int64_t wait_all_us = 0;
+    for (const ClassTotals& t : totals_) {
+      result_.measured.push_back(t.measured);
+      result_.mean_wait_s.push_back(
+          t.measured == 0 ? 0.0 : static_cast<double>(t.wait_us_sum) / t.measured / 1e6);
+      measured_all += t.measured;
+      wait_all_us += t.wait_us_sum;
+    }
+    result_.mean_wait_all_s =
+        measured_all == 0 ? 0.0 : static_cast<double>(wait_all_us) / measured_all / 1e6;
+    result_.p_wait = measured_all == 0 ? 0.0 : static_cast<double>(waited_) / measured_all;
+    return result_;
+  }
+
+ private:
+  // One pending arrival event per class; each schedules the next.
+  void ScheduleNext(size_t k) {
+    const Instant at = processes_[k].Next(rngs_[k]);
+    sim_.ScheduleAt(at, [this, k] { Arrive(k); });
+  }
+
+  void Arrive(size_t k) {
+    if (arrivals_ >= config_.warmup_customers + config_.measured_customers) return;
+    const int64_t index = arrivals_++;
+    Request request;
+    request.id = static_cast<uint64_t>(index + 1);
+    request.api = "server";
+    request.endpoint = "serve";
+    request.key = std::to_string(request.id);
+    request.priority = static_cast<Priority>(k);
+    request.cacheable = false;
+    const Instant submitted = sim_.now();
+    const bool measured = index >= config_.warmup_customers;
+    std::string key = request.key;
+    orchestrator_.Submit(std::move(request),
+                         [this, k, submitted, measured, key = std::move(key)](const Result& r) {
+                           const Instant sent = send_times_.Take(key);
+                           if (r.outcome != Outcome::kServed) ++result_.not_served;
+                           if (sent == Instant::Max() || r.queue_wait != sent - submitted) {
+                             ++result_.queue_wait_mismatches;
+                           }
+                           if (!measured) return;
+                           totals_[k].measured += 1;
+                           totals_[k].wait_us_sum += r.queue_wait.micros();
+                           if (r.queue_wait > Duration::Zero()) ++waited_;
+                         });
+    ScheduleNext(k);
+  }
+
+  const QueueingExperimentConfig& config_;
+  kernel::Simulator sim_;
+  world::SimClock clock_;
+  world::SimTimers timers_;
+  world::RngRandomSource jitter_;
+  ExponentialServer server_;
+  Orchestrator orchestrator_;
+  SendTimes send_times_;
+  std::vector<kernel::Rng> rngs_;
+  std::vector<kernel::PoissonArrivals> processes_;
+  std::vector<ClassTotals> totals_;
+  int64_t arrivals_ = 0;
+  int64_t waited_ = 0;
+  QueueingReplication result_;
+};
+
+}  // namespace
+
+QueueingReplication RunQueueingReplication(const QueueingExperimentConfig& config,
+                                           const kernel::SeedTree& seeds) {
+  QueueingRun run(config, seeds);
+  return run.Execute();
+}
+
+QueueingExperimentResult RunQueueingExperiment(const QueueingExperimentConfig& config) {
+  QueueingExperimentResult result;
+  const kernel::SeedTree root(config.seed);
+  for (int r = 0; r < config.replications; ++r) {
+    result.replications.push_back(
+        RunQueueingReplication(config, root.Child("replication/" + std::to_string(r))));
+  }
+  const size_t classes = config.arrival_rates_per_s.size();
+  for (size_t k = 0; k < classes; ++k) {
+    std::vector<double> waits;
+    for (const QueueingReplication& rep : result.replications) waits.push_back(rep.mean_wait_s[k]);
+    result.wait_by_class_s.push_back(MeanConfidence95(waits));
+  }
+  std::vector<double> all, p_wait;
+  for (const QueueingReplication& rep : result.replications) {
+    all.push_back(rep.mean_wait_all_s);
+    p_wait.push_back(rep.p_wait);
+    result.queue_wait_mismatches += rep.queue_wait_mismatches;
+    result.not_served += rep.not_served;
+  }
+  result.wait_all_s = MeanConfidence95(all);
+  result.p_wait = MeanConfidence95(p_wait);
+  return result;
+}
+
+}  // namespace orchsim::fidelity
