@@ -273,19 +273,12 @@ double MockUpstream::CheapestCall() const {
   return cheapest;
 }
 
-void MockUpstream::ChargeQuota(Instant now, double credits) {
+void MockUpstream::NoteExhaustion(Instant now, double needed) {
   const QuotaConfig& q = config_.quota;
-  RollQuotaPeriod(now);
-  if (q.period == QuotaPeriod::kRollingWindow) {
-    rolling_charges_.push_back({now, credits});
-    rolling_used_ += credits;
-  } else {
-    period_used_ += credits;
-  }
   const double remaining = q.limit - QuotaUsed(now);
-  const double cheapest = CheapestCall();
-  auto exhausted = [&](double left) { return left <= 0.0 || left < cheapest; };
+  auto exhausted = [&](double left) { return left <= 0.0 || left < needed; };
   if (!exhausted(remaining)) return;
+  if (exhausted_from_ && now < exhausted_until_) return;  // inside a known interval
   // No call is admitted while exhausted, so the interval's end is known now.
   Instant until = period_end_;
   if (q.period == QuotaPeriod::kRollingWindow) {
@@ -302,6 +295,18 @@ void MockUpstream::ChargeQuota(Instant now, double credits) {
   if (exhausted_from_) exhausted_closed_total_ += exhausted_until_ - *exhausted_from_;
   exhausted_from_ = now;
   exhausted_until_ = until;
+}
+
+void MockUpstream::ChargeQuota(Instant now, double credits) {
+  const QuotaConfig& q = config_.quota;
+  RollQuotaPeriod(now);
+  if (q.period == QuotaPeriod::kRollingWindow) {
+    rolling_charges_.push_back({now, credits});
+    rolling_used_ += credits;
+  } else {
+    period_used_ += credits;
+  }
+  NoteExhaustion(now, CheapestCall());
 }
 
 Duration MockUpstream::QuotaExhaustedTime(Instant now) const {
@@ -400,6 +405,7 @@ Response MockUpstream::Process(const UpstreamCall& call) {
   const double cost = q.enabled ? q.CreditsFor(call.endpoint, call.keys.size()) : 0.0;
   if (q.enabled && cost > QuotaRemaining(now)) {
     ++counters_.quota_rejected;
+    NoteExhaustion(now, cost);
     r.latency = DrawLatency(health);
     AddQuotaHeaders(now, 0.0, true, &r);
     return finish(q.exhausted_status != 0 ? q.exhausted_status

@@ -161,8 +161,10 @@ class MockUpstream {
   // When credits next come back: the period's end (calendar) or when the
   // oldest charge leaves the window (rolling; now + window when none).
   Instant QuotaResetAt(Instant now);
-  // Total time during which what remained was less than the cheapest call
-  // (or 0 credits), up to `now`.
+  // Total time, up to `now`, during which the quota refused calls: from the
+  // first call refused for quota (or from when what remained fell below the
+  // cheapest call) until credits came back for it (the period's end for a
+  // calendar period). A 6-credit call refused with 4 credits left counts.
   Duration QuotaExhaustedTime(Instant now) const;
 
   const UpstreamCounters& counters() const { return counters_; }
@@ -186,6 +188,9 @@ class MockUpstream {
   std::optional<Duration> RateLimitDelay(Instant now);
   void RollQuotaPeriod(Instant now);
   void ChargeQuota(Instant now, double credits);
+  // Starts an exhausted interval at `now` when fewer than `needed` credits
+  // remain and none is open yet.
+  void NoteExhaustion(Instant now, double needed);
   void AddQuotaHeaders(Instant now, double charged, bool exhausted, Response* response);
   double CheapestCall() const;
 

@@ -553,7 +553,10 @@ TEST(MockUpstreamQuotaTest, CalendarMonthWithCreditsPerEndpointInOddsApiStyle) {
   EXPECT_TRUE(refused.payload_versions.empty());
   EXPECT_EQ(OddsApiView(h.CallAt(t, Call("scores"))), "200 1 19 1");
   EXPECT_EQ(OddsApiView(h.CallAt(t, Call("events"))), "200 1 19 0");
+  // The refusal of a 6-credit call with 2 left opened the exhausted interval
+  // (cheaper calls still pass); it lasts until the month turns.
   EXPECT_EQ(h.upstream.QuotaExhaustedTime(t), Duration::Zero());
+  EXPECT_EQ(h.upstream.QuotaExhaustedTime(t + Hours(1)), Hours(1));
 
   const Instant spent = At("2023-09-20T00:00:00Z");
   EXPECT_EQ(OddsApiView(h.CallAt(spent, Call("scores"))), "200 0 20 1");
@@ -566,7 +569,7 @@ TEST(MockUpstreamQuotaTest, CalendarMonthWithCreditsPerEndpointInOddsApiStyle) {
   EXPECT_EQ(OddsApiView(h.CallAt(At("2023-10-01T00:00:00Z"))), "200 14 6 6");
   EXPECT_EQ(h.upstream.QuotaUsed(At("2023-10-05T00:00:00Z")), 6.0);
   EXPECT_EQ(h.upstream.QuotaRemaining(At("2023-10-05T00:00:00Z")), 14.0);
-  EXPECT_EQ(h.upstream.QuotaExhaustedTime(At("2023-10-05T00:00:00Z")), Days(11));
+  EXPECT_EQ(h.upstream.QuotaExhaustedTime(At("2023-10-05T00:00:00Z")), Days(20) + Hours(12));
   const UpstreamCounters& k = h.upstream.counters();
   EXPECT_EQ(k.credits_charged, 6.0 * 3 + 1 + 0 + 1 + 0 + 6);
   EXPECT_EQ(k.quota_rejected, 3u);
