@@ -3,7 +3,10 @@
 #   cmake -DCOMMAND="prog;arg;..." -DEXIT=2 [-DMATCH=regex] [-DEMPTY_DIR=path]
 #         -P expect_exit.cmake
 # MATCH must match stdout+stderr; EMPTY_DIR, when given, must not exist or be
-# empty afterwards (nothing half-written).
+# empty afterwards (nothing half-written); CLEAN_DIR is removed before the run.
+if(DEFINED CLEAN_DIR)
+  file(REMOVE_RECURSE "${CLEAN_DIR}")
+endif()
 execute_process(COMMAND ${COMMAND} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT "${status}" STREQUAL "${EXIT}")
   message(FATAL_ERROR "expected exit status ${EXIT}, got ${status}\nstdout:\n${out}\nstderr:\n${err}")
