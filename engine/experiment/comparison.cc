@@ -3,18 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/experiment/number_format.h"
+
 namespace orchsim::experiment {
 namespace {
-
-std::string Fixed(double value, int digits) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
-  return buffer;
-}
-
-double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
-double Millis(Duration d) { return static_cast<double>(d.micros()) / 1e3; }
-std::string Percent(double fraction) { return Fixed(100.0 * fraction, 1) + "%"; }
 
 // Calls a policy adds on top of one call per request.
 uint64_t AddedCalls(const VariantRun& run) {
@@ -48,7 +40,7 @@ std::string Align(const std::vector<std::vector<std::string>>& rows) {
 
 std::string WaitCell(const Histogram& h) {
   if (h.count() == 0) return "-";
-  return Fixed(Millis(h.Quantile(0.5)), 0) + "/" + Fixed(Millis(h.Quantile(0.99)), 0);
+  return Fixed(InMillis(h.Quantile(0.5)), 0) + "/" + Fixed(InMillis(h.Quantile(0.99)), 0);
 }
 
 std::string Signed(int64_t v) {
@@ -150,9 +142,9 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
     }
     main_rows.push_back(
         {run.variant, std::to_string(m.submitted), std::to_string(UpstreamCalls(run)), saved,
-         Fixed(m.credits, 0), Fixed(Seconds(m.quota_exhausted_time) / 3600.0, 1) + "h",
+         Fixed(m.credits, 0), Fixed(InSeconds(m.quota_exhausted_time) / 3600.0, 1) + "h",
          std::to_string(m.breaker_trips), std::to_string(m.retries), Percent(m.outdated_fraction()),
-         Fixed(Seconds(m.data_age.Quantile(0.99)), 0) + "s",
+         Fixed(InSeconds(m.data_age.Quantile(0.99)), 0) + "s",
          std::to_string(m.client_failures()) + " (" +
              Percent(m.submitted == 0 ? 0.0
                                       : static_cast<double>(m.client_failures()) /

@@ -5,19 +5,11 @@
 
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
+#include "engine/experiment/number_format.h"
 
 namespace orchsim::experiment {
 namespace {
 
-std::string Fixed(double value, int digits) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
-  return buffer;
-}
-
-double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
-double Millis(Duration d) { return static_cast<double>(d.micros()) / 1e3; }
-std::string Percent(double fraction) { return Fixed(100.0 * fraction, 1) + "%"; }
 std::string N(uint64_t v) { return WithCommas(static_cast<int64_t>(v)); }
 
 uint64_t QuotaRefused(const VariantRun& run) {
@@ -34,11 +26,11 @@ double FailureFraction(const VariantMetrics& m) {
 
 // "1.5 h", "12 min", "30 s", "250 ms": a duration a reader takes in at once.
 std::string Human(Duration d) {
-  const double s = Seconds(d);
+  const double s = InSeconds(d);
   if (s >= 3600.0) return Fixed(s / 3600.0, 1) + " h";
   if (s >= 60.0) return Fixed(s / 60.0, 1) + " min";
   if (s >= 1.0) return Fixed(s, 1) + " s";
-  return Fixed(Millis(d), 0) + " ms";
+  return Fixed(InMillis(d), 0) + " ms";
 }
 
 std::string Row(const std::vector<std::string>& cells) {
@@ -55,8 +47,8 @@ std::string Header(const std::vector<std::string>& cells, size_t left_aligned = 
 
 std::string WaitCell(const Histogram& h) {
   if (h.count() == 0) return "–";
-  return Fixed(Millis(h.Quantile(0.5)), 0) + " / " + Fixed(Millis(h.Quantile(0.9)), 0) + " / " +
-         Fixed(Millis(h.Quantile(0.99)), 0) + " / " + Fixed(Millis(h.max()), 0);
+  return Fixed(InMillis(h.Quantile(0.5)), 0) + " / " + Fixed(InMillis(h.Quantile(0.9)), 0) + " / " +
+         Fixed(InMillis(h.Quantile(0.99)), 0) + " / " + Fixed(InMillis(h.max()), 0);
 }
 
 std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& base,

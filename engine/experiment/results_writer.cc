@@ -10,21 +10,13 @@
 
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
+#include "engine/experiment/number_format.h"
 #include "engine/experiment/report.h"
 
 namespace orchsim::experiment {
 
 using scenario::Json;
 namespace {
-
-std::string Fixed(double value, int digits) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
-  return buffer;
-}
-
-double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
-double Millis(Duration d) { return static_cast<double>(d.micros()) / 1e3; }
 
 // Doubles in JSON rounded to fixed digits, so the text does not depend on
 // the last bits of a sum.
@@ -33,10 +25,10 @@ double Round(double v, int digits) { return std::stod(Fixed(v, digits)); }
 Json WaitJson(const Histogram& h) {
   Json w;
   w["count"] = h.count();
-  w["p50_ms"] = Round(Millis(h.Quantile(0.5)), 3);
-  w["p90_ms"] = Round(Millis(h.Quantile(0.9)), 3);
-  w["p99_ms"] = Round(Millis(h.Quantile(0.99)), 3);
-  w["max_ms"] = Round(Millis(h.max()), 3);
+  w["p50_ms"] = Round(InMillis(h.Quantile(0.5)), 3);
+  w["p90_ms"] = Round(InMillis(h.Quantile(0.9)), 3);
+  w["p99_ms"] = Round(InMillis(h.Quantile(0.99)), 3);
+  w["max_ms"] = Round(InMillis(h.max()), 3);
   w["mean_ms"] = Round(h.mean() / 1e3, 3);
   return w;
 }
@@ -201,7 +193,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
       for (const auto& [status, count] : a.statuses) statuses[std::to_string(status)] = count;
       api["statuses"] = statuses;
       if (up != run.upstreams.end()) {
-        api["quota_exhausted_s"] = Round(Seconds(up->second.quota_exhausted_time), 3);
+        api["quota_exhausted_s"] = Round(InSeconds(up->second.quota_exhausted_time), 3);
         api["quota_rejected"] = up->second.quota_rejected;
         api["rate_limited"] = up->second.rate_limited;
       }
@@ -209,17 +201,17 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     }
     v["apis"] = apis;
     v["credits"] = Round(m.credits, 3);
-    v["quota_exhausted_s"] = Round(Seconds(m.quota_exhausted_time), 3);
+    v["quota_exhausted_s"] = Round(InSeconds(m.quota_exhausted_time), 3);
     Json breakers = Json::object();
     for (const auto& [key, b] : m.breakers) {
       breakers[key] = {{"trips", b.trips},
-                       {"open_s", Round(Seconds(b.open_time), 3)},
-                       {"half_open_s", Round(Seconds(b.half_open_time), 3)},
+                       {"open_s", Round(InSeconds(b.open_time), 3)},
+                       {"half_open_s", Round(InSeconds(b.half_open_time), 3)},
                        {"half_open_calls", b.half_open_calls}};
     }
     v["breakers"] = breakers;
     v["breaker_trips"] = m.breaker_trips;
-    v["breaker_open_s"] = Round(Seconds(m.breaker_open_time), 3);
+    v["breaker_open_s"] = Round(InSeconds(m.breaker_open_time), 3);
     v["half_open_calls"] = m.half_open_calls;
     v["retries"] = m.retries;
     v["retry_budget_denied"] = m.retry_budget_denied;
@@ -236,10 +228,10 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     staleness["answered_with_data"] = m.answered_with_data;
     staleness["outdated"] = m.answered_outdated;
     staleness["outdated_fraction"] = Round(m.outdated_fraction(), 6);
-    staleness["age_p50_s"] = Round(Seconds(m.data_age.Quantile(0.5)), 3);
-    staleness["age_p90_s"] = Round(Seconds(m.data_age.Quantile(0.9)), 3);
-    staleness["age_p99_s"] = Round(Seconds(m.data_age.Quantile(0.99)), 3);
-    staleness["age_max_s"] = Round(Seconds(m.data_age.max()), 3);
+    staleness["age_p50_s"] = Round(InSeconds(m.data_age.Quantile(0.5)), 3);
+    staleness["age_p90_s"] = Round(InSeconds(m.data_age.Quantile(0.9)), 3);
+    staleness["age_p99_s"] = Round(InSeconds(m.data_age.Quantile(0.99)), 3);
+    staleness["age_max_s"] = Round(InSeconds(m.data_age.max()), 3);
     staleness["versions_behind_p50"] = m.versions_behind.ValueAtQuantile(0.5);
     staleness["versions_behind_p99"] = m.versions_behind.ValueAtQuantile(0.99);
     staleness["versions_behind_max"] = m.versions_behind.max_value();
@@ -281,7 +273,7 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
         row("api_credits_" + month, name, Fixed(credits, 3));
       }
       if (up != run.upstreams.end()) {
-        row("api_quota_exhausted_s", name, Fixed(Seconds(up->second.quota_exhausted_time), 3));
+        row("api_quota_exhausted_s", name, Fixed(InSeconds(up->second.quota_exhausted_time), 3));
         count("api_quota_rejected", name, up->second.quota_rejected);
         count("api_rate_limited", name, up->second.rate_limited);
       }
@@ -301,24 +293,24 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
       row("calls_saved_by", "other", std::to_string(b->other));
     }
     row("credits", "", Fixed(m.credits, 3));
-    row("quota_exhausted_s", "", Fixed(Seconds(m.quota_exhausted_time), 3));
+    row("quota_exhausted_s", "", Fixed(InSeconds(m.quota_exhausted_time), 3));
     count("breaker_trips", "", m.breaker_trips);
-    row("breaker_open_s", "", Fixed(Seconds(m.breaker_open_time), 3));
+    row("breaker_open_s", "", Fixed(InSeconds(m.breaker_open_time), 3));
     count("half_open_calls", "", m.half_open_calls);
     for (const auto& [key, b] : m.breakers) {
       count("breaker_trips_of", key, b.trips);
-      row("breaker_open_s_of", key, Fixed(Seconds(b.open_time), 3));
-      row("breaker_half_open_s_of", key, Fixed(Seconds(b.half_open_time), 3));
+      row("breaker_open_s_of", key, Fixed(InSeconds(b.open_time), 3));
+      row("breaker_half_open_s_of", key, Fixed(InSeconds(b.half_open_time), 3));
       count("breaker_half_open_calls_of", key, b.half_open_calls);
     }
     count("retries", "", m.retries);
     count("retry_budget_denied", "", m.retry_budget_denied);
     auto quantiles = [&](const std::string& prefix, const std::string& label, const Histogram& h) {
       count(prefix + "_count", label, h.count());
-      row(prefix + "_p50_ms", label, Fixed(Millis(h.Quantile(0.5)), 3));
-      row(prefix + "_p90_ms", label, Fixed(Millis(h.Quantile(0.9)), 3));
-      row(prefix + "_p99_ms", label, Fixed(Millis(h.Quantile(0.99)), 3));
-      row(prefix + "_max_ms", label, Fixed(Millis(h.max()), 3));
+      row(prefix + "_p50_ms", label, Fixed(InMillis(h.Quantile(0.5)), 3));
+      row(prefix + "_p90_ms", label, Fixed(InMillis(h.Quantile(0.9)), 3));
+      row(prefix + "_p99_ms", label, Fixed(InMillis(h.Quantile(0.99)), 3));
+      row(prefix + "_max_ms", label, Fixed(InMillis(h.max()), 3));
     };
     for (Priority p : kAllPriorities) {
       quantiles("wait", std::string(PriorityName(p)), m.wait_by_priority[PriorityIndex(p)]);
@@ -330,10 +322,10 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
     count("answered_with_data", "", m.answered_with_data);
     count("outdated", "", m.answered_outdated);
     row("outdated_fraction", "", Fixed(m.outdated_fraction(), 6));
-    row("age_p50_s", "", Fixed(Seconds(m.data_age.Quantile(0.5)), 3));
-    row("age_p90_s", "", Fixed(Seconds(m.data_age.Quantile(0.9)), 3));
-    row("age_p99_s", "", Fixed(Seconds(m.data_age.Quantile(0.99)), 3));
-    row("age_max_s", "", Fixed(Seconds(m.data_age.max()), 3));
+    row("age_p50_s", "", Fixed(InSeconds(m.data_age.Quantile(0.5)), 3));
+    row("age_p90_s", "", Fixed(InSeconds(m.data_age.Quantile(0.9)), 3));
+    row("age_p99_s", "", Fixed(InSeconds(m.data_age.Quantile(0.99)), 3));
+    row("age_max_s", "", Fixed(InSeconds(m.data_age.max()), 3));
     row("versions_behind_mean", "", Fixed(m.versions_behind.mean(), 6));
     count("versions_behind_p99", "",
           static_cast<uint64_t>(m.versions_behind.ValueAtQuantile(0.99)));
