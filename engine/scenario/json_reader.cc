@@ -190,6 +190,8 @@ const Json& ObjectReader::Raw(const std::string& key) {
 
 const Json& ObjectReader::Array(const std::string& key) {
   known_.insert(key);
+  // Not json_.at(): its out_of_range would escape as a non-ScenarioError.
+  if (!Has(key)) throw ScenarioError(file_, PathOf(key), "required array is missing");
   const Json& v = json_.at(key);
   if (!v.is_array()) Fail(key, "expected an array, got " + JsonTypeName(v));
   return v;
