@@ -52,5 +52,18 @@ TEST(LoaderFuzzRegressionTest, MissingVariantsIsAScenarioError) {
   }
 }
 
+// Found by scenario_fuzzer: a number too large for a double ("1E1615")
+// made nlohmann::json::parse throw out_of_range.406, which escaped the
+// "malformed JSON" handling (it caught parse_error only) and terminated.
+TEST(LoaderFuzzRegressionTest, HugeNumberIsMalformedJson) {
+  try {
+    ParseScenario(R"({"name": "x", "seed": 1E1615})", "fuzz.json", "");
+    FAIL() << "expected a ScenarioError";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.file(), "fuzz.json");
+    EXPECT_EQ(e.message(), "malformed JSON: number overflow parsing '1E1615'");
+  }
+}
+
 }  // namespace
 }  // namespace orchsim::scenario
