@@ -468,8 +468,16 @@ void Orchestrator::OnAnswer(uint64_t flight_id, uint64_t call_id, const Response
     pending_calls_.erase(call_it);
   }
   Api(flight.api).quota.Observe(response, now);
-  cost_.RecordCall(flight.api, flight.endpoint, response.credits_charged);
+  cost_.RecordCall(flight.api, flight.endpoint, BelievableCredits(response));
   FinishAttempt(flight, response, /*timed_out=*/false);
+}
+
+double Orchestrator::BelievableCredits(const Response& response) {
+  const double credits = response.credits_charged;
+  // NaN fails both comparisons; -0.0 is fine.
+  if (credits >= 0.0 && credits <= kMaxCreditsPerCall) return credits;
+  ++stats_.bad_credit_reports;
+  return 0.0;
 }
 
 void Orchestrator::OnAttemptTimeout(uint64_t flight_id, uint64_t call_id) {
@@ -686,7 +694,7 @@ void Orchestrator::ScheduleProbe(const std::string& api_name) {
             }
             pending_calls_.erase(call_it);
             if (late) return;
-            cost_.RecordCall(api_name, config_.health.probe_endpoint, response.credits_charged);
+            cost_.RecordCall(api_name, config_.health.probe_endpoint, BelievableCredits(response));
             health_.Record(api_name, response.ok(), clock_.now() - now, clock_.now());
           });
         }

@@ -98,6 +98,10 @@ struct OrchestratorConfig {
   const ApiPolicy& ForApi(const std::string& api) const;
 };
 
+// Largest credits_charged one answer may report and be believed: a hostile or
+// broken upstream must not turn the cost totals into inf or NaN.
+inline constexpr double kMaxCreditsPerCall = 1e12;
+
 // Counters the orchestrator keeps about itself (observers see more).
 struct OrchestratorStats {
   uint64_t submitted = 0;
@@ -110,6 +114,9 @@ struct OrchestratorStats {
   uint64_t prefetch_flights = 0;
   uint64_t probes_sent = 0;
   uint64_t batched_requests = 0;  // requests that rode in a batch call with others
+  // Answers whose credits_charged was not a number in [0, kMaxCreditsPerCall]
+  // (NaN, infinite, negative, absurd); such a charge is recorded as 0.
+  uint64_t bad_credit_reports = 0;
 };
 
 class Orchestrator {
@@ -165,6 +172,8 @@ class Orchestrator {
   void Send(Flight& flight, ApiState& api);
   void OnAnswer(uint64_t flight_id, uint64_t call_id, const Response& response);
   void OnAttemptTimeout(uint64_t flight_id, uint64_t call_id);
+  // response.credits_charged if believable, else 0 (counted in stats).
+  double BelievableCredits(const Response& response);
   void FinishAttempt(Flight& flight, const Response& response, bool timed_out);
   void EndFlight(uint64_t flight_id, Outcome leader_outcome, const Response* response);
   void RejectFlight(uint64_t flight_id, Outcome outcome);

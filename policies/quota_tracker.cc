@@ -214,7 +214,10 @@ std::optional<Instant> QuotaTracker::NextAssumedReset(Instant now) const {
 
 void QuotaTracker::ApplyResets(State& state, Instant now) const {
   if (!state.reset_at || now < *state.reset_at) return;
-  state.remaining = state.limit;
+  // A reset that restores nothing (a reported limit of 0) must not refuse
+  // forever: with no call sent, no answer would ever correct it. The next
+  // answer's headers say what the quota really is.
+  state.remaining = state.limit && *state.limit > 0 ? state.limit : std::nullopt;
   if (state.used) state.used = 0;
   state.reset_at = state.reset_assumed ? NextAssumedReset(now) : std::nullopt;
   if (!state.reset_at) state.reset_assumed = false;

@@ -41,7 +41,9 @@
 // headers (e.g. a transport error) changes nothing but the AIMD rate.
 //
 // Admission (Check), after any reset that has passed by `now` was applied
-// (at reset_at, remaining becomes the limit, or unknown without a limit):
+// (at reset_at, remaining becomes the limit, or unknown without a limit or
+// when the limit is 0 — a zero limit must not refuse forever, since no call,
+// hence no answer, would ever correct it):
 //   - mode kOff or !enabled: always allowed (headers are still tracked).
 //   - Retry-After: refused until blocked_until.
 //   - Exhaustion (once remaining is known): refused until the reset

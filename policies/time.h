@@ -115,7 +115,7 @@ class ParseResult {
   struct ErrorTag {
     std::string message;
   };
-  explicit ParseResult(ErrorTag e) : v_(std::in_place_index<1>, std::move(e.message)) {}
+  explicit ParseResult(ErrorTag e) : v_(std::in_place_index<1>, std::move(e)) {}
   std::variant<T, ErrorTag> v_;
 };
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs what orchsim needs to build, test and plot, from Debian's packages.
+# The sanitizer pass of tools/run_tests.sh uses GCC's own libasan/libubsan
+# (pulled in by g++); clang and its runtimes are for tools/run_fuzz.sh
+# (libFuzzer) and for comparing a Clang build with the GCC one.
 # Idempotent: when everything is present it says so and installs nothing.
 # Works as root (CI) or through sudo; never prompts.
 set -euo pipefail
@@ -7,6 +10,7 @@ set -euo pipefail
 packages=(
   cmake g++ make git
   clang-format
+  clang libclang-rt-dev
   libboost-program-options-dev libboost-dev
   nlohmann-json3-dev
   libeigen3-dev

@@ -93,7 +93,7 @@ class ObjectReader {
   ObjectReader Object(const std::string& key) const;
   // The raw value (marks the key known). REQUIRES: Has(key).
   const Json& Raw(const std::string& key);
-  // The array at key (throws unless it is an array).
+  // The array at key (throws ScenarioError when missing or not an array).
   const Json& Array(const std::string& key);
 
   // Calls read(nested) with the object at `key` when present, then checks the

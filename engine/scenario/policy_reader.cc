@@ -192,8 +192,8 @@ void ReadPolicy(ObjectReader& r, OrchestratorConfig* c) {
   r.IfObject("default_api", [&](ObjectReader& o) { ReadApi(o, &c->default_api); });
   r.IfObject("apis", [&](ObjectReader& apis) {
     for (const std::string& name : r.Keys("apis")) {
-      auto [it, inserted] = c->apis.try_emplace(name, c->default_api);
-      apis.IfObject(name, [&](ObjectReader& o) { ReadApi(o, &it->second); });
+      ApiPolicy& api = c->apis.try_emplace(name, c->default_api).first->second;
+      apis.IfObject(name, [&](ObjectReader& o) { ReadApi(o, &api); });
     }
   });
   r.IfObject("queue", [&](ObjectReader& o) { ReadQueue(o, &c->queue); });

@@ -16,9 +16,10 @@ namespace {
 Json ParseJsonOrThrow(const std::string& text, const std::string& file) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     // nlohmann reports "[json.exception.parse_error.101] parse error at line 3,
-    // column 5: ..."; keep the part after the tag.
+    // column 5: ..."; keep the part after the tag. Not only parse_error: a
+    // number too large for a double ("1E400") is an out_of_range (406).
     std::string what = e.what();
     const size_t tag_end = what.find("] ");
     if (tag_end != std::string::npos) what = what.substr(tag_end + 2);

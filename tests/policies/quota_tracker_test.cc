@@ -376,6 +376,20 @@ TEST(QuotaTrackerTest, CriticalFloorIsKeptForCritical) {
 
 // --- exhaustion ----------------------------------------------------------------------
 
+// Found by tests/policies/orchestrator_abuse_test.cc: a reported limit of 0
+// used to make every reset restore 0 and refuse everyone forever, since no
+// call (hence no answer) could ever correct it.
+TEST(QuotaTrackerTest, ZeroLimitRefusesOnlyUntilTheReset) {
+  QuotaTracker quota(Mode(QuotaMode::kPace));
+  quota.Observe(Answer(200, GitHub(0, 0, Minutes(5))), kT0);
+  EXPECT_FALSE(quota.Check(Priority::kCritical, 1, kT0).allowed);
+  EXPECT_EQ(quota.Check(Priority::kNormal, 1, kT0).retry_at, kT0 + Minutes(5));
+  EXPECT_TRUE(quota.Check(Priority::kNormal, 1, kT0 + Minutes(5)).allowed);
+  EXPECT_FALSE(quota.exhausted(kT0 + Minutes(5)));
+  EXPECT_FALSE(quota.SnapshotAt(kT0 + Minutes(5)).remaining.has_value());
+  EXPECT_EQ(quota.SnapshotAt(kT0 + Minutes(5)).limit, 0);
+}
+
 TEST(QuotaTrackerTest, ExhaustedUntilResetThenRecovers) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
   quota.Observe(Answer(200, GitHub(5000, 0, Hours(1))), kT0);
