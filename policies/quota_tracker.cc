@@ -156,6 +156,10 @@ Status QuotaConfig::validate() const {
     return FieldError("quota.assumed_period", FormatDuration(assumed_period),
                       "must be >= 0 (0: no assumed reset)");
   }
+  if (unknown_reset_recheck <= Duration::Zero()) {
+    return FieldError("quota.unknown_reset_recheck", FormatDuration(unknown_reset_recheck),
+                      "must be > 0");
+  }
   if (max_reset_horizon <= Duration::Zero()) {
     return FieldError("quota.max_reset_horizon", FormatDuration(max_reset_horizon), "must be > 0");
   }
@@ -431,7 +435,10 @@ void QuotaTracker::Observe(const Response& response, Instant now) {
   } else if (obs.remaining && state_.limit && *obs.remaining > *state_.limit) {
     state_.limit.reset();  // the limit from an earlier response no longer holds
   }
-  if (obs.remaining) state_.remaining = obs.remaining;
+  if (obs.remaining) {
+    state_.remaining = obs.remaining;
+    state_.remaining_seen_at = now;
+  }
   if (obs.used) state_.used = obs.used;
   if (obs.last) state_.last = obs.last;
 
@@ -477,7 +484,15 @@ QuotaAdmission QuotaTracker::Check(Priority p, int64_t credits, Instant now) con
     const int64_t floor = p == Priority::kCritical ? 0 : config_.critical_floor;
     if (*state.remaining <= 0 || *state.remaining - credits < floor) {
       admission.exhausted = true;
-      refuse(state.reset_at.value_or(Instant::Max()));
+      // With no reset known, look again a while after the last headers
+      // rather than never (a lockout no response could lift).
+      const Instant recheck =
+          state.remaining_seen_at ? *state.remaining_seen_at + config_.unknown_reset_recheck : now;
+      if (state.reset_at) {
+        refuse(*state.reset_at);
+      } else if (now < recheck) {
+        refuse(recheck);
+      }
     }
   }
   if (p != Priority::kCritical) {

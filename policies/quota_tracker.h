@@ -118,6 +118,10 @@ struct QuotaConfig {
   // A header reset further ahead than this is bad (e.g. epoch milliseconds
   // sent as seconds); > 0.
   Duration max_reset_horizon = Days(400);
+  // Exhausted with no reset known (none sent, none assumed, or it passed
+  // without a new one): one call may go out this long after the last quota
+  // headers to learn the state afresh, instead of refusing for ever; > 0.
+  Duration unknown_reset_recheck = Hours(1);
   // AIMD: permitted rate of non-CRITICAL calls, calls per second.
   double aimd_initial_rate_per_s = 1.0;       // in [min, max]
   double aimd_min_rate_per_s = 0.01;          // >= 1e-6
@@ -177,7 +181,8 @@ class QuotaTracker {
   struct State {
     std::optional<int64_t> limit, remaining, used, last;
     std::optional<Instant> reset_at;
-    bool reset_assumed = false;  // reset_at came from assumed_period
+    bool reset_assumed = false;                // reset_at came from assumed_period
+    std::optional<Instant> remaining_seen_at;  // the last response that gave `remaining`
   };
   struct Observation;
 

@@ -41,6 +41,7 @@ void ReadQuota(ObjectReader& r, QuotaConfig* c) {
     r.Allow("assumed_period_start");
   }
   r.Dur("max_reset_horizon", &c->max_reset_horizon, false, Microseconds(1));
+  r.Dur("unknown_reset_recheck", &c->unknown_reset_recheck, false, Microseconds(1));
   r.Dur("aimd_window", &c->aimd_window, false, Microseconds(1));
   r.Number("aimd_initial_rate_per_s", &c->aimd_initial_rate_per_s, false, 0);
   r.Number("aimd_min_rate_per_s", &c->aimd_min_rate_per_s, false, 0);

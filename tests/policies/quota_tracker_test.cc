@@ -429,19 +429,32 @@ TEST(QuotaTrackerTest, OddsApiExhaustionLastsUntilTheAssumedPeriodEnds) {
   EXPECT_EQ(s.reset_at, kT0 + Days(60));  // the next assumed period
 }
 
-TEST(QuotaTrackerTest, ExhaustedWithUnknownResetWaitsForever) {
+TEST(QuotaTrackerTest, ExhaustedWithUnknownResetRechecksAfterAnInterval) {
   QuotaConfig config = Mode(QuotaMode::kPace);
   config.assumed_period = Duration::Zero();
+  config.unknown_reset_recheck = Hours(1);
   QuotaTracker quota(config);
   quota.Observe(Answer(200, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}), kT0);
-  const QuotaAdmission a = quota.Check(Priority::kCritical, 1, kT0 + Days(365));
+  const QuotaAdmission a = quota.Check(Priority::kCritical, 1, kT0 + Minutes(10));
   EXPECT_FALSE(a.allowed);
   EXPECT_TRUE(a.exhausted);
-  EXPECT_EQ(a.retry_at, Instant::Max());
+  EXPECT_EQ(a.retry_at, kT0 + Hours(1));
+  EXPECT_FALSE(quota.Check(Priority::kCritical, 1, kT0 + Hours(1) - Microseconds(1)).allowed);
+  // One call may look again; the answer's headers start a new interval.
+  EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0 + Hours(1)).allowed);
+  quota.Observe(Answer(429, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}),
+                kT0 + Hours(1));
+  EXPECT_EQ(quota.Check(Priority::kNormal, 1, kT0 + Hours(1)).retry_at, kT0 + Hours(2));
   // Fresh headers lift it.
   quota.Observe(Answer(200, {{"x-requests-remaining", "500"}, {"x-requests-used", "0"}}),
                 kT0 + Days(365));
   EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0 + Days(365)).allowed);
+}
+
+TEST(QuotaTrackerTest, UnknownResetRecheckMustBePositive) {
+  QuotaConfig config;
+  config.unknown_reset_recheck = Duration::Zero();
+  EXPECT_EQ(config.validate().message(), "quota.unknown_reset_recheck: \"0s\" must be > 0");
 }
 
 // --- AIMD ------------------------------------------------------------------------------

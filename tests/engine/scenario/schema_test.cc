@@ -385,7 +385,7 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 55);
+  EXPECT_EQ(durations, 56);
   EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
                            // assumed_period_start
 }
