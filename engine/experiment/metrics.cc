@@ -47,26 +47,6 @@ std::string MonthOf(Instant t) {
   return buffer;
 }
 
-void TimeBucket::Add(const TimeBucket& o) {
-  requests += o.requests;
-  completed += o.completed;
-  upstream_calls += o.upstream_calls;
-  retry_calls += o.retry_calls;
-  cache_hits += o.cache_hits;
-  coalesced += o.coalesced;
-  client_failures += o.client_failures;
-  breaker_trips += o.breaker_trips;
-  retry_budget_denied += o.retry_budget_denied;
-  answered_with_data += o.answered_with_data;
-  outdated += o.outdated;
-  credits += o.credits;
-  for (const auto& [api, c] : o.credits_by_api) credits_by_api[api] += c;
-  wait_sum_us += o.wait_sum_us;
-  wait_max_us = std::max(wait_max_us, o.wait_max_us);
-  latency_sum_us += o.latency_sum_us;
-  latency_max_us = std::max(latency_max_us, o.latency_max_us);
-}
-
 uint64_t VariantMetrics::client_failures() const {
   uint64_t failures = 0;
   for (int i = 0; i < kOutcomeCount; ++i) {
@@ -85,12 +65,26 @@ MetricsRecorder::MetricsRecorder(Instant start, Duration bucket_width,
   metrics_.bucket_width = bucket_width;
 }
 
-TimeBucket& MetricsRecorder::BucketAt(Instant t) {
+size_t MetricsRecorder::BucketIndex(Instant t) const {
   const int64_t offset = (t - metrics_.start).micros();
-  const size_t index =
-      offset <= 0 ? 0 : static_cast<size_t>(offset / metrics_.bucket_width.micros());
-  if (metrics_.timeline.size() <= index) metrics_.timeline.resize(index + 1);
-  return metrics_.timeline[index];
+  return offset <= 0 ? 0 : static_cast<size_t>(offset / metrics_.bucket_width.micros());
+}
+
+TimeBucket& MetricsRecorder::BucketAt(Instant t) {
+  const size_t index = BucketIndex(t);
+  if (index > latest_index_) {
+    latest_index_ = index;
+    SpillClosedHours(index);
+  }
+  return metrics_.timeline.Mutable(index);
+}
+
+void MetricsRecorder::SpillClosedHours(size_t now_index) {
+  size_t closed_before = now_index;
+  for (const auto& [call_id, sent] : sent_at_) {
+    closed_before = std::min(closed_before, BucketIndex(sent));
+  }
+  metrics_.timeline.SpillBefore(closed_before);
 }
 
 void MetricsRecorder::OnSubmitted(const Request& request, Instant now) {
