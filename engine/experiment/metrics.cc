@@ -87,6 +87,14 @@ void MetricsRecorder::SpillClosedHours(size_t now_index) {
   metrics_.timeline.SpillBefore(closed_before);
 }
 
+ApiCallMetrics& MetricsRecorder::ApiMetrics(const std::string& api) {
+  if (last_api_ == nullptr || api != last_api_name_) {
+    last_api_ = &metrics_.apis[api];  // map nodes do not move
+    last_api_name_ = api;
+  }
+  return *last_api_;
+}
+
 void MetricsRecorder::OnSubmitted(const Request& request, Instant now) {
   ++metrics_.submitted;
   ++metrics_.requests_by_priority[PriorityIndex(request.priority)];
@@ -148,7 +156,7 @@ void MetricsRecorder::OnCompleted(const Request& request, const Result& result, 
 }
 
 void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
-  ApiCallMetrics& api = metrics_.apis[call.api];
+  ApiCallMetrics& api = ApiMetrics(call.api);
   const int kind = static_cast<int>(call.kind);
   ++api.calls;
   ++api.calls_by_kind[kind];
@@ -160,11 +168,14 @@ void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
   if (call.kind == CallKind::kBatch && call.keys.size() > 1) {
     metrics_.avoided_calls[static_cast<int>(SavingMechanism::kBatching)] += call.keys.size() - 1;
   }
-  for (const std::string& key : {call.api, call.api + "/" + call.endpoint}) {
-    auto it = breaker_states_.find(key);
-    if (it != breaker_states_.end() && it->second.state == BreakerState::kHalfOpen) {
-      ++metrics_.breakers[key].half_open_calls;
-      ++metrics_.half_open_calls;
+  // Breaker keys are only built while some breaker is HALF_OPEN (rare).
+  if (half_open_breakers_ > 0) {
+    for (const std::string& key : {call.api, call.api + "/" + call.endpoint}) {
+      auto it = breaker_states_.find(key);
+      if (it != breaker_states_.end() && it->second.state == BreakerState::kHalfOpen) {
+        ++metrics_.breakers[key].half_open_calls;
+        ++metrics_.half_open_calls;
+      }
     }
   }
   sent_at_[call.call_id] = now;
@@ -172,7 +183,7 @@ void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
 
 void MetricsRecorder::OnCallAnswered(const UpstreamCall& call, const Response& response, bool late,
                                      Instant now) {
-  ApiCallMetrics& api = metrics_.apis[call.api];
+  ApiCallMetrics& api = ApiMetrics(call.api);
   ++api.statuses[response.status];
   if (late) ++api.late_answers;
   // Credits belong to the instant the upstream counted them: when sent.
@@ -205,6 +216,8 @@ void MetricsRecorder::OnBreakerTransition(const BreakerTransition& t) {
   BreakerTrack& track = breaker_states_[t.breaker];
   BreakerMetrics& b = metrics_.breakers[t.breaker];
   CloseInterval(t.breaker, track, t.at);
+  if (track.state == BreakerState::kHalfOpen) --half_open_breakers_;
+  if (t.to == BreakerState::kHalfOpen) ++half_open_breakers_;
   track.state = t.to;
   if (t.to == BreakerState::kOpen) {
     ++b.trips;

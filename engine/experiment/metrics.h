@@ -192,6 +192,8 @@ class MetricsRecorder : public OrchestratorObserver {
     Instant since;
   };
   TimeBucket& BucketAt(Instant t);
+  // metrics_.apis[api], remembering the last one (calls come in runs per api).
+  ApiCallMetrics& ApiMetrics(const std::string& api);
   size_t BucketIndex(Instant t) const;
   // Spills the hours no event can reach any more: before `now`'s hour and
   // before the hour of the oldest call in flight (credits land when sent).
@@ -202,7 +204,10 @@ class MetricsRecorder : public OrchestratorObserver {
   VersionLookup current_version_;
   std::map<std::string, BreakerTrack> breaker_states_;  // by registry key
   std::unordered_map<uint64_t, Instant> sent_at_;       // calls in flight, by call id
-  size_t latest_index_ = 0;                             // bucket of the latest event seen
+  size_t half_open_breakers_ = 0;                       // breakers in breaker_states_ now HALF_OPEN
+  ApiCallMetrics* last_api_ = nullptr;
+  std::string last_api_name_;
+  size_t latest_index_ = 0;  // bucket of the latest event seen
 };
 
 }  // namespace orchsim::experiment
