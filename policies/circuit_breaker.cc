@@ -201,7 +201,11 @@ std::string BreakerRegistry::Key(const std::string& api, const std::string& endp
 }
 
 CircuitBreaker& BreakerRegistry::For(const std::string& api, const std::string& endpoint) {
-  std::string key = Key(api, endpoint);
+  // Per API (the default), the key is the api itself: look it up without a
+  // copy; this runs twice per upstream call.
+  std::string per_endpoint_key;
+  if (config_.per_endpoint) per_endpoint_key = Key(api, endpoint);
+  const std::string& key = config_.per_endpoint ? per_endpoint_key : api;
   auto it = breakers_.find(key);
   if (it == breakers_.end()) {
     it = breakers_.try_emplace(key, key, config_).first;

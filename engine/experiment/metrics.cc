@@ -47,26 +47,6 @@ std::string MonthOf(Instant t) {
   return buffer;
 }
 
-void TimeBucket::Add(const TimeBucket& o) {
-  requests += o.requests;
-  completed += o.completed;
-  upstream_calls += o.upstream_calls;
-  retry_calls += o.retry_calls;
-  cache_hits += o.cache_hits;
-  coalesced += o.coalesced;
-  client_failures += o.client_failures;
-  breaker_trips += o.breaker_trips;
-  retry_budget_denied += o.retry_budget_denied;
-  answered_with_data += o.answered_with_data;
-  outdated += o.outdated;
-  credits += o.credits;
-  for (const auto& [api, c] : o.credits_by_api) credits_by_api[api] += c;
-  wait_sum_us += o.wait_sum_us;
-  wait_max_us = std::max(wait_max_us, o.wait_max_us);
-  latency_sum_us += o.latency_sum_us;
-  latency_max_us = std::max(latency_max_us, o.latency_max_us);
-}
-
 uint64_t VariantMetrics::client_failures() const {
   uint64_t failures = 0;
   for (int i = 0; i < kOutcomeCount; ++i) {
@@ -85,12 +65,34 @@ MetricsRecorder::MetricsRecorder(Instant start, Duration bucket_width,
   metrics_.bucket_width = bucket_width;
 }
 
-TimeBucket& MetricsRecorder::BucketAt(Instant t) {
+size_t MetricsRecorder::BucketIndex(Instant t) const {
   const int64_t offset = (t - metrics_.start).micros();
-  const size_t index =
-      offset <= 0 ? 0 : static_cast<size_t>(offset / metrics_.bucket_width.micros());
-  if (metrics_.timeline.size() <= index) metrics_.timeline.resize(index + 1);
-  return metrics_.timeline[index];
+  return offset <= 0 ? 0 : static_cast<size_t>(offset / metrics_.bucket_width.micros());
+}
+
+TimeBucket& MetricsRecorder::BucketAt(Instant t) {
+  const size_t index = BucketIndex(t);
+  if (index > latest_index_) {
+    latest_index_ = index;
+    SpillClosedHours(index);
+  }
+  return metrics_.timeline.Mutable(index);
+}
+
+void MetricsRecorder::SpillClosedHours(size_t now_index) {
+  size_t closed_before = now_index;
+  for (const auto& [call_id, sent] : sent_at_) {
+    closed_before = std::min(closed_before, BucketIndex(sent));
+  }
+  metrics_.timeline.SpillBefore(closed_before);
+}
+
+ApiCallMetrics& MetricsRecorder::ApiMetrics(const std::string& api) {
+  if (last_api_ == nullptr || api != last_api_name_) {
+    last_api_ = &metrics_.apis[api];  // map nodes do not move
+    last_api_name_ = api;
+  }
+  return *last_api_;
 }
 
 void MetricsRecorder::OnSubmitted(const Request& request, Instant now) {
@@ -154,7 +156,7 @@ void MetricsRecorder::OnCompleted(const Request& request, const Result& result, 
 }
 
 void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
-  ApiCallMetrics& api = metrics_.apis[call.api];
+  ApiCallMetrics& api = ApiMetrics(call.api);
   const int kind = static_cast<int>(call.kind);
   ++api.calls;
   ++api.calls_by_kind[kind];
@@ -166,11 +168,14 @@ void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
   if (call.kind == CallKind::kBatch && call.keys.size() > 1) {
     metrics_.avoided_calls[static_cast<int>(SavingMechanism::kBatching)] += call.keys.size() - 1;
   }
-  for (const std::string& key : {call.api, call.api + "/" + call.endpoint}) {
-    auto it = breaker_states_.find(key);
-    if (it != breaker_states_.end() && it->second.state == BreakerState::kHalfOpen) {
-      ++metrics_.breakers[key].half_open_calls;
-      ++metrics_.half_open_calls;
+  // Breaker keys are only built while some breaker is HALF_OPEN (rare).
+  if (half_open_breakers_ > 0) {
+    for (const std::string& key : {call.api, call.api + "/" + call.endpoint}) {
+      auto it = breaker_states_.find(key);
+      if (it != breaker_states_.end() && it->second.state == BreakerState::kHalfOpen) {
+        ++metrics_.breakers[key].half_open_calls;
+        ++metrics_.half_open_calls;
+      }
     }
   }
   sent_at_[call.call_id] = now;
@@ -178,7 +183,7 @@ void MetricsRecorder::OnCallSent(const UpstreamCall& call, Instant now) {
 
 void MetricsRecorder::OnCallAnswered(const UpstreamCall& call, const Response& response, bool late,
                                      Instant now) {
-  ApiCallMetrics& api = metrics_.apis[call.api];
+  ApiCallMetrics& api = ApiMetrics(call.api);
   ++api.statuses[response.status];
   if (late) ++api.late_answers;
   // Credits belong to the instant the upstream counted them: when sent.
@@ -211,6 +216,8 @@ void MetricsRecorder::OnBreakerTransition(const BreakerTransition& t) {
   BreakerTrack& track = breaker_states_[t.breaker];
   BreakerMetrics& b = metrics_.breakers[t.breaker];
   CloseInterval(t.breaker, track, t.at);
+  if (track.state == BreakerState::kHalfOpen) --half_open_breakers_;
+  if (t.to == BreakerState::kHalfOpen) ++half_open_breakers_;
   track.state = t.to;
   if (t.to == BreakerState::kOpen) {
     ++b.trips;

@@ -48,10 +48,10 @@
 //    of the start's day (so 24 buckets make a UTC day); events are placed by
 //    the instant they happen (credits: when the call was sent).
 //
-// Memory: counters, fixed-resolution histograms, one bucket per hour, one
-// entry per month and breaker, the sent instant of calls in flight, and the
-// breaker transitions (capped at kMaxBreakerTransitions; later ones are
-// counted in breaker_transitions_dropped). Nothing grows per request.
+// Memory: counters, fixed-resolution histograms, the hours still open (older
+// ones are spilled, see timeline.h), one entry per month and breaker, the sent instant of calls in
+// flight, and the breaker transitions (capped at kMaxBreakerTransitions; later ones are counted in
+// breaker_transitions_dropped). Nothing grows per request.
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 
@@ -65,6 +65,7 @@
 #include <vector>
 
 #include "engine/experiment/histogram.h"
+#include "engine/experiment/timeline.h"
 #include "policies/events.h"
 #include "policies/request.h"
 
@@ -100,30 +101,6 @@ struct BreakerMetrics {
   Duration open_time;  // time in OPEN
   Duration half_open_time;
   uint64_t half_open_calls = 0;  // calls sent while HALF_OPEN
-};
-
-// One hour of the run, for plots. Day series are sums of 24 of these
-// (maxima: the largest; means: recomputed from sums and counts).
-struct TimeBucket {
-  uint64_t requests = 0;  // submitted
-  uint64_t completed = 0;
-  uint64_t upstream_calls = 0;
-  uint64_t retry_calls = 0;
-  uint64_t cache_hits = 0;
-  uint64_t coalesced = 0;
-  uint64_t client_failures = 0;
-  uint64_t breaker_trips = 0;
-  uint64_t retry_budget_denied = 0;
-  uint64_t answered_with_data = 0;
-  uint64_t outdated = 0;
-  double credits = 0.0;
-  std::map<std::string, double> credits_by_api;  // apis with credits this hour
-  int64_t wait_sum_us = 0;                       // over completed requests
-  int64_t wait_max_us = 0;
-  int64_t latency_sum_us = 0;  // end to end, over completed requests
-  int64_t latency_max_us = 0;
-
-  void Add(const TimeBucket& other);  // sums, and maxima of the maxima
 };
 
 struct VariantMetrics {
@@ -162,7 +139,7 @@ struct VariantMetrics {
 
   Instant start;  // of bucket 0: 00:00Z of the run's first day
   Duration bucket_width = Hours(1);
-  std::vector<TimeBucket> timeline;
+  Timeline timeline;  // hourly buckets; closed hours spilled (timeline.h)
 
   uint64_t outcome(Outcome o) const { return outcomes[static_cast<int>(o)]; }
   uint64_t calls_of_kind(CallKind k) const { return calls_by_kind[static_cast<int>(k)]; }
@@ -215,12 +192,22 @@ class MetricsRecorder : public OrchestratorObserver {
     Instant since;
   };
   TimeBucket& BucketAt(Instant t);
+  // metrics_.apis[api], remembering the last one (calls come in runs per api).
+  ApiCallMetrics& ApiMetrics(const std::string& api);
+  size_t BucketIndex(Instant t) const;
+  // Spills the hours no event can reach any more: before `now`'s hour and
+  // before the hour of the oldest call in flight (credits land when sent).
+  void SpillClosedHours(size_t now_index);
   void CloseInterval(const std::string& breaker, BreakerTrack& s, Instant at);
 
   VariantMetrics metrics_;
   VersionLookup current_version_;
   std::map<std::string, BreakerTrack> breaker_states_;  // by registry key
   std::unordered_map<uint64_t, Instant> sent_at_;       // calls in flight, by call id
+  size_t half_open_breakers_ = 0;                       // breakers in breaker_states_ now HALF_OPEN
+  ApiCallMetrics* last_api_ = nullptr;
+  std::string last_api_name_;
+  size_t latest_index_ = 0;  // bucket of the latest event seen
 };
 
 }  // namespace orchsim::experiment

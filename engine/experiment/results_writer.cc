@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -55,24 +56,28 @@ Instant MonthStart(Instant t, int add_months) {
   return Instant::FromUnixMicros(DaysFromCivil(year, static_cast<unsigned>(m + 1), 1) * day_us);
 }
 
+// Rows to a string (str()) or straight to a stream (files of a long run).
 class Csv {
  public:
-  explicit Csv(const std::string& header) { out_ << header << "\n"; }
+  explicit Csv(const std::string& header) : out_(&own_) { *out_ << header << "\n"; }
+  Csv(std::ostream& out, const std::string& header) : out_(&out) { *out_ << header << "\n"; }
   template <typename... Cells>
   void Row(const Cells&... cells) {
     bool first = true;
-    ((out_ << (first ? "" : ",") << cells, first = false), ...);
-    out_ << "\n";
+    ((*out_ << (first ? "" : ",") << cells, first = false), ...);
+    *out_ << "\n";
   }
-  std::string str() const { return out_.str(); }
+  std::string str() const { return own_.str(); }
 
  private:
-  std::ostringstream out_;
+  std::ostringstream own_;
+  std::ostream* out_;
 };
 
-void WriteFile(const std::filesystem::path& path, const std::string& text) {
+void WriteFile(const std::filesystem::path& path,
+               const std::function<void(std::ostream&)>& produce) {
   std::ofstream out(path, std::ios::binary);
-  out << text;
+  produce(out);
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
@@ -335,33 +340,44 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
   return csv.str();
 }
 
-std::string TimeseriesCsv(const std::vector<VariantRun>& runs) {
-  Csv csv("variant,bucket,bucket_start,metric,label,value");
+void WriteTimeseriesCsv(std::ostream& out, const std::vector<VariantRun>& runs) {
+  Csv csv(out, "variant,bucket,bucket_start,metric,label,value");
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
-    for (size_t i = 0; i < m.timeline.size(); ++i) {
-      if (!Quiet(m.timeline[i]))
-        BucketRows(csv, run.variant, "hour", m.BucketStart(i), m.timeline[i]);
-    }
+    m.timeline.ForEach([&](size_t i, const TimeBucket& bucket) {
+      if (!Quiet(bucket)) BucketRows(csv, run.variant, "hour", m.BucketStart(i), bucket);
+    });
   }
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     const size_t per_day = static_cast<size_t>(Days(1).micros() / m.bucket_width.micros());
-    for (size_t first = 0; first < m.timeline.size(); first += per_day) {
-      TimeBucket day;
-      for (size_t i = first; i < std::min(first + per_day, m.timeline.size()); ++i) {
-        day.Add(m.timeline[i]);
+    TimeBucket day;
+    size_t first = 0;
+    m.timeline.ForEach([&](size_t i, const TimeBucket& bucket) {
+      if (i == first + per_day) {
+        if (!Quiet(day)) BucketRows(csv, run.variant, "day", m.BucketStart(first), day);
+        day = TimeBucket();
+        first = i;
       }
-      if (!Quiet(day)) BucketRows(csv, run.variant, "day", m.BucketStart(first), day);
+      day.Add(bucket);
+    });
+    if (!m.timeline.empty() && !Quiet(day)) {
+      BucketRows(csv, run.variant, "day", m.BucketStart(first), day);
     }
   }
-  return csv.str();
 }
 
-std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs) {
-  Csv csv(
-      "variant,api,hour_start,period_start,limit,credits_used_in_period,credits_remaining,"
-      "exhausted");
+std::string TimeseriesCsv(const std::vector<VariantRun>& runs) {
+  std::ostringstream out;
+  WriteTimeseriesCsv(out, runs);
+  return out.str();
+}
+
+void WriteQuotaCsv(std::ostream& out, const scenario::Scenario& scenario,
+                   const std::vector<VariantRun>& runs) {
+  Csv csv(out,
+          "variant,api,hour_start,period_start,limit,credits_used_in_period,credits_remaining,"
+          "exhausted");
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     for (const world::UpstreamModelConfig& u : scenario.upstreams) {
@@ -370,16 +386,20 @@ std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<Varia
       for (const auto& [endpoint, credits] : u.quota.credits_per_endpoint) {
         dearest = std::max(dearest, credits);
       }
-      auto credits_in = [&](size_t i) {
-        const auto& by_api = m.timeline[i].credits_by_api;
-        auto it = by_api.find(u.name);
-        return it == by_api.end() ? 0.0 : it->second;
+      auto credits_in = [&](const TimeBucket& bucket) {
+        auto it = bucket.credits_by_api.find(u.name);
+        return it == bucket.credits_by_api.end() ? 0.0 : it->second;
       };
       const int64_t window_buckets =
           std::max<int64_t>(1, u.quota.rolling_window.micros() / m.bucket_width.micros());
+      // Credits of the last window_buckets hours (rolling windows only).
+      std::vector<double> window;
+      if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
+        window.assign(static_cast<size_t>(window_buckets), 0.0);
+      }
       Instant period_start;
       double used = 0.0;
-      for (size_t i = 0; i < m.timeline.size(); ++i) {
+      m.timeline.ForEach([&](size_t i, const TimeBucket& bucket) {
         const Instant hour = m.BucketStart(i);
         Instant start;
         switch (u.quota.period) {
@@ -395,23 +415,29 @@ std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<Varia
             break;
         }
         if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
-          used += credits_in(i);
-          if (static_cast<int64_t>(i) >= window_buckets) {
-            used -= credits_in(i - static_cast<size_t>(window_buckets));
-          }
+          const double credits = credits_in(bucket);
+          used += credits;
+          double& slot = window[i % window.size()];
+          if (static_cast<int64_t>(i) >= window_buckets) used -= slot;
+          slot = credits;
         } else {
           if (i == 0 || start != period_start) used = 0.0;
-          used += credits_in(i);
+          used += credits_in(bucket);
         }
         period_start = start;
         const double remaining = std::max(0.0, u.quota.limit - used);
         csv.Row(run.variant, u.name, FormatInstant(hour), FormatInstant(start),
                 Fixed(u.quota.limit, 3), Fixed(used, 3), Fixed(remaining, 3),
                 remaining < dearest ? 1 : 0);
-      }
+      });
     }
   }
-  return csv.str();
+}
+
+std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs) {
+  std::ostringstream out;
+  WriteQuotaCsv(out, scenario, runs);
+  return out.str();
 }
 
 std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
@@ -448,20 +474,27 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
   std::error_code ec;
   fs::create_directories(target, ec);
   if (ec) throw std::runtime_error("cannot create " + target.string() + ": " + ec.message());
-  const std::vector<std::pair<std::string, std::string>> files = {
-      {"summary.json", SummaryJson(scenario, runs).dump(2) + "\n"},
-      {"summary.csv", SummaryCsv(scenario, runs)},
-      {"timeseries.csv", TimeseriesCsv(runs)},
-      {"quota.csv", QuotaCsv(scenario, runs)},
-      {"breaker_transitions.csv", BreakerTransitionsCsv(scenario, runs)},
-      {"staleness.csv", StalenessCsv(runs)},
-      {"report.md", ReportMarkdown(scenario, runs)},
+  // Each file is produced and written before the next one, and the long
+  // ones (a row per hour) are streamed, so memory does not follow the run's
+  // length.
+  using Producer = std::function<void(std::ostream&)>;
+  auto text = [](std::function<std::string()> make) {
+    return [make = std::move(make)](std::ostream& out) { out << make(); };
+  };
+  const std::vector<std::pair<std::string, Producer>> files = {
+      {"summary.json", text([&] { return SummaryJson(scenario, runs).dump(2) + "\n"; })},
+      {"summary.csv", text([&] { return SummaryCsv(scenario, runs); })},
+      {"timeseries.csv", [&](std::ostream& out) { WriteTimeseriesCsv(out, runs); }},
+      {"quota.csv", [&](std::ostream& out) { WriteQuotaCsv(out, scenario, runs); }},
+      {"breaker_transitions.csv", text([&] { return BreakerTransitionsCsv(scenario, runs); })},
+      {"staleness.csv", text([&] { return StalenessCsv(runs); })},
+      {"report.md", text([&] { return ReportMarkdown(scenario, runs); })},
   };
   // Every file is complete under a temporary name before any is renamed.
   try {
-    for (const auto& [name, text] : files) WriteFile(target / (name + ".partial"), text);
+    for (const auto& [name, produce] : files) WriteFile(target / (name + ".partial"), produce);
   } catch (...) {
-    for (const auto& [name, text] : files) fs::remove(target / (name + ".partial"), ec);
+    for (const auto& [name, produce] : files) fs::remove(target / (name + ".partial"), ec);
     throw;
   }
   for (const auto& [name, text] : files) {

@@ -30,6 +30,7 @@
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector
 std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
 std::string TimeseriesCsv(const std::vector<VariantRun>& runs);
 std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+// The same text, streamed (a row per hour: long runs are never held whole).
+void WriteTimeseriesCsv(std::ostream& out, const std::vector<VariantRun>& runs);
+void WriteQuotaCsv(std::ostream& out, const scenario::Scenario& scenario,
+                   const std::vector<VariantRun>& runs);
 std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
                                   const std::vector<VariantRun>& runs);
 std::string StalenessCsv(const std::vector<VariantRun>& runs);

@@ -282,8 +282,9 @@ TEST_F(MicroScenario, HourlyTimelineAlignedToUtcDays) {
   Play();
   const VariantMetrics& m = recorder_.metrics();
   EXPECT_EQ(m.start, At("2023-09-30T00:00:00Z"));
-  ASSERT_EQ(m.timeline.size(), 25u);  // hours 0..23 of Sep 30, then 00:00Z Oct 1
-  const TimeBucket& h22 = m.timeline[22];
+  const std::vector<TimeBucket> timeline = m.timeline.ToVector();
+  ASSERT_EQ(timeline.size(), 25u);  // hours 0..23 of Sep 30, then 00:00Z Oct 1
+  const TimeBucket& h22 = timeline[22];
   EXPECT_EQ(h22.requests, 7u);
   EXPECT_EQ(h22.completed, 7u);
   EXPECT_EQ(h22.upstream_calls, 3u);
@@ -295,24 +296,24 @@ TEST_F(MicroScenario, HourlyTimelineAlignedToUtcDays) {
   EXPECT_DOUBLE_EQ(h22.credits_by_api.at("odds"), 12.0);
   EXPECT_EQ(h22.wait_max_us, 500000);
   EXPECT_EQ(h22.wait_sum_us, 900000);
-  const TimeBucket& h23 = m.timeline[23];
+  const TimeBucket& h23 = timeline[23];
   EXPECT_EQ(h23.requests, 5u);   // 8 9 10 11 12
   EXPECT_EQ(h23.completed, 4u);  // 12 ends after midnight
   EXPECT_EQ(h23.upstream_calls, 3u);
   EXPECT_EQ(h23.breaker_trips, 1u);
   EXPECT_EQ(h23.retry_budget_denied, 1u);
   EXPECT_EQ(h23.client_failures, 2u);
-  const TimeBucket& h24 = m.timeline[24];
+  const TimeBucket& h24 = timeline[24];
   EXPECT_EQ(h24.requests, 1u);
   EXPECT_EQ(h24.completed, 2u);
   EXPECT_EQ(h24.client_failures, 1u);
   EXPECT_DOUBLE_EQ(h24.credits, 6.0);
   EXPECT_EQ(h24.latency_max_us, Seconds(610).micros());
   EXPECT_EQ(m.BucketStart(24), october);
-  for (size_t i = 0; i < 22; ++i) EXPECT_EQ(m.timeline[i].requests, 0u) << i;
+  for (size_t i = 0; i < 22; ++i) EXPECT_EQ(timeline[i].requests, 0u) << i;
 
   TimeBucket day;
-  for (size_t i = 0; i < 24; ++i) day.Add(m.timeline[i]);
+  for (size_t i = 0; i < 24; ++i) day.Add(timeline[i]);
   EXPECT_EQ(day.requests, 12u);
   EXPECT_EQ(day.upstream_calls, 6u);
   EXPECT_EQ(day.wait_max_us, 2000000);
