@@ -4,7 +4,7 @@
 # e.g. tools/run_benchmarks.sh --benchmark_filter=Hold
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/build.sh
+tools/build.sh -DORCHSIM_BUILD_BENCHMARKS=ON
 mkdir -p results/bench
 for bench in build/tests/*_bench; do
   name=$(basename "$bench")

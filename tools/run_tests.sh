@@ -2,7 +2,8 @@
 # README Quick start, command 2 (and what CI runs): set up, build, check the
 # formatting and the layering rules, run every test; then build the test
 # suite once more with AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-asan/, -O1, assertions on, no benchmarks) and run it there too.
+# (build-asan/, -O0: instrumented optimisation triples compile time and CI
+# must stay short; assertions on, no benchmarks) and run it there too.
 # ORCHSIM_SKIP_SANITIZERS=1 skips that second pass (for quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${ORCHSIM_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "run_tests: sanitizer pass (address,undefined) in build-asan"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
     -DORCHSIM_SANITIZE=address,undefined -DORCHSIM_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   ASAN_OPTIONS=abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
