@@ -4,6 +4,7 @@
 // path (the CLI's exit status 2), never another exception or a crash.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
 #include "engine/scenario/scenario.h"
@@ -13,23 +14,26 @@ namespace {
 
 // A scenario that is complete but for the members a test removes.
 std::string ScenarioWithout(const std::string& drop) {
-  std::string text = R"({"name": "fuzz", )";
+  // A stream, not string +=: GCC 12 reports a false -Warray-bounds on the
+  // appends once they are inlined.
+  std::ostringstream text;
+  text << R"({"name": "fuzz", )";
   if (drop != "schedule") {
-    text += R"("schedule": {"synthetic": [{"name": "F", "teams": 4, "games_per_day": 2,
+    text << R"("schedule": {"synthetic": [{"name": "F", "teams": 4, "games_per_day": 2,
         "kickoff_times": ["13h"], "season_days": 2,
         "season_start": "2023-09-01T00:00:00Z"}]}, )";
   }
   if (drop != "upstreams") {
-    text += R"("upstreams": {"weather": {"latency": {"kind": "uniform", "min": "40ms",
+    text << R"("upstreams": {"weather": {"latency": {"kind": "uniform", "min": "40ms",
         "max": "250ms"}}}, )";
   }
   if (drop != "demand") {
-    text += R"("demand": [{"name": "job", "request": {"api": "weather", "endpoint": "w",
+    text << R"("demand": [{"name": "job", "request": {"api": "weather", "endpoint": "w",
         "key": "{game}"}, "offsets": {"offsets": ["-1h"]}}], )";
   }
-  if (drop != "variants") text += R"("variants": [{"name": "naive"}], )";
-  text += R"("seed": 1})";
-  return text;
+  if (drop != "variants") text << R"("variants": [{"name": "naive"}], )";
+  text << R"("seed": 1})";
+  return text.str();
 }
 
 TEST(LoaderFuzzRegressionTest, CompleteScenarioLoads) {
