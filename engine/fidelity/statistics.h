@@ -15,10 +15,6 @@
 
 namespace orchsim::fidelity {
 
-// The two-sided 95% quantile t(0.975, df) of Student's t. Exact table for
-// df <= 30, a Cornish-Fisher expansion beyond (error < 1e-4). REQUIRES: df >= 1.
-double StudentT975(int degrees_of_freedom);
-
 struct ConfidenceInterval {
   double mean = 0.0;
   double stddev = 0.0;      // sample standard deviation (n - 1)
@@ -29,7 +25,8 @@ struct ConfidenceInterval {
   bool Contains(double x) const { return x >= low() && x <= high(); }
 };
 
-// Mean and 95% confidence interval of the samples (n = 0: all zero).
+// Mean and 95% confidence interval of the samples (n = 0: all zero), from
+// experiment::Summarize (t quantile: experiment::StudentT975).
 ConfidenceInterval MeanConfidence95(const std::vector<double>& samples);
 
 // One printed comparison.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/experiment/sweep.h"
 #include "engine/fidelity/queueing_experiment.h"
 #include "engine/fidelity/queueing_theory.h"
 #include "engine/fidelity/statistics.h"
@@ -35,12 +36,13 @@ TEST(QueueingTheory, ErlangCForTwoServers) {
 }
 
 TEST(Statistics, StudentQuantilesAndInterval) {
-  EXPECT_DOUBLE_EQ(StudentT975(9), 2.2622);
-  EXPECT_NEAR(StudentT975(120), 1.9799, 1e-4);
+  EXPECT_NEAR(experiment::StudentT975(9), 2.2621571627982, 1e-9);
+  EXPECT_NEAR(experiment::StudentT975(120), 1.9799, 1e-4);
   const ConfidenceInterval ci = MeanConfidence95({1.0, 2.0, 3.0});
   EXPECT_DOUBLE_EQ(ci.mean, 2.0);
   EXPECT_DOUBLE_EQ(ci.stddev, 1.0);
-  EXPECT_NEAR(ci.half_width, 4.3027 / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(ci.half_width, experiment::StudentT975(2) / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(ci.half_width, 4.302652729911275 / std::sqrt(3.0), 1e-9);
   EXPECT_TRUE(ci.Contains(4.48));
   EXPECT_FALSE(ci.Contains(4.49));
 }
