@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Determinism across compilers (issue 9): builds the orchsim CLI with clang in
-# build-clang/ (Release, no tests), runs the same scenarios with the GCC build
-# (build/) and the clang build, and requires byte-identical result files.
+# Determinism across compilers (issue 9) for two release builds: the GCC
+# build in build/ and a clang build of the CLI in build-clang/ run the same
+# scenarios and must write byte-identical result files. CI does the same with
+# its clang sanitizer build (the compare_builds_* tests of tools/run_tests.sh);
+# both use tests/cli/compare_builds.cmake.
 #
 # Usage: tools/compare_compilers.sh [SCENARIO...]   (default: the focused scenarios)
-# Exit status: 0 identical, 1 a difference (listed), 2 set-up problem.
+# Exit status: 0 identical, 1 a difference (named), 2 set-up problem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang++ >/dev/null 2>&1; then
@@ -27,13 +29,9 @@ trap 'rm -rf "$out"' EXIT
 status=0
 for scenario in "${scenarios[@]}"; do
   name=$(basename "$scenario" .json)
-  build/orchsim run "$scenario" --quiet --no-plots --out "$out/gcc/$name" >/dev/null
-  build-clang/orchsim run "$scenario" --quiet --no-plots --out "$out/clang/$name" >/dev/null
-  if diff -r "$out/gcc/$name" "$out/clang/$name" >/dev/null; then
-    echo "compare_compilers: $name: identical ($(ls "$out/gcc/$name" | wc -l) files)"
-  else
-    echo "compare_compilers: $name: GCC and clang results differ:"
-    diff -rq "$out/gcc/$name" "$out/clang/$name" || true
+  # pipefail: the status is compare_builds.cmake's.
+  if ! cmake -DTHIS="$PWD/build-clang/orchsim" -DOTHER="$PWD/build/orchsim" -DSCENARIO="$scenario" \
+       -DOUT="$out/$name" -P tests/cli/compare_builds.cmake 2>&1 | sed "s|^|compare_compilers: $name: |"; then
     status=1
   fi
 done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what orchsim needs to build, test and plot, from Debian's packages.
-# The sanitizer pass of tools/run_tests.sh uses GCC's own libasan/libubsan
-# (pulled in by g++); clang and its runtimes are for tools/run_fuzz.sh
-# (libFuzzer) and for comparing a Clang build with the GCC one.
+# clang and its runtimes (libclang-rt-dev) build the sanitizer pass of
+# tools/run_tests.sh, which also compares its results with the GCC build's,
+# and the libFuzzer targets of tools/run_fuzz.sh.
 # Idempotent: when everything is present it says so and installs nothing.
 # Works as root (CI) or through sudo; never prompts.
 set -euo pipefail

@@ -91,9 +91,10 @@ class FakeTransport : public Transport {
     calls_.push_back(call);
     send_times_.push_back(clock_.now());
     if (auto_) {
-      auto [response, latency] = auto_(call);
-      response.latency = latency;
-      timers_.ScheduleAt(clock_.now() + latency,
+      std::pair<Response, Duration> answer = auto_(call);
+      Response response = std::move(answer.first);
+      response.latency = answer.second;
+      timers_.ScheduleAt(clock_.now() + answer.second,
                          [cb = std::move(on_response), response] { cb(response); });
       return;
     }
