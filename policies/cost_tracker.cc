@@ -1,18 +1,10 @@
 #include "policies/cost_tracker.h"
 
 #include <cassert>
-#include <charconv>
 #include <cmath>
 
 namespace orchsim {
 namespace {
-
-// Shortest round-trip text of a double ("0.2", "-1", "nan").
-std::string FormatDouble(double v) {
-  char buffer[32];
-  const std::to_chars_result end = std::to_chars(buffer, buffer + sizeof(buffer), v);
-  return std::string(buffer, end.ptr);
-}
 
 bool IsPrice(double v) { return std::isfinite(v) && v >= 0.0; }
 
@@ -30,12 +22,10 @@ Status CostConfig::validate() const {
     if (api.empty())
       return FieldError("cost.price_by_api", api, "keys must be non-empty API names");
     if (!IsPrice(price.per_call)) {
-      return Status::InvalidArgument(field + ".per_call: " + FormatDouble(price.per_call) +
-                                     " must be >= 0 and finite");
+      return FieldError(field + ".per_call", price.per_call, "must be >= 0 and finite");
     }
     if (!IsPrice(price.per_credit)) {
-      return Status::InvalidArgument(field + ".per_credit: " + FormatDouble(price.per_credit) +
-                                     " must be >= 0 and finite");
+      return FieldError(field + ".per_credit", price.per_credit, "must be >= 0 and finite");
     }
   }
   return Status::Ok();

@@ -26,9 +26,8 @@ Status HealthConfig::validate() const {
     return FieldError(p + "unhealthy_error_rate", unhealthy_error_rate, "must be in (0, 1]");
   }
   if (unhealthy_error_rate < degraded_error_rate) {
-    return FieldError(
-        p + "unhealthy_error_rate", unhealthy_error_rate,
-        "must be >= degraded_error_rate (" + std::to_string(degraded_error_rate) + ")");
+    return FieldError(p + "unhealthy_error_rate", unhealthy_error_rate,
+                      "must be >= degraded_error_rate (" + ShortestText(degraded_error_rate) + ")");
   }
   if (degraded_latency <= Duration::Zero()) {
     return FieldError(p + "degraded_latency", FormatDuration(degraded_latency), "must be > 0");

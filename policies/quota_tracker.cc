@@ -170,7 +170,7 @@ Status QuotaConfig::validate() const {
   if (!std::isfinite(aimd_max_rate_per_s) || aimd_max_rate_per_s < aimd_min_rate_per_s ||
       aimd_max_rate_per_s > kMaxAimdRate) {
     return FieldError("quota.aimd_max_rate_per_s", aimd_max_rate_per_s,
-                      "must be >= aimd_min_rate_per_s (" + std::to_string(aimd_min_rate_per_s) +
+                      "must be >= aimd_min_rate_per_s (" + ShortestText(aimd_min_rate_per_s) +
                           ") and <= 1e6 calls per second");
   }
   if (!std::isfinite(aimd_initial_rate_per_s) || aimd_initial_rate_per_s < aimd_min_rate_per_s ||

@@ -1,20 +1,11 @@
 #include "policies/retry_budget.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <string>
 
 namespace orchsim {
 namespace {
-
-// Shortest round-trip text of a double, for error messages ("0.2", not
-// std::to_string's "0.200000").
-std::string FormatDouble(double v) {
-  char buffer[32];
-  const std::to_chars_result end = std::to_chars(buffer, buffer + sizeof(buffer), v);
-  return std::string(buffer, end.ptr);
-}
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -31,12 +22,12 @@ size_t SlotOf(int64_t bucket, int64_t ring_size) {
 
 Status RetryBudgetConfig::validate() const {
   if (!(ratio >= 0.0 && ratio <= kRetryBudgetMaxRatio)) {
-    return Status::InvalidArgument("retry_budget.ratio: " + FormatDouble(ratio) +
-                                   " must be in 0.." + FormatDouble(kRetryBudgetMaxRatio));
+    return FieldError("retry_budget.ratio", ratio,
+                      "must be in 0.." + ShortestText(kRetryBudgetMaxRatio));
   }
   if (!(min_retries_per_s >= 0.0 && std::isfinite(min_retries_per_s))) {
-    return Status::InvalidArgument("retry_budget.min_retries_per_s: " +
-                                   FormatDouble(min_retries_per_s) + " must be >= 0 and finite");
+    return FieldError("retry_budget.min_retries_per_s", min_retries_per_s,
+                      "must be >= 0 and finite");
   }
   if (window < kRetryBudgetBucket || window > kRetryBudgetMaxWindow ||
       window.micros() % kRetryBudgetBucket.micros() != 0) {

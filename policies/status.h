@@ -6,6 +6,7 @@
 #ifndef ORCHSIM_POLICIES_STATUS_H_
 #define ORCHSIM_POLICIES_STATUS_H_
 
+#include <charconv>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -29,11 +30,22 @@ class Status {
   std::string message_;
 };
 
+// The shortest text that reads back as the same double: "0.5", "-1", "1e+300",
+// "nan", "inf" (std::to_string would print "0.500000").
+inline std::string ShortestText(double value) {
+  char buffer[32];
+  const std::to_chars_result end = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, end.ptr);
+}
+
 // Builds "<field>: <value> <constraint>", the one shape every validate() uses.
+// Strings are quoted, floating-point values in their shortest form.
 template <typename V>
 Status FieldError(const std::string& field, const V& value, const std::string& constraint) {
   if constexpr (std::is_convertible_v<V, std::string>) {
     return Status::InvalidArgument(field + ": \"" + std::string(value) + "\" " + constraint);
+  } else if constexpr (std::is_floating_point_v<V>) {
+    return Status::InvalidArgument(field + ": " + ShortestText(value) + " " + constraint);
   } else {
     return Status::InvalidArgument(field + ": " + std::to_string(value) + " " + constraint);
   }

@@ -29,7 +29,7 @@ Status TokenBucketConfig::validate() const {
   }
   if (!std::isfinite(cost_per_call) || cost_per_call < 0 || cost_per_call > burst) {
     return FieldError("token_bucket.cost_per_call", cost_per_call,
-                      "must be >= 0 and <= burst (" + std::to_string(burst) + ")");
+                      "must be >= 0 and <= burst (" + ShortestText(burst) + ")");
   }
   for (size_t i = 0; i < reserves.size(); ++i) {
     const TokenReserve& r = reserves[i];
@@ -40,7 +40,7 @@ Status TokenBucketConfig::validate() const {
     }
     if (!std::isfinite(r.tokens) || r.tokens < 0 || r.tokens > burst) {
       return FieldError(field + ".tokens", r.tokens,
-                        "must be >= 0 and <= burst (" + std::to_string(burst) + ")");
+                        "must be >= 0 and <= burst (" + ShortestText(burst) + ")");
     }
   }
   return Status::Ok();

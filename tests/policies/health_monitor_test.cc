@@ -267,17 +267,17 @@ TEST(HealthConfigTest, ValidateNamesFieldValueAndConstraint) {
   c = {};
   c.unhealthy_error_rate = 0.1;
   EXPECT_EQ(c.validate().message(),
-            "health.unhealthy_error_rate: 0.100000 must be >= degraded_error_rate (0.200000)");
+            "health.unhealthy_error_rate: 0.1 must be >= degraded_error_rate (0.2)");
   c = {};
   c.degraded_error_rate = 1.5;
-  EXPECT_EQ(c.validate().message(), "health.degraded_error_rate: 1.500000 must be in (0, 1]");
+  EXPECT_EQ(c.validate().message(), "health.degraded_error_rate: 1.5 must be in (0, 1]");
   c = {};
   c.degraded_latency = Duration::Zero();
   EXPECT_EQ(c.validate().message(), "health.degraded_latency: \"0s\" must be > 0");
   c = {};
   c.latency_percentile = 100.5;
   EXPECT_EQ(c.validate().message(),
-            "health.latency_percentile: 100.500000 must be 0 (mean) or in (0, 100]");
+            "health.latency_percentile: 100.5 must be 0 (mean) or in (0, 100]");
   c = {};
   c.probe_interval = Duration::Zero();
   EXPECT_TRUE(c.validate().ok());  // probes off: the interval is not used

@@ -597,7 +597,7 @@ TEST(QuotaTrackerTest, ValidateNamesTheField) {
             }).find("quota.aimd_additive_increase_per_s"),
             std::string::npos);
   EXPECT_EQ(message([](QuotaConfig& c) { c.aimd_multiplicative_decrease = 1.5; }),
-            "quota.aimd_multiplicative_decrease: 1.500000 must be in (0, 1)");
+            "quota.aimd_multiplicative_decrease: 1.5 must be in (0, 1)");
   EXPECT_NE(
       message([](QuotaConfig& c) { c.aimd_window = Duration::Zero(); }).find("quota.aimd_window"),
       std::string::npos);

@@ -405,7 +405,7 @@ TEST(DemandValidateTest, ErrorsNameTheField) {
   poisson.steps = {{-Minutes(10), -1.0}};
   g.pattern = poisson;
   EXPECT_EQ(g.validate().message(),
-            "demand.odds.kickoff_poisson.steps[0].per_minute: -1.000000 must be finite and >= 0");
+            "demand.odds.kickoff_poisson.steps[0].per_minute: -1 must be finite and >= 0");
   poisson.steps = {{Minutes(10), 1.0}};
   poisson.until = Minutes(10);
   g.pattern = poisson;

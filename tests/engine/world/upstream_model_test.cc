@@ -51,14 +51,14 @@ TEST(UpstreamModelConfigTest, ErrorsNameTheFieldTheValueAndTheConstraint) {
             "upstreams.odds.latency.table: \"0 rows\" is not a usable table: empirical table is "
             "empty");
   EXPECT_EQ(ErrorOf([](auto& c) { c.latency.degraded_factor = 0.5; }),
-            "upstreams.odds.latency.degraded_factor: 0.500000 must be >= 1");
+            "upstreams.odds.latency.degraded_factor: 0.5 must be >= 1");
   EXPECT_EQ(ErrorOf([](auto& c) { c.failures.rates.status_502 = 1.5; }),
-            "upstreams.odds.failures.rates.502: 1.500000 must be within [0, 1]");
+            "upstreams.odds.failures.rates.502: 1.5 must be within [0, 1]");
   EXPECT_EQ(ErrorOf([](auto& c) {
               c.failures.rates.status_500 = 0.6;
               c.failures.rates.timeout = 0.6;
             }),
-            "upstreams.odds.failures.rates: 1.200000 (their sum) must be <= 1");
+            "upstreams.odds.failures.rates: 1.2 (their sum) must be <= 1");
   EXPECT_EQ(ErrorOf([](auto& c) { c.health.mean_down = Duration::Zero(); }),
             "upstreams.odds.health.mean_down: \"0s\" must be > 0s");
   EXPECT_EQ(ErrorOf([](auto& c) { c.health.down_status = 500; }),
@@ -77,19 +77,19 @@ TEST(UpstreamModelConfigTest, ErrorsNameTheFieldTheValueAndTheConstraint) {
               c.quota.enabled = true;
               c.quota.credits_per_endpoint["odds"] = -2;
             }),
-            "upstreams.odds.quota.credits_per_endpoint.odds: -2.000000 must be >= 0");
+            "upstreams.odds.quota.credits_per_endpoint.odds: -2 must be >= 0");
   EXPECT_EQ(ErrorOf([](auto& c) {
               c.quota.enabled = true;
               c.quota.limit = 0;
             }),
-            "upstreams.odds.quota.limit: 0.000000 must be > 0");
+            "upstreams.odds.quota.limit: 0 must be > 0");
   EXPECT_EQ(ErrorOf([](auto& c) {
               c.batch.enabled = true;
               c.batch.max_keys = 0;
             }),
             "upstreams.odds.batch.max_keys: 0 must be >= 1");
   EXPECT_EQ(ErrorOf([](auto& c) { c.data.live_per_hour = -1; }),
-            "upstreams.odds.data.live_per_hour: -1.000000 must be >= 0");
+            "upstreams.odds.data.live_per_hour: -1 must be >= 0");
 }
 
 TEST(UpstreamModelConfigTest, DisabledComponentsAreNotValidated) {
