@@ -14,28 +14,13 @@
 #include <optional>
 
 #include "policies/request_queue.h"
+#include "tests/policies/fake_ports.h"
 
 namespace orchsim {
 namespace {
 
-// splitmix64: enough for a workload mix; keeps the bench free of engine/.
-class Mix {
- public:
-  explicit Mix(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }
-
- private:
-  uint64_t state_;
-};
-
 struct Workload {
-  Mix mix{12345};
+  testing::SeededRandom mix{12345};
   Instant now = Instant::FromUnixMicros(1694376000000000);
   uint64_t next_id = 1;
 

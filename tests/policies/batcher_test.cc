@@ -11,57 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/policies/fake_ports.h"
+
 namespace orchsim {
 namespace {
 
 using ::testing::ElementsAre;
 
 const Instant kT0 = Instant::FromUnixMicros(1694390400000000);  // 2023-09-11T00:00:00Z
-
-// A manual timer queue: RunUntil fires due callbacks in (time, sequence)
-// order and records the current time. Past instants run at the current time.
-// With keep_cancelled, Cancel reports success but the callback still runs,
-// like a host that cannot retract a callback already queued.
-class FakeTimers : public Timers {
- public:
-  TimerId ScheduleAt(Instant at, std::function<void()> callback) override {
-    const TimerId id = next_id_++;
-    queue_.emplace(std::make_pair(std::max(at, now_), id), std::move(callback));
-    scheduled_at_.push_back(at);
-    return id;
-  }
-  bool Cancel(TimerId id) override {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (it->first.second == id) {
-        if (!keep_cancelled_) queue_.erase(it);
-        ++cancelled_;
-        return true;
-      }
-    }
-    return false;
-  }
-  void RunUntil(Instant until) {
-    while (!queue_.empty() && queue_.begin()->first.first <= until) {
-      auto node = queue_.extract(queue_.begin());
-      now_ = node.key().first;
-      node.mapped()();
-    }
-    now_ = std::max(now_, until);
-  }
-  Instant now() const { return now_; }
-  size_t size() const { return queue_.size(); }
-  const std::vector<Instant>& scheduled_at() const { return scheduled_at_; }
-  int cancelled() const { return cancelled_; }
-  void set_keep_cancelled(bool keep) { keep_cancelled_ = keep; }
-
- private:
-  std::map<std::pair<Instant, TimerId>, std::function<void()>> queue_;
-  TimerId next_id_ = 1;
-  Instant now_ = kT0;
-  std::vector<Instant> scheduled_at_;
-  int cancelled_ = 0;
-  bool keep_cancelled_ = false;
-};
 
 struct Flushed {
   Instant at;  // the fake clock when the FlushFn ran
@@ -79,17 +36,18 @@ class BatcherTest : public ::testing::Test {
  protected:
   std::unique_ptr<Batcher> Make(const BatcherConfig& config) {
     return std::make_unique<Batcher>(config, timers_, [this](Batch b) {
-      flushed_.push_back({timers_.now(), b});
+      flushed_.push_back({clock_.now(), b});
     });
   }
   // Adds at the fake clock's current time, after running what is due.
   void AddAt(Batcher& batcher, Instant at, const std::string& group, uint64_t id,
              const std::string& key) {
-    timers_.RunUntil(at);
+    timers_.AdvanceTo(at);
     batcher.Add(group, id, key, at);
   }
 
-  FakeTimers timers_;
+  testing::FakeClock clock_{kT0};
+  testing::FakeTimers timers_{clock_};
   std::vector<Flushed> flushed_;
 };
 
@@ -126,9 +84,9 @@ TEST_F(BatcherTest, FlushesAtExactlyOpenedAtPlusWindow) {
   EXPECT_EQ(batcher->open_batches(), 1u);
   EXPECT_EQ(batcher->pending("odds|odds"), 3u);
 
-  timers_.RunUntil(kT0 + Milliseconds(200) - Microseconds(1));
+  timers_.AdvanceTo(kT0 + Milliseconds(200) - Microseconds(1));
   EXPECT_TRUE(flushed_.empty());
-  timers_.RunUntil(kT0 + Milliseconds(200));
+  timers_.AdvanceTo(kT0 + Milliseconds(200));
   ASSERT_EQ(flushed_.size(), 1u);
   EXPECT_EQ(flushed_[0].at.unix_micros(), kT0.unix_micros() + 200000);
   EXPECT_EQ(flushed_[0].batch.group, "odds|odds");
@@ -141,7 +99,7 @@ TEST_F(BatcherTest, FlushesAtExactlyOpenedAtPlusWindow) {
 
   // The next request opens a fresh batch with its own window.
   AddAt(*batcher, kT0 + Milliseconds(250), "odds|odds", 4, "k1");
-  timers_.RunUntil(kT0 + Seconds(10));
+  timers_.AdvanceTo(kT0 + Seconds(10));
   ASSERT_EQ(flushed_.size(), 2u);
   EXPECT_EQ(flushed_[1].at, kT0 + Milliseconds(450));
   EXPECT_EQ(flushed_[1].batch.opened_at, kT0 + Milliseconds(250));
@@ -159,7 +117,7 @@ TEST_F(BatcherTest, GroupsHaveIndependentBatchesAndWindows) {
   EXPECT_EQ(batcher->pending("odds|odds"), 2u);
   EXPECT_EQ(batcher->pending("odds|scores"), 1u);
   EXPECT_EQ(batcher->pending("weather|forecast"), 0u);
-  timers_.RunUntil(kT0 + Seconds(1));
+  timers_.AdvanceTo(kT0 + Seconds(1));
   ASSERT_EQ(flushed_.size(), 2u);
   EXPECT_EQ(flushed_[0].at, kT0 + Milliseconds(100));
   EXPECT_EQ(flushed_[0].batch.group, "odds|odds");
@@ -182,14 +140,14 @@ TEST_F(BatcherTest, ReachingMaxBatchSizeFlushesInsideAddAndCancelsTheTimer) {
   EXPECT_THAT(flushed_[0].batch.keys, ElementsAre("a", "b", "c"));
   EXPECT_EQ(flushed_[0].batch.opened_at, kT0);
   EXPECT_EQ(timers_.cancelled(), 1);
-  EXPECT_EQ(timers_.size(), 0u);
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(batcher->open_batches(), 0u);
   EXPECT_EQ(batcher->stats().flushed_by_size, 1u);
   EXPECT_EQ(batcher->stats().flushed_by_window, 0u);
 
   // The fourth request opens a new batch; the window flushes it.
   AddAt(*batcher, kT0 + Milliseconds(20), "g", 4, "d");
-  timers_.RunUntil(kT0 + Seconds(1));
+  timers_.AdvanceTo(kT0 + Seconds(1));
   ASSERT_EQ(flushed_.size(), 2u);
   EXPECT_EQ(flushed_[1].at, kT0 + Milliseconds(220));
   EXPECT_THAT(flushed_[1].batch.keys, ElementsAre("d"));
@@ -252,14 +210,14 @@ TEST_F(BatcherTest, BatchLeftEmptyIsDroppedWithoutAFlush) {
   EXPECT_TRUE(batcher->Remove(1));
   EXPECT_EQ(batcher->open_batches(), 0u);
   EXPECT_EQ(timers_.cancelled(), 1);
-  EXPECT_EQ(timers_.size(), 0u);
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(batcher->stats().dropped_empty, 1u);
-  timers_.RunUntil(kT0 + Seconds(1));
+  timers_.AdvanceTo(kT0 + Seconds(1));
   EXPECT_TRUE(flushed_.empty());
 
   // A new request after the drop opens a new batch with a new window.
   AddAt(*batcher, kT0 + Seconds(2), "g", 3, "a");
-  timers_.RunUntil(kT0 + Seconds(3));
+  timers_.AdvanceTo(kT0 + Seconds(3));
   ASSERT_EQ(flushed_.size(), 1u);
   EXPECT_EQ(flushed_[0].at, kT0 + Seconds(2) + Milliseconds(200));
 }
@@ -273,10 +231,10 @@ TEST_F(BatcherTest, StaleTimerDoesNotFlushALaterBatch) {
   AddAt(*batcher, kT0 + Milliseconds(10), "g", 2, "b");  // size flush; timer "cancelled"
   ASSERT_EQ(flushed_.size(), 1u);
   AddAt(*batcher, kT0 + Milliseconds(100), "g", 3, "c");  // due at +300ms
-  timers_.RunUntil(kT0 + Milliseconds(299));              // the stale +200ms timer runs
+  timers_.AdvanceTo(kT0 + Milliseconds(299));             // the stale +200ms timer runs
   EXPECT_EQ(flushed_.size(), 1u);
   EXPECT_EQ(batcher->pending("g"), 1u);
-  timers_.RunUntil(kT0 + Milliseconds(300));
+  timers_.AdvanceTo(kT0 + Milliseconds(300));
   ASSERT_EQ(flushed_.size(), 2u);
   EXPECT_EQ(flushed_[1].at, kT0 + Milliseconds(300));
   EXPECT_THAT(flushed_[1].batch.request_ids, ElementsAre(3u));
@@ -290,7 +248,7 @@ TEST_F(BatcherTest, FlushAllFlushesEveryGroupInNameOrder) {
   AddAt(*batcher, kT0, "odds|odds", 2, "o");
   AddAt(*batcher, kT0, "scores|live", 3, "s");
   AddAt(*batcher, kT0, "odds|odds", 4, "o2");
-  timers_.RunUntil(kT0 + Milliseconds(50));
+  timers_.AdvanceTo(kT0 + Milliseconds(50));
   batcher->FlushAll();
   ASSERT_EQ(flushed_.size(), 3u);
   EXPECT_EQ(flushed_[0].batch.group, "odds|odds");
@@ -299,9 +257,9 @@ TEST_F(BatcherTest, FlushAllFlushesEveryGroupInNameOrder) {
   EXPECT_EQ(flushed_[2].batch.group, "weather|forecast");
   EXPECT_EQ(flushed_[2].at, kT0 + Milliseconds(50));
   EXPECT_EQ(batcher->open_batches(), 0u);
-  EXPECT_EQ(timers_.size(), 0u);
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(batcher->stats().flushed_by_flush_all, 3u);
-  timers_.RunUntil(kT0 + Seconds(1));
+  timers_.AdvanceTo(kT0 + Seconds(1));
   EXPECT_EQ(flushed_.size(), 3u);  // no second flush from the windows
   batcher->FlushAll();             // nothing open: nothing flushed
   EXPECT_EQ(flushed_.size(), 3u);
@@ -321,7 +279,7 @@ TEST_F(BatcherTest, BatchesOpenedByTheFlushFnDuringFlushAllStayOpen) {
   EXPECT_THAT(groups, ElementsAre("a", "b"));
   EXPECT_EQ(batcher.open_batches(), 2u);
   EXPECT_EQ(batcher.pending("a"), 1u);
-  timers_.RunUntil(kT0 + Seconds(1));
+  timers_.AdvanceTo(kT0 + Seconds(1));
   EXPECT_THAT(groups, ElementsAre("a", "b", "a", "b"));
 }
 
@@ -349,30 +307,14 @@ TEST_F(BatcherTest, DestructorCancelsPendingTimersWithoutFlushing) {
     auto batcher = Make(Enabled());
     AddAt(*batcher, kT0, "a", 1, "x");
     AddAt(*batcher, kT0, "b", 2, "x");
-    EXPECT_EQ(timers_.size(), 2u);
+    EXPECT_EQ(timers_.pending(), 2u);
   }
-  EXPECT_EQ(timers_.size(), 0u);
-  timers_.RunUntil(kT0 + Seconds(1));  // would use a dangling batcher otherwise
+  EXPECT_EQ(timers_.pending(), 0u);
+  timers_.AdvanceTo(kT0 + Seconds(1));  // would use a dangling batcher otherwise
   EXPECT_TRUE(flushed_.empty());
 }
 
 // --- randomized property test --------------------------------------------------
-
-// SplitMix64: a tiny portable generator for the test's own choices.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }
-
- private:
-  uint64_t state_;
-};
 
 // Every request added ends exactly once: flushed in one batch or removed.
 // Every batch: distinct keys, at most max_batch_size, exactly the keys of its
@@ -380,12 +322,13 @@ class SplitMix64 {
 TEST_F(BatcherTest, RandomizedEveryRequestFlushedOnceOrRemoved) {
   for (uint64_t seed : {1u, 2u, 3u, 42u}) {
     SCOPED_TRACE(seed);
-    FakeTimers timers;
+    testing::FakeClock clock(kT0);
+    testing::FakeTimers timers(clock);
     BatcherConfig config = Enabled(4);
     config.window = Milliseconds(100);
     std::vector<Flushed> flushed;
-    Batcher batcher(config, timers, [&](Batch b) { flushed.push_back({timers.now(), b}); });
-    SplitMix64 rng(seed);
+    Batcher batcher(config, timers, [&](Batch b) { flushed.push_back({clock.now(), b}); });
+    testing::SeededRandom rng(seed);
     const std::vector<std::string> groups = {"odds|odds", "odds|scores", "weather|forecast"};
     std::map<uint64_t, std::string> key_of;
     std::set<uint64_t> waiting;
@@ -400,7 +343,7 @@ TEST_F(BatcherTest, RandomizedEveryRequestFlushedOnceOrRemoved) {
     };
     for (int step = 0; step < 5000; ++step) {
       now += Milliseconds(static_cast<int64_t>(rng.Below(40)));
-      timers.RunUntil(now);
+      timers.AdvanceTo(now);
       forget_flushed();
       const uint64_t choice = rng.Below(10);
       if (choice < 7) {
@@ -423,9 +366,9 @@ TEST_F(BatcherTest, RandomizedEveryRequestFlushedOnceOrRemoved) {
         forget_flushed();
       }
     }
-    timers.RunUntil(now + Seconds(1));
+    timers.AdvanceTo(now + Seconds(1));
     EXPECT_EQ(batcher.open_batches(), 0u);
-    EXPECT_EQ(timers.size(), 0u);
+    EXPECT_EQ(timers.pending(), 0u);
 
     std::map<uint64_t, int> times_flushed;
     for (const Flushed& f : flushed) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/policies/fake_ports.h"
+
 namespace orchsim {
 namespace {
 
@@ -418,16 +420,9 @@ TEST(CircuitBreakerConfigTest, ValidateNamesFieldValueAndConstraint) {
 // Random traffic against every trigger: the transition log must be a valid
 // chain, permits must never exceed the limit, and refusals happen only when
 // the breaker is not closed.
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 TEST(CircuitBreakerPropertyTest, RandomTrafficKeepsInvariants) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    uint64_t rng = seed;
+    testing::SeededRandom rng(seed);
     CircuitBreakerConfig c = seed % 2 ? Consecutive(3) : Rate(0.4, 5, Seconds(30));
     c.half_open_permitted_calls = 1 + static_cast<int>(seed % 3);
     c.half_open_success_threshold = 1 + static_cast<int>(seed % 4);
@@ -440,8 +435,8 @@ TEST(CircuitBreakerPropertyTest, RandomTrafficKeepsInvariants) {
     std::vector<Instant> in_flight_sent;  // calls permitted and not yet answered
     Instant now = T(0);
     for (int step = 0; step < 5000; ++step) {
-      now += Milliseconds(static_cast<int64_t>(SplitMix64(rng) % 2000));
-      const uint64_t action = SplitMix64(rng) % 3;
+      now += Milliseconds(static_cast<int64_t>(rng.NextU64() % 2000));
+      const uint64_t action = rng.NextU64() % 3;
       if (action == 0 || in_flight_sent.empty()) {
         const BreakerState before = b.state();
         const bool would = b.WouldAllow(now);
@@ -452,10 +447,10 @@ TEST(CircuitBreakerPropertyTest, RandomTrafficKeepsInvariants) {
         }
         if (allowed) in_flight_sent.push_back(now);
       } else {
-        const size_t i = SplitMix64(rng) % in_flight_sent.size();
+        const size_t i = rng.NextU64() % in_flight_sent.size();
         const Instant sent = in_flight_sent[i];
         in_flight_sent.erase(in_flight_sent.begin() + static_cast<int64_t>(i));
-        const uint64_t roll = SplitMix64(rng) % 10;
+        const uint64_t roll = rng.NextU64() % 10;
         if (roll == 0) {
           b.RecordCancelled(now);
         } else {

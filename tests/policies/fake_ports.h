@@ -29,10 +29,14 @@ class FakeClock : public Clock {
 
 // Timers over a FakeClock. AdvanceTo(t) fires every due timer in (time,
 // sequence) order, moving the clock to each timer's instant, then to t.
+// Past instants run at the current time. With keep_cancelled, Cancel reports
+// success but the callback still runs, like a host that cannot retract a
+// callback already queued.
 class FakeTimers : public Timers {
  public:
   explicit FakeTimers(FakeClock& clock) : clock_(clock) {}
   TimerId ScheduleAt(Instant at, std::function<void()> callback) override {
+    scheduled_at_.push_back(at);
     if (at < clock_.now()) at = clock_.now();
     const TimerId id = next_id_++;
     pending_.emplace(std::make_pair(at.unix_micros(), id), std::move(callback));
@@ -42,6 +46,8 @@ class FakeTimers : public Timers {
   bool Cancel(TimerId id) override {
     auto it = time_of_.find(id);
     if (it == time_of_.end()) return false;
+    ++cancelled_;
+    if (keep_cancelled_) return true;
     pending_.erase(std::make_pair(it->second, id));
     time_of_.erase(it);
     return true;
@@ -67,12 +73,20 @@ class FakeTimers : public Timers {
     if (pending_.empty()) return std::nullopt;
     return Instant::FromUnixMicros(pending_.begin()->first.first);
   }
+  // Every instant asked for, in order (before moving past ones to now).
+  const std::vector<Instant>& scheduled_at() const { return scheduled_at_; }
+  // Successful Cancel calls.
+  int cancelled() const { return cancelled_; }
+  void set_keep_cancelled(bool keep) { keep_cancelled_ = keep; }
 
  private:
   FakeClock& clock_;
   std::map<std::pair<int64_t, TimerId>, std::function<void()>> pending_;
   std::unordered_map<TimerId, int64_t> time_of_;
   TimerId next_id_ = 1;
+  std::vector<Instant> scheduled_at_;
+  int cancelled_ = 0;
+  bool keep_cancelled_ = false;
 };
 
 // Records every call; the test answers them with Answer() (any order), or
@@ -120,7 +134,8 @@ class FakeTransport : public Transport {
   std::vector<Instant> send_times_;
 };
 
-// SplitMix64-based uniform source; deterministic from its seed.
+// SplitMix64-based uniform source; deterministic from its seed. Also the
+// tests' own generator for randomized workloads (NextU64, Below).
 class SeededRandom : public RandomSource {
  public:
   explicit SeededRandom(uint64_t seed) : state_(seed) {}
@@ -131,6 +146,8 @@ class SeededRandom : public RandomSource {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
   }
+  // Uniform in [0, n) up to modulo bias, which tests' workloads can ignore.
+  uint64_t Below(uint64_t n) { return NextU64() % n; }
 
  private:
   uint64_t state_;

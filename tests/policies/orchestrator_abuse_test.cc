@@ -30,6 +30,7 @@
 
 #include "policies/orchestrator.h"
 #include "tests/policies/fake_ports.h"
+#include "tests/policies/random_requests.h"
 
 namespace orchsim {
 namespace {
@@ -468,28 +469,17 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   std::vector<int> completions(requests + 1, 0);
   uint64_t completed_after_stop = 0;
   uint64_t bad_results = 0;
-  const char* apis[] = {"odds", "weather", "scores", "injuries"};
-  for (int g = 0; g < 20; ++g) {
-    orchestrator.AddGame("game" + std::to_string(g), kT0 + Minutes(10 + 15 * g));
-  }
+  const testing::RandomRequestMix workload{{"odds", "weather", "scores", "injuries"},
+                                           {"weather", "injuries"},
+                                           30000,
+                                           Duration::Zero(),
+                                           Milliseconds(1),
+                                           10000};
+  testing::AddTwentyGames(orchestrator, kT0);
   Instant t = kT0;
   for (uint64_t id = 1; id <= requests; ++id) {
-    t += Microseconds(1 + static_cast<int64_t>(demand.Uniform01() * 30000));
+    const Request r = testing::NextRandomRequest(demand, workload, id, kT0, t);
     timers.AdvanceTo(t);
-    Request r;
-    r.id = id;
-    r.api = apis[demand.NextU64() % 4];
-    r.endpoint = r.api;
-    r.key = "game" + std::to_string(demand.NextU64() % 40);
-    r.priority = kAllPriorities[demand.NextU64() % 4];
-    r.batchable = r.api == "weather" || r.api == "injuries";
-    r.cacheable = demand.Uniform01() < 0.9;
-    if (demand.Uniform01() < 0.5) {
-      r.game_start = kT0 + Minutes(static_cast<int64_t>(demand.NextU64() % 300));
-    }
-    if (demand.Uniform01() < 0.3) {
-      r.deadline = t + Milliseconds(static_cast<int64_t>(demand.NextU64() % 10000));
-    }
     orchestrator.Submit(r, [&, id](const Result& result) {
       ++completions[id];
       ++summary.outcomes[static_cast<int>(result.outcome)];
@@ -543,7 +533,7 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   EXPECT_GT(orchestrator.stats().batched_requests, 0u);
   EXPECT_GT(watcher.late_, 0u);
   int64_t bad_headers = 0;
-  for (const char* api : apis) {
+  for (const std::string& api : workload.apis) {
     if (const QuotaTracker* quota = orchestrator.quota(api)) {
       bad_headers += quota->bad_header_values();
     }
@@ -563,7 +553,7 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
     std::cout << "seed " << seed << ": " << mix << "calls=" << transport.calls()
               << " duplicates=" << transport.duplicates()
               << " never_answered=" << transport.never_answered() << "\n";
-    for (const char* api : apis) {
+    for (const std::string& api : workload.apis) {
       if (const QuotaTracker* q = orchestrator.quota(api)) {
         const QuotaSnapshot snap = q->snapshot();
         std::cout << api << " limit=" << snap.limit.value_or(-1)

@@ -11,6 +11,7 @@
 
 #include "policies/orchestrator.h"
 #include "tests/policies/fake_ports.h"
+#include "tests/policies/random_requests.h"
 
 namespace orchsim {
 namespace {
@@ -121,26 +122,12 @@ TEST_P(InvariantTest, EveryRequestEndsExactlyOnce) {
   std::array<uint64_t, kOutcomeCount> outcomes{};
   bool stopped = false;
   uint64_t completed_after_stop = 0;
-  const char* apis[] = {"odds", "weather", "scores"};
-  for (int g = 0; g < 20; ++g) {
-    orchestrator.AddGame("game" + std::to_string(g), kT0 + Minutes(10 + 15 * g));
-  }
+  const testing::RandomRequestMix workload{{"odds", "weather", "scores"}, {"weather"}};
+  testing::AddTwentyGames(orchestrator, kT0);
   Instant t = kT0;
   for (uint64_t id = 1; id <= kRequests; ++id) {
-    t += Microseconds(1 + static_cast<int64_t>(demand.Uniform01() * 6000));
+    const Request r = testing::NextRandomRequest(demand, workload, id, kT0, t);
     timers.AdvanceTo(t);
-    Request r;
-    r.id = id;
-    r.api = apis[demand.NextU64() % 3];
-    r.endpoint = r.api;
-    r.key = "game" + std::to_string(demand.NextU64() % 40);
-    r.priority = kAllPriorities[demand.NextU64() % 4];
-    r.batchable = r.api == "weather";
-    r.cacheable = demand.Uniform01() < 0.9;
-    if (demand.Uniform01() < 0.5)
-      r.game_start = kT0 + Minutes(static_cast<int64_t>(demand.NextU64() % 300));
-    if (demand.Uniform01() < 0.3)
-      r.deadline = t + Seconds(1 + static_cast<int64_t>(demand.NextU64() % 10));
     orchestrator.Submit(r, [&, id](const Result& result) {
       ++completions[id];
       ++outcomes[static_cast<int>(result.outcome)];

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/policies/fake_ports.h"
+
 namespace orchsim {
 namespace {
 
@@ -17,48 +19,6 @@ using ::testing::ElementsAre;
 
 const Instant kT0 = Instant::FromUnixMicros(1694390400000000);  // 2023-09-11T00:00:00Z
 const Instant kKickoff = kT0 + Hours(20);
-
-// A manual timer queue: RunUntil fires due callbacks in (time, sequence)
-// order and records when each ran. Past instants run at the current time.
-class FakeTimers : public Timers {
- public:
-  TimerId ScheduleAt(Instant at, std::function<void()> callback) override {
-    const TimerId id = next_id_++;
-    queue_.emplace(std::make_pair(std::max(at, now_), id), std::move(callback));
-    ++scheduled_;
-    return id;
-  }
-  bool Cancel(TimerId id) override {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (it->first.second == id) {
-        queue_.erase(it);
-        ++cancelled_;
-        return true;
-      }
-    }
-    return false;
-  }
-  void RunUntil(Instant until) {
-    while (!queue_.empty() && queue_.begin()->first.first <= until) {
-      auto node = queue_.extract(queue_.begin());
-      now_ = node.key().first;
-      node.mapped()();
-    }
-    now_ = std::max(now_, until);
-  }
-  Instant now() const { return now_; }
-  size_t size() const { return queue_.size(); }
-  int scheduled() const { return scheduled_; }
-  int cancelled() const { return cancelled_; }
-  void set_now(Instant now) { now_ = now; }
-
- private:
-  std::map<std::pair<Instant, TimerId>, std::function<void()>> queue_;
-  TimerId next_id_ = 1;
-  Instant now_ = kT0;
-  int scheduled_ = 0;
-  int cancelled_ = 0;
-};
 
 struct Issued {
   Instant at;
@@ -77,7 +37,7 @@ class PrefetcherTest : public ::testing::Test {
  protected:
   std::unique_ptr<Prefetcher> Make(const PrefetchConfig& config) {
     return std::make_unique<Prefetcher>(config, timers_, [this](Request r) {
-      issued_.push_back({timers_.now(), r});
+      issued_.push_back({clock_.now(), r});
     });
   }
   std::vector<std::string> Keys() const {
@@ -87,7 +47,8 @@ class PrefetcherTest : public ::testing::Test {
     return keys;
   }
 
-  FakeTimers timers_;
+  testing::FakeClock clock_{kT0};
+  testing::FakeTimers timers_{clock_};
   std::vector<Issued> issued_;
 };
 
@@ -130,9 +91,9 @@ TEST_F(PrefetcherTest, IssuesOneRequestPerTargetPerOffsetAtExactInstants) {
   auto prefetcher = Make(TwoTargets());
   prefetcher->AddGame("g1", kKickoff, kT0);
   EXPECT_EQ(prefetcher->pending(), 3u);
-  timers_.RunUntil(kKickoff - Hours(2) - Microseconds(1));
+  timers_.AdvanceTo(kKickoff - Hours(2) - Microseconds(1));
   EXPECT_TRUE(issued_.empty());
-  timers_.RunUntil(kKickoff + Days(1));
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_THAT(Keys(), ElementsAre("2023-09-11T18:00:00Z odds|odds|sport=nfl&game=g1&markets=h2h",
                                   "2023-09-11T18:00:00Z weather|forecast|g1/g1",
                                   "2023-09-11T19:00:00Z odds|odds|sport=nfl&game=g1&markets=h2h",
@@ -147,7 +108,7 @@ TEST_F(PrefetcherTest, IssuesOneRequestPerTargetPerOffsetAtExactInstants) {
 TEST_F(PrefetcherTest, RequestFieldsArePrefetchClassForTheGame) {
   auto prefetcher = Make(TwoTargets());
   prefetcher->AddGame("g1", kKickoff, kT0);
-  timers_.RunUntil(kKickoff - Hours(2));
+  timers_.AdvanceTo(kKickoff - Hours(2));
   ASSERT_EQ(issued_.size(), 2u);
   const Request& odds = issued_[0].request;
   EXPECT_EQ(odds.id, 0u);
@@ -167,7 +128,7 @@ TEST_F(PrefetcherTest, NoDeadlineWhenDeadlineAtKickoffIsOff) {
   config.deadline_at_kickoff = false;
   auto prefetcher = Make(config);
   prefetcher->AddGame("g1", kKickoff, kT0);
-  timers_.RunUntil(kKickoff);
+  timers_.AdvanceTo(kKickoff);
   ASSERT_EQ(issued_.size(), 6u);
   EXPECT_EQ(issued_[5].request.deadline, Instant::Max());
 }
@@ -175,11 +136,11 @@ TEST_F(PrefetcherTest, NoDeadlineWhenDeadlineAtKickoffIsOff) {
 TEST_F(PrefetcherTest, PastOffsetsAreSkippedAndAnOffsetAtNowStillRuns) {
   auto prefetcher = Make(TwoTargets());
   // Added exactly one hour out: the 2h offset is past, the 1h offset is now.
-  timers_.set_now(kKickoff - Hours(1));
+  clock_.Set(kKickoff - Hours(1));
   prefetcher->AddGame("g1", kKickoff, kKickoff - Hours(1));
   EXPECT_EQ(prefetcher->pending(), 2u);
   EXPECT_TRUE(issued_.empty());  // never synchronously
-  timers_.RunUntil(kKickoff);
+  timers_.AdvanceTo(kKickoff);
   EXPECT_THAT(Keys(), ElementsAre("2023-09-11T19:00:00Z odds|odds|sport=nfl&game=g1&markets=h2h",
                                   "2023-09-11T19:00:00Z weather|forecast|g1/g1",
                                   "2023-09-11T19:30:00Z odds|odds|sport=nfl&game=g1&markets=h2h",
@@ -199,7 +160,7 @@ TEST_F(PrefetcherTest, SameInstantTimersFireInAddOrder) {
   prefetcher->AddGame("late", kKickoff + Hours(1), kT0);
   prefetcher->AddGame("b", kKickoff, kT0);
   prefetcher->AddGame("a", kKickoff, kT0);
-  timers_.RunUntil(kKickoff + Days(1));
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_THAT(Keys(),
               ElementsAre("2023-09-11T19:30:00Z odds|odds|sport=nfl&game=b&markets=h2h",
                           "2023-09-11T19:30:00Z odds|odds|sport=nfl&game=a&markets=h2h",
@@ -212,7 +173,7 @@ TEST_F(PrefetcherTest, ReAddingAGameReplacesItsSchedule) {
   prefetcher->AddGame("g1", kKickoff + Hours(2), kT0);  // kickoff moved
   EXPECT_EQ(prefetcher->pending(), 3u);
   EXPECT_EQ(timers_.cancelled(), 3);
-  timers_.RunUntil(kKickoff + Days(1));
+  timers_.AdvanceTo(kKickoff + Days(1));
   ASSERT_EQ(issued_.size(), 6u);
   EXPECT_EQ(issued_.front().at, kKickoff);
   EXPECT_EQ(issued_.back().at, kKickoff + Hours(1) + Minutes(30));
@@ -223,12 +184,12 @@ TEST_F(PrefetcherTest, RemoveGameCancelsOnlyItsTimers) {
   auto prefetcher = Make(TwoTargets());
   prefetcher->AddGame("g1", kKickoff, kT0);
   prefetcher->AddGame("g2", kKickoff + Hours(3), kT0);
-  timers_.RunUntil(kKickoff - Hours(2));  // g1's first offset fires
+  timers_.AdvanceTo(kKickoff - Hours(2));  // g1's first offset fires
   EXPECT_EQ(prefetcher->RemoveGame("g1"), 2u);
   EXPECT_EQ(prefetcher->RemoveGame("g1"), 0u);
   EXPECT_EQ(prefetcher->RemoveGame("unknown"), 0u);
   EXPECT_EQ(prefetcher->pending(), 3u);
-  timers_.RunUntil(kKickoff + Days(1));
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_EQ(prefetcher->issued(), 2u + 6u);
   for (size_t i = 2; i < issued_.size(); ++i) {
     EXPECT_EQ(issued_[i].request.game_start, kKickoff + Hours(3));
@@ -241,36 +202,36 @@ TEST_F(PrefetcherTest, StopCancelsEverythingAndIgnoresLaterGames) {
   prefetcher->AddGame("g2", kKickoff, kT0);
   prefetcher->Stop();
   EXPECT_EQ(prefetcher->pending(), 0u);
-  EXPECT_EQ(timers_.size(), 0u);
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(timers_.cancelled(), 6);
   prefetcher->AddGame("g3", kKickoff, kT0);
-  EXPECT_EQ(timers_.size(), 0u);
-  timers_.RunUntil(kKickoff + Days(1));
+  EXPECT_EQ(timers_.pending(), 0u);
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_EQ(prefetcher->issued(), 0u);
 }
 
 TEST_F(PrefetcherTest, StopFromInsideTheIssueFnEndsTheBurst) {
   Prefetcher* self = nullptr;
   Prefetcher prefetcher(TwoTargets(), timers_, [&](Request r) {
-    issued_.push_back({timers_.now(), r});
+    issued_.push_back({clock_.now(), r});
     self->Stop();
   });
   self = &prefetcher;
   prefetcher.AddGame("g1", kKickoff, kT0);
-  timers_.RunUntil(kKickoff + Days(1));
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_EQ(issued_.size(), 1u);  // the second target of the burst is not issued
   EXPECT_EQ(prefetcher.issued(), 1u);
-  EXPECT_EQ(timers_.size(), 0u);
+  EXPECT_EQ(timers_.pending(), 0u);
 }
 
 TEST_F(PrefetcherTest, DestructorCancelsPendingTimers) {
   {
     auto prefetcher = Make(TwoTargets());
     prefetcher->AddGame("g1", kKickoff, kT0);
-    EXPECT_EQ(timers_.size(), 3u);
+    EXPECT_EQ(timers_.pending(), 3u);
   }
-  EXPECT_EQ(timers_.size(), 0u);
-  timers_.RunUntil(kKickoff + Days(1));  // would use a dangling prefetcher otherwise
+  EXPECT_EQ(timers_.pending(), 0u);
+  timers_.AdvanceTo(kKickoff + Days(1));  // would use a dangling prefetcher otherwise
   EXPECT_TRUE(issued_.empty());
 }
 
@@ -280,8 +241,8 @@ TEST_F(PrefetcherTest, DisabledSchedulesNothing) {
   auto prefetcher = Make(config);
   prefetcher->AddGame("g1", kKickoff, kT0);
   EXPECT_EQ(prefetcher->pending(), 0u);
-  EXPECT_EQ(timers_.scheduled(), 0);
-  timers_.RunUntil(kKickoff + Days(1));
+  EXPECT_TRUE(timers_.scheduled_at().empty());
+  timers_.AdvanceTo(kKickoff + Days(1));
   EXPECT_EQ(prefetcher->issued(), 0u);
 }
 
@@ -291,7 +252,7 @@ TEST_F(PrefetcherTest, SeasonOfGamesIssuesEveryOffsetOnceAndFreesState) {
   size_t max_pending = 0;
   for (int week = 0; week < 18; ++week) {
     const Instant now = kT0 + Days(7 * week);
-    timers_.RunUntil(now);
+    timers_.AdvanceTo(now);
     for (int game = 0; game < 16; ++game) {
       std::string game_id = "w";  // (not "w" + ...: GCC 12 -Wrestrict false positive)
       game_id += std::to_string(week);
@@ -301,7 +262,7 @@ TEST_F(PrefetcherTest, SeasonOfGamesIssuesEveryOffsetOnceAndFreesState) {
     }
     max_pending = std::max(max_pending, prefetcher->pending());
   }
-  timers_.RunUntil(kT0 + Days(365));
+  timers_.AdvanceTo(kT0 + Days(365));
   EXPECT_EQ(prefetcher->issued(), 18u * 16u * 3u * 2u);
   EXPECT_EQ(max_pending, 16u * 3u);
   EXPECT_EQ(prefetcher->pending(), 0u);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/policies/fake_ports.h"
+
 namespace orchsim {
 namespace {
 
@@ -182,22 +184,6 @@ TEST(TokenBucketTest, ValidateNamesTheField) {
             0u);
 }
 
-// SplitMix64: a fixed, portable generator for the property test's arrivals.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }
-
- private:
-  uint64_t state_;
-};
-
 struct Admission {
   Instant at;
   int64_t cost_nano;
@@ -254,7 +240,7 @@ TEST(TokenBucketPropertyTest, AnyWindowAdmitsAtMostBurstPlusRateTimesLength) {
     const int64_t burst_nano = std::llround(config.burst * 1e9);
     for (uint64_t seed : {1u, 2u, 3u}) {
       SCOPED_TRACE("config " + std::to_string(ci) + " seed " + std::to_string(seed));
-      SplitMix64 rng(seed * 1000 + ci);
+      testing::SeededRandom rng(seed * 1000 + ci);
       TokenBucket bucket(config, kT0);
       std::vector<Admission> admitted;
       int refused = 0;
