@@ -6,7 +6,9 @@
 // scenario (so a variant with "preset": "fuzz" reads it). The scenario's
 // folder is a temporary copy of scenarios/policies/*.json plus a 4-game
 // schedules/nfl-2023.csv (and nfl-2024.csv), so the shipped scenarios load
-// quickly and the shipped presets are found.
+// quickly and the shipped presets are found, and of the bad-input corpus's
+// presets and schedules (tests/engine/scenario/bad/{policies,schedules}), so
+// its cases, which tools/run_fuzz.sh adds as seeds, fail for their own reason.
 //
 // Contract checked: bad input ends in ScenarioError (the CLI turns it into
 // exit status 2) and nothing else escapes; a loaded scenario has games,
@@ -40,6 +42,18 @@ void WriteFile(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+// Copies the files of `from` with `extension` into `to` (best effort: a
+// missing file only makes some seeds fail differently).
+void CopyFiles(const fs::path& from, const std::string& extension, const fs::path& to) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(from, ec)) {
+    if (entry.path().extension() == extension) {
+      fs::copy_file(entry.path(), to / entry.path().filename(),
+                    fs::copy_options::overwrite_existing, ec);
+    }
+  }
+}
+
 // The scenario folder, created once per process.
 const fs::path& Folder() {
   static const fs::path folder = [] {
@@ -47,14 +61,11 @@ const fs::path& Folder() {
                          ("orchsim-fuzz-" + std::to_string(static_cast<long>(::getpid())));
     fs::create_directories(dir / "policies");
     fs::create_directories(dir / "schedules");
-    const fs::path presets = fs::path(ORCHSIM_SOURCE_DIR) / "scenarios" / "policies";
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(presets, ec)) {
-      if (entry.path().extension() == ".json") {
-        fs::copy_file(entry.path(), dir / "policies" / entry.path().filename(),
-                      fs::copy_options::overwrite_existing, ec);
-      }
-    }
+    const fs::path source(ORCHSIM_SOURCE_DIR);
+    const fs::path bad = source / "tests" / "engine" / "scenario" / "bad";
+    CopyFiles(source / "scenarios" / "policies", ".json", dir / "policies");
+    CopyFiles(bad / "policies", ".json", dir / "policies");
+    CopyFiles(bad / "schedules", ".csv", dir / "schedules");
     WriteFile(dir / "schedules" / "nfl-2023.csv", kSmallSchedule);
     WriteFile(dir / "schedules" / "nfl-2024.csv", kSmallSchedule);
     std::atexit([] {

@@ -6,7 +6,9 @@
 #   TARGET: scenario      (ParseScenario + presets + schedules, fuzz/scenario_fuzzer.cc)
 #           schedule_csv  (ParseScheduleCsv, fuzz/schedule_csv_fuzzer.cc)
 # Seeds: scenarios/*.json, scenarios/policies/*.json (alone and as the
-# "#preset" part of a scenario), fuzz/corpus/<target>/. The growing corpus
+# "#preset" part of a scenario), the bad-input corpus
+# (tests/engine/scenario/bad/: its scenarios for "scenario", its schedules
+# for "schedule_csv"), fuzz/corpus/<target>/. The growing corpus
 # lives in build-fuzz/corpus/<target>/ and is kept between runs; crashes are
 # written to build-fuzz/artifacts/<target>/ (turn each into a regression test
 # under tests/engine/, then fix it). Exit status: libFuzzer's (0: no finding).
@@ -61,6 +63,12 @@ if [ "$target" = scenario ]; then
   grep -ohE '"[A-Za-z0-9_-]+"' engine/scenario/*.cc engine/world/*.cc policies/*.cc |
     sort -u | sed 's/^"\(.*\)"$/"\\"\1\\""/' >"$build/scenario.dict"
   dict=(-dict="$build/scenario.dict")
+fi
+bad=tests/engine/scenario/bad
+if [ "$target" = scenario ]; then
+  for f in "$bad"/*.json; do cp "$f" "$seeds/bad-$(basename "$f")"; done
+else
+  for f in "$bad"/schedules/*.csv; do cp "$f" "$seeds/bad-$(basename "$f")"; done
 fi
 if [ -d "fuzz/corpus/$target" ]; then cp "fuzz/corpus/$target"/* "$seeds/"; fi
 
