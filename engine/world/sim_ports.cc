@@ -6,32 +6,61 @@
 namespace orchsim::world {
 
 SimTimers::~SimTimers() {
-  // Cancelling is order-independent, so iterating the unordered map is safe.
-  for (auto& [id, pending] : pending_) sim_.Cancel(pending.event);
+  for (const Slot& slot : slots_) {
+    if (slot.live) sim_.Cancel(slot.event);
+  }
 }
 
 Timers::TimerId SimTimers::ScheduleAt(Instant at, std::function<void()> callback) {
-  const TimerId id = next_id_++;
+  uint32_t index;
+  if (free_slots_.empty()) {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Slot& slot = slots_[index];
+  const TimerId id = (static_cast<TimerId>(slot.generation) << 32) | (TimerId{index} + 1);
   const Instant when = std::max(at, sim_.now());
-  const kernel::EventId event = sim_.ScheduleAt(when, [this, id] { Fire(id); });
-  pending_.emplace(id, Pending{event, std::move(callback)});
+  slot.event = sim_.ScheduleAt(when, [this, id] { Fire(id); });
+  slot.callback = std::move(callback);
+  slot.live = true;
+  ++pending_;
   return id;
 }
 
+SimTimers::Slot* SimTimers::Find(TimerId id) {
+  const uint64_t low = id & 0xffffffffu;
+  if (low == 0 || low > slots_.size()) return nullptr;
+  Slot& slot = slots_[low - 1];
+  if (!slot.live || slot.generation != static_cast<uint32_t>(id >> 32)) return nullptr;
+  return &slot;
+}
+
+void SimTimers::Release(Slot& slot, uint32_t index) {
+  slot.live = false;
+  slot.callback = nullptr;
+  if (++slot.generation == 0) slot.generation = 1;
+  free_slots_.push_back(index);
+  --pending_;
+}
+
 bool SimTimers::Cancel(TimerId id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return false;
-  sim_.Cancel(it->second.event);
-  pending_.erase(it);
+  Slot* slot = Find(id);
+  if (slot == nullptr) return false;
+  sim_.Cancel(slot->event);
+  Release(*slot, static_cast<uint32_t>((id & 0xffffffffu) - 1));
   return true;
 }
 
 void SimTimers::Fire(TimerId id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;  // cancelled (the kernel event should be gone too)
-  // Move out before running: the callback may schedule or cancel timers.
-  std::function<void()> callback = std::move(it->second.callback);
-  pending_.erase(it);
+  Slot* slot = Find(id);
+  if (slot == nullptr) return;  // cancelled (the kernel event should be gone too)
+  // Move out and free the slot before running: the callback may schedule or
+  // cancel timers (and so grow slots_).
+  std::function<void()> callback = std::move(slot->callback);
+  Release(*slot, static_cast<uint32_t>((id & 0xffffffffu) - 1));
   callback();
 }
 

@@ -3,15 +3,16 @@
 //
 // SimClock reads the simulator's virtual now(). SimTimers schedules
 // std::function callbacks as simulator events: the kernel stores callbacks in
-// 48-byte InlineFunctions, so SimTimers keeps the std::function in a map it
-// owns and the event captures only (this, timer id). RngRandomSource hands out
+// 48-byte InlineFunctions, so SimTimers keeps the std::function in a slot
+// table it owns (recycled slots, no hashing: timers are on every request's
+// path) and the event captures only (this, timer id). RngRandomSource hands out
 // a kernel::Rng stream's uniform numbers.
 //
 // Contract:
 //   - SimTimers::ScheduleAt with an instant before now() runs the callback at
 //     now() (after the events already queued for now()), never synchronously.
 //   - Cancel returns true only for a pending timer; a fired or cancelled
-//     timer's id is never reused.
+//     timer's id is not reused (until its slot has been recycled 2^32 times).
 //   - Destroying a SimTimers cancels its pending events, so the simulator may
 //     outlive it.
 //   - Not thread-safe: one simulation, one thread.
@@ -19,9 +20,10 @@
 #define ORCHSIM_ENGINE_WORLD_SIM_PORTS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
@@ -51,18 +53,25 @@ class SimTimers : public Timers {
   bool Cancel(TimerId id) override;
 
   // Timers scheduled and neither fired nor cancelled.
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return pending_; }
 
  private:
-  struct Pending {
-    kernel::EventId event;
+  // A timer id is (generation << 32) | (slot index + 1): never 0, and stale
+  // ids of a recycled slot do not match its new generation.
+  struct Slot {
+    kernel::EventId event{};
     std::function<void()> callback;
+    uint32_t generation = 1;
+    bool live = false;
   };
+  Slot* Find(TimerId id);
+  void Release(Slot& slot, uint32_t index);
   void Fire(TimerId id);
 
   kernel::Simulator& sim_;
-  TimerId next_id_ = 1;
-  std::unordered_map<TimerId, Pending> pending_;  // looked up by id only, never iterated in order
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t pending_ = 0;
 };
 
 // RandomSource over one kernel::Rng stream.

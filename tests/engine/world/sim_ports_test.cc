@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,65 @@ TEST(SimTimersTest, ACallbackMayScheduleAndCancelTimers) {
   sim.RunUntilEmpty();
   EXPECT_EQ(fired, (std::vector<int64_t>{1, 3}));
   EXPECT_EQ(sim.now(), kStart + Seconds(3));
+}
+
+TEST(SimTimersTest, AStaleIdDoesNotTouchTheTimerThatReusedItsSlot) {
+  kernel::Simulator sim(kStart);
+  SimTimers timers(sim);
+  int fired = 0;
+  const Timers::TimerId old_id = timers.ScheduleAt(kStart + Seconds(1), [&] { fired += 100; });
+  ASSERT_TRUE(timers.Cancel(old_id));
+  const Timers::TimerId new_id = timers.ScheduleAt(kStart + Seconds(2), [&] { ++fired; });
+  EXPECT_NE(new_id, old_id);
+  EXPECT_FALSE(timers.Cancel(old_id));
+  EXPECT_EQ(timers.pending(), 1u);
+  sim.RunUntilEmpty();
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(timers.Cancel(new_id));
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+// Random schedules and cancels against a model: every timer fires exactly
+// once at its instant unless cancelled while pending, ids are never reused,
+// and pending() counts what is left.
+TEST(SimTimersTest, RandomScheduleAndCancelMatchesAModel) {
+  kernel::Simulator sim(kStart);
+  SimTimers timers(sim);
+  kernel::Rng rng(kernel::SeedTree(7).Stream("timers"));
+  struct Model {
+    Timers::TimerId id;
+    Instant at;
+    bool cancelled = false;
+    int fired = 0;
+  };
+  std::vector<Model> model;
+  std::set<Timers::TimerId> ids;
+  for (int step = 0; step < 20000; ++step) {
+    if (rng.Uniform01() < 0.7 || model.empty()) {
+      const size_t index = model.size();
+      const Instant at = sim.now() + Microseconds(static_cast<int64_t>(rng.Uniform01() * 5000));
+      const Timers::TimerId id = timers.ScheduleAt(at, [&, index] {
+        ++model[index].fired;
+        EXPECT_EQ(sim.now(), model[index].at);
+      });
+      EXPECT_TRUE(ids.insert(id).second) << "id reused";
+      model.push_back({id, at});
+    } else {
+      Model& m = model[static_cast<size_t>(rng.Uniform01() * static_cast<double>(model.size()))];
+      const bool pending = !m.cancelled && m.fired == 0;
+      EXPECT_EQ(timers.Cancel(m.id), pending);
+      if (pending) m.cancelled = true;
+    }
+    if (step % 10 == 0) sim.RunUntil(sim.now() + Microseconds(500));
+    if (step % 1000 == 0) {
+      size_t expected_pending = 0;
+      for (const Model& m : model) expected_pending += !m.cancelled && m.fired == 0;
+      EXPECT_EQ(timers.pending(), expected_pending);
+    }
+  }
+  sim.RunUntilEmpty();
+  for (const Model& m : model) EXPECT_EQ(m.fired, m.cancelled ? 0 : 1);
+  EXPECT_EQ(timers.pending(), 0u);
 }
 
 TEST(SimTimersTest, DestroyingTheTimersCancelsTheirEvents) {
