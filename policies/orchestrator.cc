@@ -141,7 +141,7 @@ Orchestrator::ApiState& Orchestrator::Api(const std::string& api) {
   auto state = std::make_unique<ApiState>(api, config_.ForApi(api), config_.queue, clock_.now());
   ApiState& ref = *state;
   apis_.emplace(api, std::move(state));
-  ScheduleProbe(api);
+  ScheduleProbe(ref);
   return ref;
 }
 
@@ -661,45 +661,47 @@ void Orchestrator::Complete(uint64_t request_id, Outcome outcome, int status, ui
 
 // ---------------------------------------------------------------- probes
 
-void Orchestrator::ScheduleProbe(const std::string& api_name) {
+void Orchestrator::ScheduleProbe(ApiState& api) {
   if (!config_.health.enabled || !config_.health.active_probes || shutting_down_) return;
-  ApiState& api = Api(api_name);
-  api.probe_timer =
-      timers_.ScheduleAt(clock_.now() + config_.health.probe_interval, [this, api_name] {
-        ApiState& state = Api(api_name);
-        state.probe_timer = 0;
-        if (shutting_down_) return;
-        const Instant now = clock_.now();
-        health_.Refresh(now);  // judge on the current window, not the last sample's
-        if (health_.ProbeDue(api_name, now)) {
-          health_.OnProbeSent(api_name, now);
-          UpstreamCall call;
-          call.call_id = next_call_id_++;
-          call.api = api_name;
-          call.endpoint = config_.health.probe_endpoint;
-          call.keys = {"probe"};
-          call.kind = CallKind::kProbe;
-          call.priority = Priority::kPrefetch;
-          ++stats_.probes_sent;
-          ++stats_.calls_sent;
-          for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-          pending_calls_.emplace(call.call_id, call);
-          const uint64_t call_id = call.call_id;
-          transport_.Send(call, [this, api_name, call_id, now](const Response& response) {
-            auto call_it = pending_calls_.find(call_id);
-            if (call_it == pending_calls_.end()) return;
-            const bool late = stopped_;
-            for (OrchestratorObserver* o : observers_) {
-              o->OnCallAnswered(call_it->second, response, late, clock_.now());
-            }
-            pending_calls_.erase(call_it);
-            if (late) return;
-            cost_.RecordCall(api_name, config_.health.probe_endpoint, BelievableCredits(response));
-            health_.Record(api_name, response.ok(), clock_.now() - now, clock_.now());
-          });
+  // ApiStates live as long as the orchestrator, so the tick (once a probe
+  // interval for every API, the most frequent timer of a season) captures the
+  // state itself: no lookup by name, and small enough not to allocate.
+  ApiState* state = &api;
+  api.probe_timer = timers_.ScheduleAt(clock_.now() + config_.health.probe_interval, [this, state] {
+    state->probe_timer = 0;
+    if (shutting_down_) return;
+    const std::string& api_name = state->name;
+    const Instant now = clock_.now();
+    health_.Refresh(now);  // judge on the current window, not the last sample's
+    if (health_.ProbeDue(api_name, now)) {
+      health_.OnProbeSent(api_name, now);
+      UpstreamCall call;
+      call.call_id = next_call_id_++;
+      call.api = api_name;
+      call.endpoint = config_.health.probe_endpoint;
+      call.keys = {"probe"};
+      call.kind = CallKind::kProbe;
+      call.priority = Priority::kPrefetch;
+      ++stats_.probes_sent;
+      ++stats_.calls_sent;
+      for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
+      pending_calls_.emplace(call.call_id, call);
+      const uint64_t call_id = call.call_id;
+      transport_.Send(call, [this, api_name, call_id, now](const Response& response) {
+        auto call_it = pending_calls_.find(call_id);
+        if (call_it == pending_calls_.end()) return;
+        const bool late = stopped_;
+        for (OrchestratorObserver* o : observers_) {
+          o->OnCallAnswered(call_it->second, response, late, clock_.now());
         }
-        ScheduleProbe(api_name);
+        pending_calls_.erase(call_it);
+        if (late) return;
+        cost_.RecordCall(api_name, config_.health.probe_endpoint, BelievableCredits(response));
+        health_.Record(api_name, response.ok(), clock_.now() - now, clock_.now());
       });
+    }
+    ScheduleProbe(*state);
+  });
 }
 
 // ---------------------------------------------------------------- shutdown

@@ -184,7 +184,7 @@ class Orchestrator {
   void Complete(uint64_t request_id, Outcome outcome, int status, uint64_t version,
                 Instant fetched_at, Instant sent_at);
   bool TryServeStale(uint64_t request_id, int status, Instant sent_at);
-  void ScheduleProbe(const std::string& api);
+  void ScheduleProbe(ApiState& api);
   void SubmitPrefetch(Request request);
   void MaybeFinishDrain();
   void FinishShutdown();
