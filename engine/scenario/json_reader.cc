@@ -189,9 +189,17 @@ void ObjectReader::Ints(const std::string& key, std::vector<int>* out, bool requ
   const Json& v = Array(key);
   out->clear();
   for (size_t i = 0; i < v.size(); ++i) {
+    const std::string path = PathOf(key) + "/" + std::to_string(i);
     if (!v[i].is_number_integer()) {
-      throw ScenarioError(file_, PathOf(key) + "/" + std::to_string(i),
-                          "expected an integer, got " + JsonPreview(v[i]));
+      throw ScenarioError(file_, path, "expected an integer, got " + JsonPreview(v[i]));
+    }
+    // get<int>() would wrap 4294967496 to 200: check the range first.
+    const bool too_large = v[i].is_number_unsigned() ? v[i].get<uint64_t>() > INT32_MAX
+                                                     : v[i].get<int64_t>() > INT32_MAX;
+    if (too_large || (!v[i].is_number_unsigned() && v[i].get<int64_t>() < INT32_MIN)) {
+      throw ScenarioError(
+          file_, path,
+          "expected an integer " + IntRange(INT32_MIN, INT32_MAX) + ", got " + JsonPreview(v[i]));
     }
     out->push_back(v[i].get<int>());
   }
