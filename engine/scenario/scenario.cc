@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "engine/scenario/demand_reader.h"
 #include "engine/scenario/policy_reader.h"
 #include "engine/scenario/upstream_reader.h"
+#include "engine/world/input_file.h"
 
 namespace orchsim::scenario {
 namespace {
@@ -128,11 +128,9 @@ OrchestratorConfig ReadPreset(const std::string& preset_folder, const std::strin
 }  // namespace
 
 std::string ReadFileOrThrow(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(path, "", "cannot read the file (missing or not readable)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  world::InputFile file = world::ReadInputFile(path);
+  if (!file.ok()) throw ScenarioError(path, "", world::DescribeInputFileProblem(file));
+  return std::move(file.text);
 }
 
 const Variant* Scenario::FindVariant(const std::string& variant_name) const {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
+
+#include "engine/world/input_file.h"
 
 namespace orchsim::world {
 namespace {
@@ -165,15 +165,16 @@ std::string ScheduleError::ToString() const {
 
 ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumns& columns,
                                    const std::string& league) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const InputFile file = ReadInputFile(path);
+  if (!file.ok()) {
     ScheduleLoadResult result;
-    result.error = ScheduleError{path, 0, "cannot read the file: expected a readable CSV file"};
+    result.error = ScheduleError{path, 0,
+                                 file.problem == InputFile::Problem::kUnreadable
+                                     ? "cannot read the file: expected a readable CSV file"
+                                     : DescribeInputFileProblem(file)};
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseScheduleCsv(text.str(), path, columns, league);
+  return ParseScheduleCsv(file.text, path, columns, league);
 }
 
 ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& file_label,
