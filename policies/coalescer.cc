@@ -1,7 +1,5 @@
 #include "policies/coalescer.h"
 
-#include <algorithm>
-
 namespace orchsim {
 
 Status CoalescerConfig::validate() const { return Status::Ok(); }
@@ -20,9 +18,9 @@ JoinResult Coalescer::Join(const std::string& key, uint64_t id, Priority p) {
   const bool raised = !AtLeast(flight.priority, p);
   if (raised) flight.priority = p;
   const bool is_leader = id == flight.leader_id;
-  if (!is_leader &&
-      std::find(flight.followers.begin(), flight.followers.end(), id) == flight.followers.end()) {
-    flight.followers.push_back(id);
+  if (!is_leader && flight.slot_of.try_emplace(id, flight.join_order.size()).second) {
+    flight.join_order.push_back(id);
+    flight.present.push_back(true);
   }
   return JoinResult{is_leader, flight.leader_id, raised, flight.priority};
 }
@@ -30,7 +28,12 @@ JoinResult Coalescer::Join(const std::string& key, uint64_t id, Priority p) {
 std::vector<uint64_t> Coalescer::Complete(const std::string& key) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return {};
-  std::vector<uint64_t> waiting = std::move(it->second.followers);
+  const Flight& flight = it->second;
+  std::vector<uint64_t> waiting;
+  waiting.reserve(flight.slot_of.size());
+  for (size_t i = 0; i < flight.join_order.size(); ++i) {
+    if (flight.present[i]) waiting.push_back(flight.join_order[i]);
+  }
   flights_.erase(it);
   return waiting;
 }
@@ -39,9 +42,10 @@ bool Coalescer::Leave(const std::string& key, uint64_t id) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return false;
   Flight& flight = it->second;
-  auto member = std::find(flight.followers.begin(), flight.followers.end(), id);
-  if (member == flight.followers.end()) return false;
-  flight.followers.erase(member);
+  auto member = flight.slot_of.find(id);
+  if (member == flight.slot_of.end()) return false;
+  flight.present[member->second] = false;
+  flight.slot_of.erase(member);
   return true;
 }
 
@@ -49,7 +53,7 @@ bool Coalescer::InFlight(const std::string& key) const { return flights_.contain
 
 size_t Coalescer::followers(const std::string& key) const {
   auto it = flights_.find(key);
-  return it == flights_.end() ? 0 : it->second.followers.size();
+  return it == flights_.end() ? 0 : it->second.slot_of.size();
 }
 
 Priority Coalescer::flight_priority(const std::string& key) const {

@@ -32,8 +32,9 @@
 //   - Keys are compared exactly (byte for byte); building the canonical key
 //     (API, endpoint, sorted parameters) is the caller's job.
 // Cost: Join and Leave O(log members + key length), Complete O(followers).
-// Memory: one entry per key in flight plus one per follower; nothing is kept
-// after Complete. Not thread-safe; the core runs on one event loop.
+// Memory: one entry per key in flight plus one per follower join (a follower
+// that left keeps a tombstone until Complete); nothing is kept after Complete.
+// Not thread-safe; the core runs on one event loop.
 #ifndef ORCHSIM_POLICIES_COALESCER_H_
 #define ORCHSIM_POLICIES_COALESCER_H_
 
@@ -92,9 +93,12 @@ class Coalescer {
   struct Flight {
     uint64_t leader_id = 0;
     Priority priority = Priority::kNormal;
-    // Follower ids in join order. A vector: flights are short and Leave
-    // (a timed-out follower) is rare next to Join and Complete.
-    std::vector<uint64_t> followers;
+    // Every follower join in order; `present[i]` is false once join_order[i]
+    // left. slot_of maps each current follower to its place, so Join and
+    // Leave need no scan of a flight with thousands of followers.
+    std::vector<uint64_t> join_order;
+    std::vector<bool> present;
+    std::map<uint64_t, size_t> slot_of;
   };
 
   CoalescerConfig config_;

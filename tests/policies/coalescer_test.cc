@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/policies/fake_ports.h"
+
 namespace orchsim {
 namespace {
 
@@ -188,40 +190,56 @@ TEST(CoalescerConfigTest, DefaultIsEnabledAndValid) {
 }
 
 // Random joins, leaves and completions over a few keys against a plain model.
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 struct ModelFlight {
   uint64_t leader;
   Priority priority;
   Ids followers;  // join order
+  Ids left;       // followers that left (they may join again)
 };
 
 TEST(CoalescerPropertyTest, MatchesASimpleModel) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    uint64_t rng = seed;
+    testing::SeededRandom rng(seed);
     Coalescer c(CoalescerConfig{});
     std::map<std::string, ModelFlight> model;
     uint64_t next_id = 1;
     int raises = 0;
     int leaves = 0;
+    int rejoins = 0;
     size_t delivered = 0;
     for (int step = 0; step < 5000; ++step) {
-      const std::string key = NumberedKey("k", SplitMix64(rng) % 6);
-      const uint64_t op = SplitMix64(rng) % 10;
+      const std::string key = NumberedKey("k", rng.NextU64() % 6);
+      const uint64_t op = rng.NextU64() % 10;
       auto it = model.find(key);
-      if (op < 6) {
-        const auto p = static_cast<Priority>(SplitMix64(rng) % kPriorityCount);
+      if (op == 5 && it != model.end() &&
+          !(it->second.followers.empty() && it->second.left.empty())) {
+        // Join again: a current follower adds no member; one that left
+        // rejoins at the end. Either may raise the flight's priority.
+        ModelFlight& f = it->second;
+        const uint64_t pick = rng.NextU64() % (f.followers.size() + f.left.size());
+        const bool present = pick < f.followers.size();
+        const uint64_t id = present ? f.followers[pick] : f.left[pick - f.followers.size()];
+        const auto p = static_cast<Priority>(rng.NextU64() % kPriorityCount);
+        const JoinResult r = c.Join(key, id, p);
+        const bool raised = PriorityIndex(p) < PriorityIndex(f.priority);
+        if (raised) f.priority = p;
+        if (!present) {
+          f.left.erase(std::find(f.left.begin(), f.left.end(), id));
+          f.followers.push_back(id);
+        }
+        ASSERT_FALSE(r.leader);
+        ASSERT_EQ(r.leader_id, f.leader);
+        ASSERT_EQ(r.raised, raised) << "seed " << seed << " step " << step;
+        ASSERT_EQ(r.flight_priority, f.priority);
+        ++rejoins;
+      } else if (op < 6) {
+        const auto p = static_cast<Priority>(rng.NextU64() % kPriorityCount);
         const JoinResult r = c.Join(key, next_id, p);
         if (it == model.end()) {
           ASSERT_TRUE(r.leader);
           ASSERT_EQ(r.leader_id, next_id);
           ASSERT_FALSE(r.raised);
-          model[key] = ModelFlight{next_id, p, {}};
+          model[key] = ModelFlight{next_id, p, {}, {}};
         } else {
           ModelFlight& f = it->second;
           const bool raised = PriorityIndex(p) < PriorityIndex(f.priority);
@@ -239,7 +257,7 @@ TEST(CoalescerPropertyTest, MatchesASimpleModel) {
         uint64_t id = next_id + 1000;
         if (it != model.end()) {
           const Ids& fs = it->second.followers;
-          const uint64_t pick = SplitMix64(rng) % (fs.size() + 1);
+          const uint64_t pick = rng.NextU64() % (fs.size() + 1);
           id = pick < fs.size() ? fs[pick] : it->second.leader;
         }
         bool expected = false;
@@ -247,7 +265,10 @@ TEST(CoalescerPropertyTest, MatchesASimpleModel) {
           Ids& fs = it->second.followers;
           auto pos = std::find(fs.begin(), fs.end(), id);
           expected = pos != fs.end();
-          if (expected) fs.erase(pos);
+          if (expected) {
+            fs.erase(pos);
+            it->second.left.push_back(id);
+          }
         }
         ASSERT_EQ(c.Leave(key, id), expected) << "seed " << seed << " step " << step;
         leaves += expected ? 1 : 0;
@@ -268,6 +289,7 @@ TEST(CoalescerPropertyTest, MatchesASimpleModel) {
     // The run must have exercised every path, or it proves little.
     EXPECT_GT(raises, 50) << "seed " << seed;
     EXPECT_GT(leaves, 50) << "seed " << seed;
+    EXPECT_GT(rejoins, 50) << "seed " << seed;
     EXPECT_GT(delivered, 500u) << "seed " << seed;
   }
 }
