@@ -6,26 +6,14 @@
 
 #include "engine/fidelity/fidelity_suite.h"
 #include "tools/cli_common.h"
+#include "tools/plot_script.h"
 
 namespace orchsim::tools {
-namespace {
-
-// The quoted interpreter that can import matplotlib ("" when none can):
-// /usr/bin/python3 first (the system one usually has it), then python3.
-std::string PythonWithMatplotlib() {
-  for (const char* python : {"/usr/bin/python3", "python3"}) {
-    const std::string probe = std::string(python) + " -c \"import matplotlib\" >/dev/null 2>&1";
-    if (std::system(probe.c_str()) == 0) return python;
-  }
-  return "";
-}
-
-}  // namespace
 
 int FidelityCommand(const std::vector<std::string>& args) {
   std::string out_dir = "results/fidelity";
   std::string scenario_path = "scenarios/nfl-2023.json";
-  std::string plot_script = "tools/plot_fidelity.py";
+  std::string plot_script = PlotScriptPath("ORCHSIM_PLOT_FIDELITY", "plot_fidelity.py");
   po::options_description options(
       "orchsim fidelity [options]\n\n"
       "Runs the fidelity suite: the production core against Cobham's priority formula,\n"
@@ -49,16 +37,8 @@ int FidelityCommand(const std::vector<std::string>& args) {
   const fidelity::FidelitySuiteResult result = fidelity::RunFidelitySuite(suite, std::cout);
   fidelity::WriteFidelityFiles(out_dir, result);
 
-  if (!std::filesystem::exists(plot_script)) {
-    std::cerr << "orchsim fidelity: warning: " << plot_script
-              << " not found (run from the source tree); no plots drawn\n";
-  } else if (const std::string python = PythonWithMatplotlib(); python.empty()) {
-    std::cerr << "orchsim fidelity: warning: no python3 with matplotlib; no plots drawn\n";
-  } else {
-    const std::string command = python + " \"" + plot_script + "\" \"" + out_dir + "\"";
-    if (std::system(command.c_str()) != 0) {
-      std::cerr << "orchsim fidelity: warning: plotting failed: " << command << "\n";
-    }
+  if (const std::string problem = RunPlotScript(plot_script, out_dir); !problem.empty()) {
+    std::cerr << "orchsim fidelity: warning: " << problem << "; no plots drawn\n";
   }
   std::cout << "\n"
             << (result.AllPass() ? "all checks pass" : "SOME CHECKS FAIL") << "; report written to "

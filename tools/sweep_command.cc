@@ -14,6 +14,7 @@
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
+#include "tools/plot_script.h"
 
 namespace orchsim::tools {
 namespace fs = std::filesystem;
@@ -101,51 +102,15 @@ class SweepProgress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-// tools/plot_sweep.py next to the source tree the binary was built in.
-std::string FindPlotScript() {
-  if (const char* env = std::getenv("ORCHSIM_PLOT_SWEEP")) return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const fs::path& candidate : {exe.parent_path().parent_path() / "tools" / "plot_sweep.py",
-                                      exe.parent_path() / "tools" / "plot_sweep.py"}) {
-      if (fs::exists(candidate, ec)) return candidate.string();
-    }
-  }
-  return fs::exists("tools/plot_sweep.py", ec) ? "tools/plot_sweep.py" : "";
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Draws the plots with tools/plot_sweep.py; returns the image files made
-// (relative to dir), or none with a warning when Python or matplotlib is missing.
+// Draws the plots with tools/plot_sweep.py ($ORCHSIM_PLOT_SWEEP overrides);
+// returns the image files made (relative to dir), or none with a warning when
+// Python, matplotlib or the script is missing.
 std::vector<std::string> DrawPlots(const std::string& dir) {
-  const std::string script = FindPlotScript();
-  if (script.empty()) {
-    std::cerr << "warning: tools/plot_sweep.py not found; no plots (set ORCHSIM_PLOT_SWEEP)\n";
-    return {};
-  }
-  std::string python;
-  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
-    const std::string check = std::string(candidate) + " -c 'import matplotlib' >/dev/null 2>&1";
-    if (std::system(check.c_str()) == 0) {
-      python = candidate;
-      break;
-    }
-  }
-  if (python.empty()) {
-    std::cerr << "warning: no python3 with matplotlib; skipping plots (pip install matplotlib, "
-                 "then: python3 "
-              << script << " " << dir << ")\n";
-    return {};
-  }
-  const std::string command = python + " " + Quote(script) + " " + Quote(dir) + " >&2";
-  if (std::system(command.c_str()) != 0) {
-    std::cerr << "warning: plotting failed (" << command << ")\n";
+  const std::string problem =
+      RunPlotScript(PlotScriptPath("ORCHSIM_PLOT_SWEEP", "plot_sweep.py"), dir,
+                    /*stdout_to_stderr=*/true);
+  if (!problem.empty()) {
+    std::cerr << "warning: " << problem << "; no plots\n";
     return {};
   }
   std::vector<std::string> plots;
