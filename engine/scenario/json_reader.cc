@@ -1,6 +1,7 @@
 #include "engine/scenario/json_reader.h"
 
 #include <cmath>
+#include <optional>
 
 namespace orchsim::scenario {
 
@@ -45,6 +46,18 @@ std::string IntRange(int64_t min, int64_t max) {
   if (min == INT64_MIN) return has_max ? "<= " + std::to_string(max) : "";
   if (!has_max) return ">= " + std::to_string(min);
   return "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+}
+
+// The integer `v` when it lies in [min, max]; nullopt otherwise, including
+// unsigned values beyond int64 (get<int64_t>() would wrap them).
+// REQUIRES: v.is_number_integer().
+std::optional<int64_t> IntegerIn(const Json& v, int64_t min, int64_t max) {
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return std::nullopt;
+  }
+  const int64_t i = v.get<int64_t>();
+  if (i < min || i > max) return std::nullopt;
+  return i;
 }
 
 }  // namespace
@@ -101,11 +114,9 @@ void ObjectReader::Int(const std::string& key, int64_t* out, bool required, int6
   if (!Has(key)) return;
   const Json& v = json_.at(key);
   if (!v.is_number_integer()) Fail(key, "expected an integer, got " + JsonPreview(v));
-  const int64_t i = v.get<int64_t>();
-  if (i < min || i > max || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
-    Fail(key, "expected an integer " + IntRange(min, max) + ", got " + JsonPreview(v));
-  }
-  *out = i;
+  const std::optional<int64_t> i = IntegerIn(v, min, max);
+  if (!i) Fail(key, "expected an integer " + IntRange(min, max) + ", got " + JsonPreview(v));
+  *out = *i;
 }
 
 void ObjectReader::Int(const std::string& key, int* out, bool required, int min, int max) {
@@ -194,14 +205,13 @@ void ObjectReader::Ints(const std::string& key, std::vector<int>* out, bool requ
       throw ScenarioError(file_, path, "expected an integer, got " + JsonPreview(v[i]));
     }
     // get<int>() would wrap 4294967496 to 200: check the range first.
-    const bool too_large = v[i].is_number_unsigned() ? v[i].get<uint64_t>() > INT32_MAX
-                                                     : v[i].get<int64_t>() > INT32_MAX;
-    if (too_large || (!v[i].is_number_unsigned() && v[i].get<int64_t>() < INT32_MIN)) {
+    const std::optional<int64_t> value = IntegerIn(v[i], INT32_MIN, INT32_MAX);
+    if (!value) {
       throw ScenarioError(
           file_, path,
           "expected an integer " + IntRange(INT32_MIN, INT32_MAX) + ", got " + JsonPreview(v[i]));
     }
-    out->push_back(v[i].get<int>());
+    out->push_back(static_cast<int>(*value));
   }
 }
 
