@@ -10,7 +10,7 @@
 // presets and schedules (tests/engine/scenario/bad/{policies,schedules}), so
 // its cases, which tools/run_fuzz.sh adds as seeds, fail for their own reason.
 //
-// Contract checked: bad input ends in ScenarioError (the CLI turns it into
+// Contract checked: bad input ends in ConfigError (the CLI turns it into
 // exit status 2) and nothing else escapes; a loaded scenario has games,
 // upstreams, variants with valid policies and start < end; no sanitizer report.
 #include <unistd.h>
@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(!s.variants.empty());
     Check(s.start < s.end);
     for (const orchsim::scenario::Variant& v : s.variants) Check(v.policy.validate().ok());
-  } catch (const orchsim::scenario::ScenarioError& e) {
+  } catch (const orchsim::config::ConfigError& e) {
     Check(e.what()[0] != '\0');
   }
   return 0;

@@ -6,7 +6,9 @@
 #ifndef ORCHSIM_POLICIES_STATUS_H_
 #define ORCHSIM_POLICIES_STATUS_H_
 
+#include <cassert>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -28,6 +30,30 @@ class Status {
   explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
   bool failed_ = false;
   std::string message_;
+};
+
+// StatusOr<T> — a value, or the Status saying why there is none (a factory's
+// result). Accessing the value of a failed StatusOr is a programming error.
+template <typename T>
+class StatusOr {
+ public:
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
+  StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!status_.ok() && "StatusOr needs a value or a failed Status");
+  }
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+
+ private:
+  Status status_ = Status::Ok();
+  std::optional<T> value_;
 };
 
 // The shortest text that reads back as the same double: "0.5", "-1", "1e+300",

@@ -7,6 +7,7 @@
 #include "engine/experiment/check.h"
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
+#include "policies/config/input_file.h"
 #include "tools/cli_common.h"
 
 namespace orchsim::tools {
@@ -59,7 +60,7 @@ int CheckCommand(const std::vector<std::string>& args) {
     const bool exists = std::filesystem::exists(baseline_path);
     if (update) {
       const scenario::Json old =
-          exists ? scenario::Json::parse(scenario::ReadFileOrThrow(baseline_path), nullptr, false)
+          exists ? scenario::Json::parse(config::ReadFileOrThrow(baseline_path), nullptr, false)
                  : scenario::Json::object();
       experiment::WriteFileAtomically(baseline_path, fresh.dump(2) + "\n");
       const auto changes = experiment::DescribeBaselineChanges(
@@ -76,9 +77,9 @@ int CheckCommand(const std::vector<std::string>& args) {
       continue;
     }
     scenario::Json baseline =
-        scenario::Json::parse(scenario::ReadFileOrThrow(baseline_path), nullptr, false);
+        scenario::Json::parse(config::ReadFileOrThrow(baseline_path), nullptr, false);
     if (baseline.is_discarded()) {
-      throw scenario::ScenarioError(baseline_path, "", "malformed JSON in the baseline file");
+      throw config::ConfigError(baseline_path, "", "malformed JSON in the baseline file");
     }
     for (auto& r : experiment::CompareWithBaseline(s, specs[i], baseline, values)) {
       results.push_back(r);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario/json_reader.h"
+#include "policies/config/json_reader.h"
 #include "tools/check_command.h"
 #include "tools/fidelity_command.h"
 #include "tools/kernel_demo.h"
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;
-  } catch (const orchsim::scenario::ScenarioError& e) {
+  } catch (const orchsim::config::ConfigError& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -7,7 +7,7 @@
 
 namespace orchsim::tools {
 
-// Each returns the process exit status; bad input throws ScenarioError or
+// Each returns the process exit status; bad input throws ConfigError or
 // boost::program_options::error (main turns both into exit status 2).
 int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);

@@ -13,6 +13,7 @@
 #include "engine/experiment/sweep.h"
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
+#include "policies/config/input_file.h"
 #include "tools/cli_common.h"
 #include "tools/plot_script.h"
 
@@ -205,7 +206,7 @@ int SweepCommand(const std::vector<std::string>& args) {
     const experiment::ShardSpec shard = experiment::ParseShard(shard_text);
     if (jobs < 1) throw experiment::SweepError("--jobs must be at least 1");
     const experiment::SweepPlan plan =
-        experiment::PlanSweep(scenario, scenario::ReadFileOrThrow(path), spec);
+        experiment::PlanSweep(scenario, config::ReadFileOrThrow(path), spec);
     if (out_dir.empty()) out_dir = "results/" + scenario.name + "-sweep";
 
     std::cout << "sweep " << scenario.name << ", variant "

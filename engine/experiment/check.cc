@@ -8,9 +8,9 @@
 namespace orchsim::experiment {
 namespace {
 
+using config::ConfigError;
 using scenario::Json;
 using scenario::ObjectReader;
-using scenario::ScenarioError;
 
 std::string Number(double v) {
   char buffer[64];
@@ -29,16 +29,16 @@ double ReadBoundValue(const Json& v, const MetricInfo& info, const std::string& 
                       const std::string& file) {
   if (v.is_number()) {
     const double d = v.get<double>();
-    if (!std::isfinite(d)) throw ScenarioError(file, path, "expected a finite number");
+    if (!std::isfinite(d)) throw ConfigError(file, path, "expected a finite number");
     return d;
   }
   if (v.is_string() && info.unit == "s") {
     return static_cast<double>(scenario::ReadDuration(v, path, file).micros()) / 1e6;
   }
-  throw ScenarioError(file, path,
-                      "expected a number in " + info.unit +
-                          (info.unit == "s" ? " or a duration string such as \"2s\"" : "") +
-                          " for metric \"" + info.name + "\", got " + scenario::JsonPreview(v));
+  throw ConfigError(file, path,
+                    "expected a number in " + info.unit +
+                        (info.unit == "s" ? " or a duration string such as \"2s\"" : "") +
+                        " for metric \"" + info.name + "\", got " + scenario::JsonPreview(v));
 }
 
 Tolerance ReadTolerance(ObjectReader& r) {
@@ -86,23 +86,23 @@ CheckSpec ReadCheckSpec(const scenario::Scenario& s) {
     try {
       return FindMetricInfo(catalog, metric);
     } catch (const UnknownMetricError& e) {
-      throw ScenarioError(s.file, path, e.what());
+      throw ConfigError(s.file, path, e.what());
     }
   };
   if (!s.expect.is_null()) {
     if (!s.expect.is_object()) {
-      throw ScenarioError(s.file, "/expect", "expected an object of variants");
+      throw ConfigError(s.file, "/expect", "expected an object of variants");
     }
     for (const auto& [variant, metrics] : s.expect.items()) {
       const std::string vpath = "/expect/" + variant;
       if (s.FindVariant(variant) == nullptr) {
         std::string known;
         for (const auto& v : s.variants) known += (known.empty() ? "" : ", ") + v.name;
-        throw ScenarioError(s.file, vpath,
-                            "unknown variant \"" + variant + "\"; the scenario has: " + known);
+        throw ConfigError(s.file, vpath,
+                          "unknown variant \"" + variant + "\"; the scenario has: " + known);
       }
       if (!metrics.is_object()) {
-        throw ScenarioError(s.file, vpath, "expected an object of metric bounds");
+        throw ConfigError(s.file, vpath, "expected an object of metric bounds");
       }
       for (const auto& [metric, bound] : metrics.items()) {
         const std::string mpath = vpath + "/" + metric;
@@ -117,9 +117,9 @@ CheckSpec ReadCheckSpec(const scenario::Scenario& s) {
         b.Allow("min");
         b.Allow("max");
         b.Finish();
-        if (!e.min && !e.max) throw ScenarioError(s.file, mpath, "expected \"min\" and/or \"max\"");
+        if (!e.min && !e.max) throw ConfigError(s.file, mpath, "expected \"min\" and/or \"max\"");
         if (e.min && e.max && *e.min > *e.max) {
-          throw ScenarioError(s.file, mpath, "\"min\" is greater than \"max\"");
+          throw ConfigError(s.file, mpath, "\"min\" is greater than \"max\"");
         }
         spec.expectations.push_back(e);
       }
@@ -127,7 +127,7 @@ CheckSpec ReadCheckSpec(const scenario::Scenario& s) {
   }
   if (!s.tolerances.is_null()) {
     if (!s.tolerances.is_object()) {
-      throw ScenarioError(s.file, "/tolerances", "expected an object of tolerances by metric");
+      throw ConfigError(s.file, "/tolerances", "expected an object of tolerances by metric");
     }
     for (const auto& [metric, value] : s.tolerances.items()) {
       const std::string path = "/tolerances/" + metric;

@@ -9,7 +9,7 @@
 // A bound is a number in the metric's unit, or, for metrics in seconds, a
 // duration string ("2s", "250ms"). Unknown variants, unknown metrics, a
 // duration on a metric that is not a time, or min > max are bad input
-// (ScenarioError naming the JSON path).
+// (ConfigError naming the JSON path).
 //
 // Baselines are the flat metrics of every variant, written by
 // `orchsim check --update-baselines` to <dir>/<scenario name>.json. A metric
@@ -54,7 +54,7 @@ struct CheckSpec {
   const Tolerance& ToleranceFor(const std::string& metric) const;
 };
 
-// Reads scenario.expect and scenario.tolerances. Throws ScenarioError.
+// Reads scenario.expect and scenario.tolerances. Throws ConfigError.
 CheckSpec ReadCheckSpec(const scenario::Scenario& scenario);
 
 // Flat metrics of each run (by variant), calls saved against the scenario's

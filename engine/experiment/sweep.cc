@@ -17,7 +17,8 @@
 
 #include "engine/experiment/runner.h"
 #include "engine/kernel/random.h"
-#include "engine/scenario/policy_reader.h"
+#include "policies/config/input_file.h"
+#include "policies/config/policy_reader.h"
 
 namespace orchsim::experiment {
 namespace fs = std::filesystem;
@@ -285,7 +286,7 @@ Json VariantPolicySource(const scenario::Scenario& scenario, const std::string& 
     source["preset"] = preset;
     if (!preset.empty()) {
       const fs::path file = fs::path(scenario.file).parent_path() / "policies" / (preset + ".json");
-      Json policy = Json::parse(scenario::ReadFileOrThrow(file.string()), nullptr, false);
+      Json policy = Json::parse(config::ReadFileOrThrow(file.string()), nullptr, false);
       if (policy.is_object()) {
         policy.erase("description");
         source["preset_policy"] = policy;
@@ -428,11 +429,11 @@ scenario::Variant ApplyOverrides(const scenario::Variant& base, const Json& over
                                  const std::string& where) {
   scenario::Variant v = base;
   scenario::ObjectReader reader(overrides, "", where);
-  scenario::ReadPolicy(reader, &v.policy);
+  config::ReadPolicy(reader, &v.policy);
   reader.Finish();
   const Status status = v.policy.validate();
   if (!status.ok()) {
-    throw scenario::ScenarioError(where, "", "the policy is invalid: " + status.message());
+    throw config::ConfigError(where, "", "the policy is invalid: " + status.message());
   }
   return v;
 }

@@ -18,9 +18,9 @@
 // and paste cleanly into a preset.
 //
 // A point's values become an overrides object ({"breaker": {"failure_threshold":
-// 5}}) overlaid on the variant's policy with scenario::ReadPolicy and then
+// 5}}) overlaid on the variant's policy with config::ReadPolicy and then
 // validated, so a bad path or value is reported by the same strict reader
-// (ScenarioError naming the parameter) before anything runs.
+// (ConfigError naming the parameter) before anything runs.
 //
 // Determinism. Points come from the seeded Rng (stream "sweep/<method>" of
 // the sweep seed); every point runs on the same replication seeds (common
@@ -96,7 +96,7 @@ std::vector<std::vector<Json>> GeneratePoints(const std::vector<ParameterSpec>& 
 Json OverridesFor(const std::vector<ParameterSpec>& params, const std::vector<Json>& values);
 
 // A copy of `base` with `overrides` overlaid on its policy and validated.
-// Throws ScenarioError with `where` as the file name.
+// Throws ConfigError with `where` as the file name.
 scenario::Variant ApplyOverrides(const scenario::Variant& base, const Json& overrides,
                                  const std::string& where);
 
@@ -119,7 +119,7 @@ struct SweepSpec {
 };
 
 // Reads a scenario's "sweep" object into *spec (fields present replace).
-// Throws ScenarioError.
+// Throws ConfigError.
 void ReadSweepSpec(const Json& sweep, const std::string& file, SweepSpec* spec);
 
 // A validated sweep, ready to run.
@@ -133,7 +133,7 @@ struct SweepPlan {
 };
 
 // Parses, generates and validates every point. Throws SweepError or
-// ScenarioError before anything runs. `scenario_text` is fingerprinted into
+// ConfigError before anything runs. `scenario_text` is fingerprinted into
 // the manifest so --resume and merge notice a changed scenario.
 SweepPlan PlanSweep(const scenario::Scenario& scenario, const std::string& scenario_text,
                     const SweepSpec& spec);

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <set>
 
-#include "engine/scenario/policy_reader.h"
+#include "policies/config/policy_reader.h"
 
 namespace orchsim::experiment {
 namespace fs = std::filesystem;

@@ -46,7 +46,7 @@ struct FidelitySuiteResult {
 };
 
 // Runs the six checks in order. The season scenario is loaded with
-// scenario::LoadScenario (throws ScenarioError on bad input).
+// scenario::LoadScenario (throws ConfigError on bad input).
 FidelitySuiteResult RunFidelitySuite(const FidelitySuiteOptions& options, std::ostream& log);
 
 // Writes checks.csv, backoff.csv, quota_daily.csv and report.md into `dir`

@@ -2,8 +2,8 @@
 
 #include <array>
 
-#include "engine/scenario/policy_reader.h"
 #include "engine/world/time_zone.h"
+#include "policies/config/policy_reader.h"
 
 namespace orchsim::scenario {
 namespace {
@@ -129,10 +129,10 @@ world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
   pattern("live_polling", ReadLivePolling);
   pattern("burst", ReadBurst);
   if (pattern_count != 1) {
-    throw ScenarioError(g.file(), g.path(),
-                        "expected exactly one pattern: \"cron\", \"offsets\", "
-                        "\"kickoff_poisson\", \"live_polling\" or \"burst\"; got " +
-                            (pattern_count == 0 ? std::string("none") : patterns));
+    throw ConfigError(g.file(), g.path(),
+                      "expected exactly one pattern: \"cron\", \"offsets\", "
+                      "\"kickoff_poisson\", \"live_polling\" or \"burst\"; got " +
+                          (pattern_count == 0 ? std::string("none") : patterns));
   }
   return c;
 }
@@ -146,10 +146,10 @@ std::vector<world::DemandGeneratorConfig> ReadDemand(ObjectReader& reader, const
   reader.ObjectArray(key, &generators, [&](ObjectReader& g, world::DemandGeneratorConfig* c) {
     *c = ReadGenerator(g, api_names);
     const Status status = c->validate();
-    if (!status.ok()) throw ScenarioError(g.file(), g.path(), status.message());
+    if (!status.ok()) throw ConfigError(g.file(), g.path(), status.message());
   });
   const Status status = world::ValidateDemandGenerators(generators);
-  if (!status.ok()) throw ScenarioError(reader.file(), reader.PathOf(key), status.message());
+  if (!status.ok()) throw ConfigError(reader.file(), reader.PathOf(key), status.message());
   return generators;
 }
 

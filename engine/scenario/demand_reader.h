@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario/json_reader.h"
+#include "engine/scenario/json.h"
 #include "engine/world/demand.h"
 
 namespace orchsim::scenario {
 
-// Reads reader[key] (required, an array). Throws ScenarioError.
+// Reads reader[key] (required, an array). Throws ConfigError.
 std::vector<world::DemandGeneratorConfig> ReadDemand(ObjectReader& reader, const std::string& key,
                                                      const std::set<std::string>& api_names);
 

@@ -6,26 +6,13 @@
 #include <set>
 
 #include "engine/scenario/demand_reader.h"
-#include "engine/scenario/policy_reader.h"
 #include "engine/scenario/upstream_reader.h"
-#include "engine/world/input_file.h"
+#include "policies/config/input_file.h"
+#include "policies/config/policy_reader.h"
+#include "policies/config/preset_loader.h"
 
 namespace orchsim::scenario {
 namespace {
-
-Json ParseJsonOrThrow(const std::string& text, const std::string& file) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    // nlohmann reports "[json.exception.parse_error.101] parse error at line 3,
-    // column 5: ..."; keep the part after the tag. Not only parse_error: a
-    // number too large for a double ("1E400") is an out_of_range (406).
-    std::string what = e.what();
-    const size_t tag_end = what.find("] ");
-    if (tag_end != std::string::npos) what = what.substr(tag_end + 2);
-    throw ScenarioError(file, "", "malformed JSON: " + what);
-  }
-}
 
 std::string Join(const std::string& folder, const std::string& relative) {
   const std::filesystem::path p(relative);
@@ -36,9 +23,9 @@ std::string Join(const std::string& folder, const std::string& relative) {
 std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder,
                                       const kernel::SeedTree& seeds) {
   if (r.Has("csv") == r.Has("synthetic")) {
-    throw ScenarioError(r.file(), r.path(),
-                        "expected exactly one of \"csv\" (a schedule file) or \"synthetic\" "
-                        "(generated leagues)");
+    throw ConfigError(r.file(), r.path(),
+                      "expected exactly one of \"csv\" (a schedule file) or \"synthetic\" "
+                      "(generated leagues)");
   }
   if (r.Has("csv")) {
     std::string csv;
@@ -58,7 +45,7 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
       c.String("venue", &columns.venue);
       c.String("league_column", &columns.league_column);
       const Status status = columns.validate();
-      if (!status.ok()) throw ScenarioError(c.file(), c.path(), status.message());
+      if (!status.ok()) throw ConfigError(c.file(), c.path(), status.message());
     });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
@@ -70,10 +57,9 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     }
     const world::ScheduleLoadResult loaded = world::LoadScheduleCsv(csv_path, columns, league);
     if (!loaded.ok()) {
-      throw ScenarioError(
-          loaded.error->file,
-          loaded.error->line > 0 ? "line " + std::to_string(loaded.error->line) : "",
-          loaded.error->message);
+      throw ConfigError(loaded.error->file,
+                        loaded.error->line > 0 ? "line " + std::to_string(loaded.error->line) : "",
+                        loaded.error->message);
     }
     return loaded.games;
   }
@@ -87,51 +73,16 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     l.Inst("season_start", &league->season_start, true);
     l.String("time_zone", &league->time_zone);
     const Status status = league->validate();
-    if (!status.ok()) throw ScenarioError(l.file(), l.path(), status.message());
+    if (!status.ok()) throw ConfigError(l.file(), l.path(), status.message());
   });
   r.Finish();
   std::vector<world::Game> games;
   const Status status = world::GenerateSyntheticSchedules(leagues, seeds, &games);
-  if (!status.ok()) throw ScenarioError(r.file(), r.PathOf("synthetic"), status.message());
+  if (!status.ok()) throw ConfigError(r.file(), r.PathOf("synthetic"), status.message());
   return games;
 }
 
-OrchestratorConfig ReadPreset(const std::string& preset_folder, const std::string& preset,
-                              const std::string& scenario_file, const std::string& where) {
-  const std::string path = Join(preset_folder, preset + ".json");
-  std::string text;
-  try {
-    text = ReadFileOrThrow(path);
-  } catch (const ScenarioError&) {
-    std::string known;
-    std::error_code ec;
-    std::set<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(preset_folder, ec)) {
-      if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
-    }
-    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-    throw ScenarioError(scenario_file, where,
-                        "unknown preset \"" + preset + "\" (no file " + path +
-                            "); known presets: " + (known.empty() ? "none" : known));
-  }
-  const Json json = ParseJsonOrThrow(text, path);
-  ObjectReader reader(json, "", path);
-  std::string ignored;
-  reader.String("$schema", &ignored);  // for editors (scenarios/schema/policy.schema.json)
-  reader.String("description", &ignored);
-  OrchestratorConfig config;
-  ReadPolicy(reader, &config);
-  reader.Finish();
-  return config;
-}
-
 }  // namespace
-
-std::string ReadFileOrThrow(const std::string& path) {
-  world::InputFile file = world::ReadInputFile(path);
-  if (!file.ok()) throw ScenarioError(path, "", world::DescribeInputFileProblem(file));
-  return std::move(file.text);
-}
 
 const Variant* Scenario::FindVariant(const std::string& variant_name) const {
   for (const Variant& v : variants) {
@@ -142,13 +93,13 @@ const Variant* Scenario::FindVariant(const std::string& variant_name) const {
 
 Scenario LoadScenario(const std::string& path) {
   const std::string folder = std::filesystem::path(path).parent_path().string();
-  Scenario scenario = ParseScenario(ReadFileOrThrow(path), path, folder);
+  Scenario scenario = ParseScenario(config::ReadFileOrThrow(path), path, folder);
   return scenario;
 }
 
 Scenario ParseScenario(const std::string& text, const std::string& file,
                        const std::string& folder) {
-  const Json json = ParseJsonOrThrow(text, file);
+  const Json json = config::ParseJsonOrThrow(text, file);
   ObjectReader r(json, "", file);
   Scenario s;
   s.file = file;
@@ -166,7 +117,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     ObjectReader schedule = r.Object("schedule");
     s.games = ReadSchedule(schedule, folder, seeds);
   }
-  if (s.games.empty()) throw ScenarioError(file, "/schedule", "the schedule has no games");
+  if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
   s.start = s.games.front().kickoff - Days(1);
   s.end = s.games.back().kickoff + Days(1);
   r.Inst("start", &s.start);
@@ -204,9 +155,10 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     v.String("preset", &variant.preset);
     if (!variant.preset.empty()) {
-      variant.policy = ReadPreset(preset_folder, variant.preset, file, where + "/preset");
+      variant.policy =
+          config::ReadPresetFromFolder(preset_folder, variant.preset, file, where + "/preset");
     }
-    v.IfObject("overrides", [&](ObjectReader& o) { ReadPolicy(o, &variant.policy); });
+    v.IfObject("overrides", [&](ObjectReader& o) { config::ReadPolicy(o, &variant.policy); });
     v.Finish();
     const Status status = variant.policy.validate();
     if (!status.ok()) {
@@ -215,7 +167,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
       if (!variant.preset.empty()) origin = "preset \"" + variant.preset + "\"";
       if (v.Has("overrides")) origin += origin.empty() ? "overrides" : " + overrides";
       if (origin.empty()) origin = "defaults";
-      throw ScenarioError(
+      throw ConfigError(
           file, where,
           "variant \"" + variant.name + "\" (" + origin + ") is invalid: " + status.message());
     }

@@ -27,7 +27,7 @@
 // A variant's policy is OrchestratorConfig{} overlaid with the preset, then
 // with the overrides (policy_reader.h), then validated.
 //
-// Errors: LoadScenario throws ScenarioError naming the file (scenario, preset
+// Errors: LoadScenario throws ConfigError naming the file (scenario, preset
 // or CSV), the place (JSON path or CSV line) and what was expected.
 #ifndef ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
 #define ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario/json_reader.h"
+#include "engine/scenario/json.h"
 #include "engine/world/demand.h"
 #include "engine/world/schedule.h"
 #include "engine/world/upstream_model.h"
@@ -70,13 +70,10 @@ struct Scenario {
   const Variant* FindVariant(const std::string& name) const;
 };
 
-// Throws ScenarioError.
+// Throws ConfigError.
 Scenario LoadScenario(const std::string& path);
 // The same from text; `file` names it in errors, `folder` resolves relative paths.
 Scenario ParseScenario(const std::string& text, const std::string& file, const std::string& folder);
-
-// Reads a whole file; throws ScenarioError(path, "", "cannot read ...").
-std::string ReadFileOrThrow(const std::string& path);
 
 }  // namespace orchsim::scenario
 

@@ -109,7 +109,7 @@ world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name
     o.Dur("game_duration", &c.data.game_duration, false, Microseconds(1));
   });
   const Status status = c.validate();
-  if (!status.ok()) throw ScenarioError(r.file(), r.path(), status.message());
+  if (!status.ok()) throw ConfigError(r.file(), r.path(), status.message());
   return c;
 }
 

@@ -2,14 +2,14 @@
 //
 // The object's members mirror world::UpstreamModelConfig: "latency",
 // "failures", "health", "outages", "rate_limit", "quota", "batch", "data".
-// Absent members keep the struct defaults. Throws ScenarioError naming the
+// Absent members keep the struct defaults. Throws ConfigError naming the
 // file, the JSON path and what was expected.
 #ifndef ORCHSIM_ENGINE_SCENARIO_UPSTREAM_READER_H_
 #define ORCHSIM_ENGINE_SCENARIO_UPSTREAM_READER_H_
 
 #include <string>
 
-#include "engine/scenario/json_reader.h"
+#include "engine/scenario/json.h"
 #include "engine/world/upstream_model.h"
 
 namespace orchsim::scenario {

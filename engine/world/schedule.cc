@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "engine/world/input_file.h"
+#include "policies/config/input_file.h"
 
 namespace orchsim::world {
 namespace {
@@ -165,11 +165,11 @@ std::string ScheduleError::ToString() const {
 
 ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumns& columns,
                                    const std::string& league) {
-  const InputFile file = ReadInputFile(path);
+  const config::InputFile file = config::ReadInputFile(path);
   if (!file.ok()) {
     ScheduleLoadResult result;
     result.error = ScheduleError{path, 0,
-                                 file.problem == InputFile::Problem::kUnreadable
+                                 file.problem == config::InputFile::Problem::kUnreadable
                                      ? "cannot read the file: expected a readable CSV file"
                                      : DescribeInputFileProblem(file)};
     return result;

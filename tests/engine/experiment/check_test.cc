@@ -18,7 +18,7 @@ scenario::Scenario Load(const std::string& name) {
 std::string ErrorOf(const scenario::Scenario& s) {
   try {
     ReadCheckSpec(s);
-  } catch (const scenario::ScenarioError& e) {
+  } catch (const config::ConfigError& e) {
     return e.what();
   }
   return "";

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/scenario/policy_reader.h"
+#include "policies/config/policy_reader.h"
 #include "tests/engine/experiment/sweep_test_util.h"
 
 namespace orchsim::experiment {
@@ -129,7 +129,7 @@ TEST(TuningAnalyzeTest, FeasibleSetParetoAndRecommendation) {
   scenario::ObjectReader reader(t.recommended_preset, "", "recommended.json");
   std::string description;
   reader.String("description", &description);
-  scenario::ReadPolicy(reader, &config);
+  config::ReadPolicy(reader, &config);
   reader.Finish();
   EXPECT_EQ(config.retry.max_attempts, 2);
 

@@ -1,5 +1,5 @@
 // The bad-input corpus (tests/engine/scenario/bad/, see README.md there):
-// every <case>.json must make LoadScenario throw a ScenarioError whose what()
+// every <case>.json must make LoadScenario throw a ConfigError whose what()
 // is exactly the text of <case>.expected. Files are loaded by a path relative
 // to the corpus folder (the test changes into it), so the messages are stable.
 #include <gtest/gtest.h>
@@ -63,7 +63,7 @@ TEST_P(BadInputTest, ThrowsTheExpectedMessage) {
   try {
     LoadScenario(name + ".json");
     FAIL() << name << ".json loaded without an error";
-  } catch (const ScenarioError& e) {
+  } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), expected) << "case " << name;
     // The message names a file of the corpus (the scenario, a preset or a
     // schedule CSV) and says where in it: a JSON path, a CSV line or, for
@@ -75,7 +75,7 @@ TEST_P(BadInputTest, ThrowsTheExpectedMessage) {
                              e.message().find("at the top level") != std::string::npos;
     EXPECT_TRUE(names_place) << e.what();
   } catch (const std::exception& e) {
-    FAIL() << name << ".json threw something other than ScenarioError: " << e.what();
+    FAIL() << name << ".json threw something other than ConfigError: " << e.what();
   }
 }
 

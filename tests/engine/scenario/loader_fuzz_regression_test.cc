@@ -1,6 +1,6 @@
 // Regression tests for what fuzzing the loaders found (fuzz/, run with
 // tools/run_fuzz.sh). Each case is the minimized input and the required
-// behaviour: bad input ends in a ScenarioError naming the file and the JSON
+// behaviour: bad input ends in a ConfigError naming the file and the JSON
 // path (the CLI's exit status 2), never another exception or a crash.
 #include <gtest/gtest.h>
 
@@ -48,8 +48,8 @@ TEST(LoaderFuzzRegressionTest, CompleteScenarioLoads) {
 TEST(LoaderFuzzRegressionTest, MissingVariantsIsAScenarioError) {
   try {
     ParseScenario(ScenarioWithout("variants"), "fuzz.json", "");
-    FAIL() << "expected a ScenarioError";
-  } catch (const ScenarioError& e) {
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
     EXPECT_EQ(e.file(), "fuzz.json");
     EXPECT_EQ(e.path(), "/variants");
     EXPECT_EQ(e.message(), "required field is missing (expected an array)");
@@ -62,8 +62,8 @@ TEST(LoaderFuzzRegressionTest, MissingVariantsIsAScenarioError) {
 TEST(LoaderFuzzRegressionTest, HugeNumberIsMalformedJson) {
   try {
     ParseScenario(R"({"name": "x", "seed": 1E1615})", "fuzz.json", "");
-    FAIL() << "expected a ScenarioError";
-  } catch (const ScenarioError& e) {
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
     EXPECT_EQ(e.file(), "fuzz.json");
     EXPECT_EQ(e.message(), "malformed JSON: number overflow parsing '1E1615'");
   }

@@ -347,7 +347,7 @@ TEST(LoadScenarioTest, RelativePathsResolveAgainstTheScenarioFolder) {
   try {
     LoadScenario(kGoodDir + "/no-such-scenario.json");
     FAIL() << "loaded a missing file";
-  } catch (const ScenarioError& e) {
+  } catch (const ConfigError& e) {
     EXPECT_EQ(e.file(), kGoodDir + "/no-such-scenario.json");
     EXPECT_EQ(e.message(), "cannot read the file (missing or not readable)");
   }

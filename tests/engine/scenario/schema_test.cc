@@ -206,7 +206,7 @@ class SchemaTest : public ::testing::Test {
   // Loads kFullScenario after edit(scenario, preset); returns the error
   // ("" when it loads).
   template <typename Edit>
-  ScenarioError Load(Edit edit, bool* loaded) {
+  ConfigError Load(Edit edit, bool* loaded) {
     Json scenario = Json::parse(kFullScenario);
     Json preset = Json::parse(kPreset);
     edit(scenario, preset);
@@ -215,10 +215,10 @@ class SchemaTest : public ::testing::Test {
     try {
       ParseScenario(scenario.dump(2), "probe.json", folder_.string());
       *loaded = true;
-    } catch (const ScenarioError& e) {
+    } catch (const ConfigError& e) {
       return e;
     }
-    return ScenarioError("", "", "");
+    return ConfigError("", "", "");
   }
 
   // Splits a place into (document: "scenario"/"preset", pointer) and applies
@@ -254,10 +254,10 @@ std::string Join(const std::set<std::string>& keys) {
 
 TEST_F(SchemaTest, TheFullScenarioLoads) {
   bool loaded = false;
-  const ScenarioError e = Load([](Json&, Json&) {}, &loaded);
+  const ConfigError e = Load([](Json&, Json&) {}, &loaded);
   EXPECT_TRUE(loaded) << e.what();
   // And with the CSV schedule.
-  const ScenarioError csv = Load([](Json& s, Json&) { Where("csv:", &s); }, &loaded);
+  const ConfigError csv = Load([](Json& s, Json&) { Where("csv:", &s); }, &loaded);
   EXPECT_TRUE(loaded) << csv.what();
 }
 
@@ -296,7 +296,7 @@ TEST_F(SchemaTest, ReaderAcceptsExactlyTheSchemaKeysOfEveryObject) {
     bool in_preset = false;
     std::string pointer;
     bool loaded = false;
-    const ScenarioError e = Load(
+    const ConfigError e = Load(
         [&](Json& scenario, Json& preset) {
           std::tie(in_preset, pointer) = Where(place, &scenario);
           (in_preset ? preset : scenario)[Json::json_pointer(pointer)]["zz_probe"] = 1;
@@ -346,7 +346,7 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
     bool in_preset = false;
     std::string pointer;
     bool loaded = false;
-    const ScenarioError e = Load(
+    const ConfigError e = Load(
         [&](Json& scenario, Json& preset) {
           std::tie(in_preset, pointer) = Where(place, &scenario);
           (in_preset ? preset : scenario)[Json::json_pointer(pointer)][key] = "zz_probe";
@@ -374,7 +374,7 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
         bool in_preset = false;
         std::string pointer;
         bool loaded = false;
-        const ScenarioError e = Load(
+        const ConfigError e = Load(
             [&](Json& scenario, Json& preset) {
               std::tie(in_preset, pointer) = Where(place, &scenario);
               (in_preset ? preset : scenario)[Json::json_pointer(pointer)][key] = 250;

@@ -9,16 +9,16 @@
 // variant's overrides. Arrays replace whole arrays. An entry of "apis" starts
 // from "default_api" the first time it is named.
 //
-// Throws ScenarioError (file, JSON path, what was expected) on the first
+// Throws ConfigError (file, JSON path, what was expected) on the first
 // problem, unknown keys included. Range checks beyond types are left to
 // OrchestratorConfig::validate(), which the scenario loader calls last.
-#ifndef ORCHSIM_ENGINE_SCENARIO_POLICY_READER_H_
-#define ORCHSIM_ENGINE_SCENARIO_POLICY_READER_H_
+#ifndef ORCHSIM_POLICIES_CONFIG_POLICY_READER_H_
+#define ORCHSIM_POLICIES_CONFIG_POLICY_READER_H_
 
-#include "engine/scenario/json_reader.h"
+#include "policies/config/json_reader.h"
 #include "policies/orchestrator.h"
 
-namespace orchsim::scenario {
+namespace orchsim::config {
 
 void ReadPolicy(ObjectReader& reader, OrchestratorConfig* config);
 
@@ -26,6 +26,6 @@ void ReadPolicy(ObjectReader& reader, OrchestratorConfig* config);
 void ReadPriority(ObjectReader& reader, const std::string& key, Priority* out,
                   bool required = false);
 
-}  // namespace orchsim::scenario
+}  // namespace orchsim::config
 
-#endif  // ORCHSIM_ENGINE_SCENARIO_POLICY_READER_H_
+#endif  // ORCHSIM_POLICIES_CONFIG_POLICY_READER_H_

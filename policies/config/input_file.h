@@ -1,4 +1,4 @@
-// input_file.h — reading a whole input file (scenario, preset, schedule CSV)
+// input_file.h — reading a whole input file (preset, scenario, schedule CSV)
 // for a loader, with the failures a user can cause named.
 //
 // Contract:
@@ -6,13 +6,13 @@
 //     gigabyte file, ends in kTooLarge instead of exhausting memory.
 //   - A directory is kDirectory (reading one would yield an empty "file").
 //   - Pipes and process substitutions (<(...)) are read like files.
-#ifndef ORCHSIM_ENGINE_WORLD_INPUT_FILE_H_
-#define ORCHSIM_ENGINE_WORLD_INPUT_FILE_H_
+#ifndef ORCHSIM_POLICIES_CONFIG_INPUT_FILE_H_
+#define ORCHSIM_POLICIES_CONFIG_INPUT_FILE_H_
 
 #include <cstddef>
 #include <string>
 
-namespace orchsim::world {
+namespace orchsim::config {
 
 // Inputs are kilobytes to a few megabytes; nothing legitimate comes near this.
 inline constexpr size_t kMaxInputFileBytes = size_t{256} << 20;
@@ -30,6 +30,9 @@ InputFile ReadInputFile(const std::string& path, size_t max_bytes = kMaxInputFil
 // kDirectory and kTooLarge (callers phrase kUnreadable for their file kind).
 std::string DescribeInputFileProblem(const InputFile& file, size_t max_bytes = kMaxInputFileBytes);
 
-}  // namespace orchsim::world
+// The whole file, or ConfigError(path, "", what is wrong with it) thrown.
+std::string ReadFileOrThrow(const std::string& path, size_t max_bytes = kMaxInputFileBytes);
 
-#endif  // ORCHSIM_ENGINE_WORLD_INPUT_FILE_H_
+}  // namespace orchsim::config
+
+#endif  // ORCHSIM_POLICIES_CONFIG_INPUT_FILE_H_

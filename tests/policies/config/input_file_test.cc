@@ -1,4 +1,4 @@
-#include "engine/world/input_file.h"
+#include "policies/config/input_file.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-namespace orchsim::world {
+namespace orchsim::config {
 namespace {
 
 namespace fs = std::filesystem;
@@ -64,4 +64,4 @@ TEST_F(InputFileTest, MissingFilesAndDirectoriesAreNamedProblems) {
 }
 
 }  // namespace
-}  // namespace orchsim::world
+}  // namespace orchsim::config

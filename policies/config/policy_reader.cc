@@ -1,9 +1,9 @@
-#include "engine/scenario/policy_reader.h"
+#include "policies/config/policy_reader.h"
 
 #include <string>
 #include <vector>
 
-namespace orchsim::scenario {
+namespace orchsim::config {
 namespace {
 
 const std::map<std::string, Priority>& PriorityChoices() {
@@ -224,4 +224,4 @@ void ReadPolicy(ObjectReader& r, OrchestratorConfig* c) {
   r.IfObject("cost", [&](ObjectReader& o) { ReadCost(o, &c->cost); });
 }
 
-}  // namespace orchsim::scenario
+}  // namespace orchsim::config

@@ -1,11 +1,11 @@
-#include "engine/scenario/json_reader.h"
+#include "policies/config/json_reader.h"
 
 #include <cmath>
 #include <optional>
 
-namespace orchsim::scenario {
+namespace orchsim::config {
 
-ScenarioError::ScenarioError(std::string file, std::string path, std::string message)
+ConfigError::ConfigError(std::string file, std::string path, std::string message)
     : std::runtime_error(file + ": " + (path.empty() ? "" : path + ": ") + message),
       file_(std::move(file)),
       path_(std::move(path)),
@@ -38,6 +38,20 @@ std::string JsonPreview(const Json& j) {
   return s;
 }
 
+Json ParseJsonOrThrow(const std::string& text, const std::string& file) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {
+    // nlohmann reports "[json.exception.parse_error.101] parse error at line 3,
+    // column 5: ..."; keep the part after the tag. Not only parse_error: a
+    // number too large for a double ("1E400") is an out_of_range (406).
+    std::string what = e.what();
+    const size_t tag_end = what.find("] ");
+    if (tag_end != std::string::npos) what = what.substr(tag_end + 2);
+    throw ConfigError(file, "", "malformed JSON: " + what);
+  }
+}
+
 namespace {
 
 // "in [1, 599]", ">= 1" (no upper bound given) or "<= 10".
@@ -65,22 +79,22 @@ std::optional<int64_t> IntegerIn(const Json& v, int64_t min, int64_t max) {
 ObjectReader::ObjectReader(const Json& j, std::string path, std::string file)
     : json_(j), path_(std::move(path)), file_(std::move(file)) {
   if (!j.is_object()) {
-    throw ScenarioError(file_, path_,
-                        std::string(path_.empty() ? "expected a JSON object at the top level"
-                                                  : "expected an object") +
-                            ", got " + JsonTypeName(j));
+    throw ConfigError(file_, path_,
+                      std::string(path_.empty() ? "expected a JSON object at the top level"
+                                                : "expected an object") +
+                          ", got " + JsonTypeName(j));
   }
 }
 
 bool ObjectReader::Has(const std::string& key) const { return json_.contains(key); }
 
 void ObjectReader::Fail(const std::string& key, const std::string& message) const {
-  throw ScenarioError(file_, PathOf(key), message);
+  throw ConfigError(file_, PathOf(key), message);
 }
 
 void ObjectReader::Known(const std::string& key, bool required) {
   known_.insert(key);
-  if (required && !Has(key)) throw ScenarioError(file_, PathOf(key), "required field is missing");
+  if (required && !Has(key)) throw ConfigError(file_, PathOf(key), "required field is missing");
 }
 
 void ObjectReader::Bool(const std::string& key, bool* out, bool required) {
@@ -139,13 +153,13 @@ void ObjectReader::String(const std::string& key, std::string* out, bool require
 
 Duration ReadDuration(const Json& v, const std::string& path, const std::string& file) {
   if (!v.is_string()) {
-    throw ScenarioError(file, path,
-                        "expected a duration string with a unit such as \"250ms\", \"90s\", "
-                        "\"15m\", \"2h\" or \"3d\", got " +
-                            JsonPreview(v));
+    throw ConfigError(file, path,
+                      "expected a duration string with a unit such as \"250ms\", \"90s\", "
+                      "\"15m\", \"2h\" or \"3d\", got " +
+                          JsonPreview(v));
   }
   auto parsed = ParseDuration(v.get<std::string>());
-  if (!parsed.ok()) throw ScenarioError(file, path, parsed.error());
+  if (!parsed.ok()) throw ConfigError(file, path, parsed.error());
   return *parsed;
 }
 
@@ -187,8 +201,8 @@ void ObjectReader::Strings(const std::string& key, std::vector<std::string>* out
   out->clear();
   for (size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_string()) {
-      throw ScenarioError(file_, PathOf(key) + "/" + std::to_string(i),
-                          "expected a string, got " + JsonPreview(v[i]));
+      throw ConfigError(file_, PathOf(key) + "/" + std::to_string(i),
+                        "expected a string, got " + JsonPreview(v[i]));
     }
     out->push_back(v[i].get<std::string>());
   }
@@ -202,12 +216,12 @@ void ObjectReader::Ints(const std::string& key, std::vector<int>* out, bool requ
   for (size_t i = 0; i < v.size(); ++i) {
     const std::string path = PathOf(key) + "/" + std::to_string(i);
     if (!v[i].is_number_integer()) {
-      throw ScenarioError(file_, path, "expected an integer, got " + JsonPreview(v[i]));
+      throw ConfigError(file_, path, "expected an integer, got " + JsonPreview(v[i]));
     }
     // get<int>() would wrap 4294967496 to 200: check the range first.
     const std::optional<int64_t> value = IntegerIn(v[i], INT32_MIN, INT32_MAX);
     if (!value) {
-      throw ScenarioError(
+      throw ConfigError(
           file_, path,
           "expected an integer " + IntRange(INT32_MIN, INT32_MAX) + ", got " + JsonPreview(v[i]));
     }
@@ -227,20 +241,20 @@ void ObjectReader::Durs(const std::string& key, std::vector<Duration>* out, bool
 
 ObjectReader ObjectReader::Object(const std::string& key) const {
   const_cast<ObjectReader*>(this)->known_.insert(key);
-  if (!Has(key)) throw ScenarioError(file_, PathOf(key), "required object is missing");
+  if (!Has(key)) throw ConfigError(file_, PathOf(key), "required object is missing");
   return ObjectReader(json_.at(key), PathOf(key), file_);
 }
 
 const Json& ObjectReader::Raw(const std::string& key) {
   known_.insert(key);
-  if (!Has(key)) throw ScenarioError(file_, PathOf(key), "required field is missing");
+  if (!Has(key)) throw ConfigError(file_, PathOf(key), "required field is missing");
   return json_.at(key);
 }
 
 const Json& ObjectReader::Array(const std::string& key) {
   known_.insert(key);
   if (!Has(key)) {
-    throw ScenarioError(file_, PathOf(key), "required field is missing (expected an array)");
+    throw ConfigError(file_, PathOf(key), "required field is missing (expected an array)");
   }
   const Json& v = json_.at(key);
   if (!v.is_array()) Fail(key, "expected an array, got " + JsonTypeName(v));
@@ -259,10 +273,10 @@ void ObjectReader::Finish() const {
     if (known_.count(key) == 0) {
       std::string list;
       for (const std::string& k : known_) list += (list.empty() ? "" : ", ") + k;
-      throw ScenarioError(file_, PathOf(key),
-                          "unknown key \"" + key + "\"; expected one of: " + list);
+      throw ConfigError(file_, PathOf(key),
+                        "unknown key \"" + key + "\"; expected one of: " + list);
     }
   }
 }
 
-}  // namespace orchsim::scenario
+}  // namespace orchsim::config

@@ -1,10 +1,12 @@
-#include "engine/world/input_file.h"
+#include "policies/config/input_file.h"
 
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
-namespace orchsim::world {
+#include "policies/config/json_reader.h"
+
+namespace orchsim::config {
 
 InputFile ReadInputFile(const std::string& path, size_t max_bytes) {
   InputFile file;
@@ -55,4 +57,10 @@ std::string DescribeInputFileProblem(const InputFile& file, size_t max_bytes) {
          "; expected an input file (is the path right?)";
 }
 
-}  // namespace orchsim::world
+std::string ReadFileOrThrow(const std::string& path, size_t max_bytes) {
+  InputFile file = ReadInputFile(path, max_bytes);
+  if (!file.ok()) throw ConfigError(path, "", DescribeInputFileProblem(file, max_bytes));
+  return std::move(file.text);
+}
+
+}  // namespace orchsim::config

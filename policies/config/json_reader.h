@@ -1,4 +1,4 @@
-// json_reader.h — strict, path-aware reading of scenario and preset JSON.
+// json_reader.h — strict, path-aware reading of policy presets and scenario JSON.
 //
 // Every read names its place: errors carry the file, the JSON path
 // ("/upstreams/odds/latency/p99") and what was expected, e.g.
@@ -7,11 +7,11 @@
 // Unknown keys are errors too (a typo must not silently fall back to a
 // default): ObjectReader::Finish() lists the keys it accepts.
 //
-// Contract: readers throw ScenarioError; the loaders catch it at their
+// Contract: readers throw ConfigError; the loaders catch it at their
 // boundary and turn it into an error value. Optional fields leave the output
 // untouched when absent, so defaults live in the config structs.
-#ifndef ORCHSIM_ENGINE_SCENARIO_JSON_READER_H_
-#define ORCHSIM_ENGINE_SCENARIO_JSON_READER_H_
+#ifndef ORCHSIM_POLICIES_CONFIG_JSON_READER_H_
+#define ORCHSIM_POLICIES_CONFIG_JSON_READER_H_
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,13 +22,13 @@
 
 #include "policies/time.h"
 
-namespace orchsim::scenario {
+namespace orchsim::config {
 
 using Json = nlohmann::json;
 
-class ScenarioError : public std::runtime_error {
+class ConfigError : public std::runtime_error {
  public:
-  ScenarioError(std::string file, std::string path, std::string message);
+  ConfigError(std::string file, std::string path, std::string message);
   const std::string& file() const { return file_; }
   const std::string& path() const { return path_; }
   const std::string& message() const { return message_; }
@@ -93,7 +93,7 @@ class ObjectReader {
   ObjectReader Object(const std::string& key) const;
   // The raw value (marks the key known). REQUIRES: Has(key).
   const Json& Raw(const std::string& key);
-  // The array at key (throws ScenarioError when missing or not an array).
+  // The array at key (throws ConfigError when missing or not an array).
   const Json& Array(const std::string& key);
 
   // Calls read(nested) with the object at `key` when present, then checks the
@@ -138,9 +138,13 @@ class ObjectReader {
   std::set<std::string> known_;
 };
 
+// Parses JSON text; malformed text throws ConfigError(file, "", "malformed
+// JSON: <where and why>").
+Json ParseJsonOrThrow(const std::string& text, const std::string& file);
+
 // Reads a duration from a JSON value at `path` (for array elements).
 Duration ReadDuration(const Json& j, const std::string& path, const std::string& file);
 
-}  // namespace orchsim::scenario
+}  // namespace orchsim::config
 
-#endif  // ORCHSIM_ENGINE_SCENARIO_JSON_READER_H_
+#endif  // ORCHSIM_POLICIES_CONFIG_JSON_READER_H_
