@@ -28,7 +28,12 @@ Batcher::~Batcher() {
 }
 
 void Batcher::Add(const std::string& group, uint64_t id, const std::string& key, Instant now) {
-  if (!config_.enabled) {
+  Add(config_, group, id, key, now);
+}
+
+void Batcher::Add(const BatcherConfig& config, const std::string& group, uint64_t id,
+                  const std::string& key, Instant now) {
+  if (!config.enabled) {
     ++stats_.flushed_unbatched;
     flush_(Batch{group, {id}, {key}, now});
     return;
@@ -49,14 +54,14 @@ void Batcher::Add(const std::string& group, uint64_t id, const std::string& key,
   if (open.requests_per_key[key]++ == 0) open.batch.keys.push_back(key);
   members_.emplace(id, Member{group, key});
 
-  if (open.batch.keys.size() >= config_.max_batch_size) {
+  if (open.batch.keys.size() >= config.max_batch_size) {
     Flush(it, stats_.flushed_by_size);
     return;
   }
   if (open.timer == 0) {
     const uint64_t serial = open.serial;
     // Safe to capture `this`: the destructor cancels every pending timer.
-    open.timer = timers_.ScheduleAt(open.batch.opened_at + config_.window,
+    open.timer = timers_.ScheduleAt(open.batch.opened_at + config.window,
                                     [this, group, serial] { OnTimer(group, serial); });
   }
 }

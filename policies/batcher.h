@@ -95,6 +95,12 @@ class Batcher {
   // always when disabled. REQUIRES: `id` is not already waiting in a batch
   // (asserts in debug builds; ignored in release builds).
   void Add(const std::string& group, uint64_t id, const std::string& key, Instant now);
+  // The same with `config` (window, max_batch_size, enabled) in place of the
+  // constructor's, for a group whose settings differ (per-endpoint
+  // batching). One group must always be added to with the same config.
+  // REQUIRES: config.validate().ok().
+  void Add(const BatcherConfig& config, const std::string& group, uint64_t id,
+           const std::string& key, Instant now);
   // Flushes every open batch now, in group name order. Batches opened by the
   // FlushFn while this runs stay open.
   void FlushAll();

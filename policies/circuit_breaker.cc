@@ -7,7 +7,7 @@
 namespace orchsim {
 
 Status CircuitBreakerConfig::validate() const {
-  const std::string p = "circuit_breaker.";
+  const std::string p = "breaker.";
   if (failure_threshold < 1) {
     return FieldError(p + "failure_threshold", failure_threshold, "must be >= 1");
   }
@@ -194,21 +194,10 @@ Duration CircuitBreaker::time_open(Instant now) const {
   return total;
 }
 
-BreakerRegistry::BreakerRegistry(const CircuitBreakerConfig& config) : config_(config) {}
-
-std::string BreakerRegistry::Key(const std::string& api, const std::string& endpoint) const {
-  return config_.per_endpoint ? api + "/" + endpoint : api;
-}
-
-CircuitBreaker& BreakerRegistry::For(const std::string& api, const std::string& endpoint) {
-  // Per API (the default), the key is the api itself: look it up without a
-  // copy; this runs twice per upstream call.
-  std::string per_endpoint_key;
-  if (config_.per_endpoint) per_endpoint_key = Key(api, endpoint);
-  const std::string& key = config_.per_endpoint ? per_endpoint_key : api;
+CircuitBreaker& BreakerRegistry::For(const std::string& key, const CircuitBreakerConfig& config) {
   auto it = breakers_.find(key);
   if (it == breakers_.end()) {
-    it = breakers_.try_emplace(key, key, config_).first;
+    it = breakers_.try_emplace(key, key, config).first;
     it->second.set_transition_listener(listener_);
   }
   return it->second;

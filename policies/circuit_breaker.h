@@ -63,7 +63,7 @@ enum class BreakerTrigger : uint8_t { kConsecutiveFailures, kFailureRate };
 
 struct CircuitBreakerConfig {
   bool enabled = true;
-  bool per_endpoint = false;  // registry key "api/endpoint" instead of "api"
+  bool per_endpoint = false;  // a breaker per endpoint ("api/endpoint") instead of per api
 
   BreakerTrigger trigger = BreakerTrigger::kConsecutiveFailures;
   int failure_threshold = 5;  // kConsecutiveFailures: failures in a row, >= 1
@@ -95,6 +95,7 @@ struct CircuitBreakerConfig {
   // OK, or the first bad field, e.g.
   // "circuit_breaker.failure_threshold: 0 must be >= 1".
   Status validate() const;
+  bool operator==(const CircuitBreakerConfig&) const = default;
 };
 
 class CircuitBreaker {
@@ -180,25 +181,19 @@ class CircuitBreaker {
 // the registry; references returned by For stay valid.
 class BreakerRegistry {
  public:
-  // REQUIRES: config.validate().ok().
-  explicit BreakerRegistry(const CircuitBreakerConfig& config);
-
-  // The breaker for this call, created on first use.
-  CircuitBreaker& For(const std::string& api, const std::string& endpoint);
-  // "api", or "api/endpoint" when per_endpoint.
-  std::string Key(const std::string& api, const std::string& endpoint) const;
+  // The breaker named `key` ("api" or "api/endpoint"), created with `config`
+  // on first use (later calls return it; their config is not looked at).
+  // References stay valid for the registry's lifetime. REQUIRES:
+  // config.validate().ok().
+  CircuitBreaker& For(const std::string& key, const CircuitBreakerConfig& config);
   // The breaker under `key`, or nullptr when none was created yet.
   const CircuitBreaker* Find(const std::string& key) const;
-
   // Applies to every breaker, existing and future.
   void set_transition_listener(std::function<void(const BreakerTransition&)> listener);
-
   // All breakers by key, in key order (for metrics).
   const std::map<std::string, CircuitBreaker>& breakers() const { return breakers_; }
-  const CircuitBreakerConfig& config() const { return config_; }
 
  private:
-  CircuitBreakerConfig config_;
   std::function<void(const BreakerTransition&)> listener_;
   std::map<std::string, CircuitBreaker> breakers_;
 };

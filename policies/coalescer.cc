@@ -6,14 +6,14 @@ Status CoalescerConfig::validate() const { return Status::Ok(); }
 
 Coalescer::Coalescer(const CoalescerConfig& config) : config_(config) {}
 
-JoinResult Coalescer::Join(const std::string& key, uint64_t id, Priority p) {
-  if (!config_.enabled) return JoinResult{true, id, false, p};
+JoinResult Coalescer::Join(const RequestKey& key, uint64_t id, Priority p) {
+  if (!config_.enabled) return JoinResult{true, id, false, p, 0};
   auto [it, started] = flights_.try_emplace(key);
   Flight& flight = it->second;
   if (started) {
     flight.leader_id = id;
     flight.priority = p;
-    return JoinResult{true, id, false, p};
+    return JoinResult{true, id, false, p, 0};
   }
   const bool raised = !AtLeast(flight.priority, p);
   if (raised) flight.priority = p;
@@ -22,10 +22,25 @@ JoinResult Coalescer::Join(const std::string& key, uint64_t id, Priority p) {
     flight.join_order.push_back(id);
     flight.present.push_back(true);
   }
-  return JoinResult{is_leader, flight.leader_id, raised, flight.priority};
+  return JoinResult{is_leader, flight.leader_id, raised, flight.priority, flight.flight};
 }
 
-std::vector<uint64_t> Coalescer::Complete(const std::string& key) {
+void Coalescer::Attach(const RequestKey& key, uint64_t flight) {
+  auto it = flights_.find(key);
+  if (it != flights_.end()) it->second.flight = flight;
+}
+
+uint64_t Coalescer::leader(const RequestKey& key) const {
+  auto it = flights_.find(key);
+  return it == flights_.end() ? 0 : it->second.leader_id;
+}
+
+uint64_t Coalescer::flight(const RequestKey& key) const {
+  auto it = flights_.find(key);
+  return it == flights_.end() ? 0 : it->second.flight;
+}
+
+std::vector<uint64_t> Coalescer::Complete(const RequestKey& key) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return {};
   const Flight& flight = it->second;
@@ -38,7 +53,7 @@ std::vector<uint64_t> Coalescer::Complete(const std::string& key) {
   return waiting;
 }
 
-bool Coalescer::Leave(const std::string& key, uint64_t id) {
+bool Coalescer::Leave(const RequestKey& key, uint64_t id) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return false;
   Flight& flight = it->second;
@@ -49,14 +64,14 @@ bool Coalescer::Leave(const std::string& key, uint64_t id) {
   return true;
 }
 
-bool Coalescer::InFlight(const std::string& key) const { return flights_.contains(key); }
+bool Coalescer::InFlight(const RequestKey& key) const { return flights_.contains(key); }
 
-size_t Coalescer::followers(const std::string& key) const {
+size_t Coalescer::followers(const RequestKey& key) const {
   auto it = flights_.find(key);
   return it == flights_.end() ? 0 : it->second.slot_of.size();
 }
 
-Priority Coalescer::flight_priority(const std::string& key) const {
+Priority Coalescer::flight_priority(const RequestKey& key) const {
   auto it = flights_.find(key);
   return it == flights_.end() ? Priority::kPrefetch : it->second.priority;
 }

@@ -29,8 +29,12 @@
 //     {leader = true, leader_id = id, raised = false, flight_priority = p}
 //     and records nothing, so InFlight is false, Complete returns empty,
 //     Leave returns false and flights() is 0.
-//   - Keys are compared exactly (byte for byte); building the canonical key
-//     (API, endpoint, sorted parameters) is the caller's job.
+//   - Attach(key, flight) records the host's handle of the call that will
+//     answer the key's flight (0: none yet, e.g. still in a batch window);
+//     Join results carry it, so the host needs no map of its own from keys
+//     to calls: the coalescer alone knows who waits on which key.
+//   - Keys are RequestKeys (request_key.h), compared exactly; building the
+//     key (API, endpoint, sorted parameters) is the caller's job.
 // Cost: Join and Leave O(log members + key length), Complete O(followers).
 // Memory: one entry per key in flight plus one per follower join (a follower
 // that left keeps a tombstone until Complete); nothing is kept after Complete.
@@ -47,6 +51,7 @@
 #include <vector>
 
 #include "policies/request.h"
+#include "policies/request_key.h"
 #include "policies/status.h"
 
 namespace orchsim {
@@ -64,6 +69,7 @@ struct JoinResult {
   uint64_t leader_id = 0;  // id of the request making the call
   bool raised = false;     // this join made flight_priority strictly more urgent
   Priority flight_priority = Priority::kNormal;  // most urgent priority joined so far
+  uint64_t flight = 0;                           // what Attach recorded; 0 if nothing
 };
 
 // REQUIRES: config.validate() is ok.
@@ -73,25 +79,32 @@ class Coalescer {
 
   // Joins the flight for `key` as request `id` with priority `p`, starting it
   // when the key is free. See the contract above for the result.
-  JoinResult Join(const std::string& key, uint64_t id, Priority p);
+  JoinResult Join(const RequestKey& key, uint64_t id, Priority p);
+  // Records the host's handle for the call answering `key`'s flight; no-op
+  // for a free key or when disabled.
+  void Attach(const RequestKey& key, uint64_t flight);
   // Ends the flight for `key`; its followers in join order (empty if none or
   // unknown key). The key is free afterwards.
-  std::vector<uint64_t> Complete(const std::string& key);
+  std::vector<uint64_t> Complete(const RequestKey& key);
   // A follower gives up; true iff `id` was a follower of `key`'s flight.
-  bool Leave(const std::string& key, uint64_t id);
+  bool Leave(const RequestKey& key, uint64_t id);
 
-  bool InFlight(const std::string& key) const;
+  bool InFlight(const RequestKey& key) const;
   // Current followers of `key` (0 for a free key).
-  size_t followers(const std::string& key) const;
+  size_t followers(const RequestKey& key) const;
+  // The leader of `key`'s flight, and what Attach recorded (0s for a free key).
+  uint64_t leader(const RequestKey& key) const;
+  uint64_t flight(const RequestKey& key) const;
   // Most urgent priority joined to `key`'s flight; kPrefetch (the least
   // urgent) for a free key.
-  Priority flight_priority(const std::string& key) const;
+  Priority flight_priority(const RequestKey& key) const;
   // Keys currently in flight.
   size_t flights() const { return flights_.size(); }
 
  private:
   struct Flight {
     uint64_t leader_id = 0;
+    uint64_t flight = 0;
     Priority priority = Priority::kNormal;
     // Every follower join in order; `present[i]` is false once join_order[i]
     // left. slot_of maps each current follower to its place, so Join and
@@ -103,7 +116,7 @@ class Coalescer {
 
   CoalescerConfig config_;
   // Looked up by key only, never iterated, so hash order cannot leak out.
-  std::unordered_map<std::string, Flight> flights_;
+  std::unordered_map<RequestKey, Flight, RequestKeyHash> flights_;
 };
 
 }  // namespace orchsim

@@ -1,24 +1,22 @@
-// concurrency_limiter.h — a bulkhead: at most N upstream calls in flight per
-// upstream API, so one slow upstream cannot tie up everything.
+// concurrency_limiter.h — a bulkhead: at most N upstream calls in flight to
+// one upstream API, so one slow upstream cannot tie up everything. The core
+// keeps one limiter per API, with that API's settings.
 //
 // Contract:
-//   - TryAcquire(api) takes a slot when fewer than max_in_flight calls to
-//     `api` are in flight and returns true; otherwise it changes nothing and
-//     returns false. Every successful TryAcquire must be matched by exactly one
-//     Release(api) when the call ends (answer, timeout or cancellation).
+//   - TryAcquire() takes a slot when fewer than max_in_flight calls are in
+//     flight and returns true; otherwise it changes nothing and returns false.
+//     Every successful TryAcquire must be matched by exactly one Release()
+//     when the call has ended: answered, or cancelled and the transport has
+//     confirmed it (ports.h). A call the core stopped waiting for still holds
+//     its slot until then: the upstream may still be working on it.
 //   - Release without a matching acquire is a programming error: it asserts
 //     in debug builds and is ignored in release builds (the count never goes
 //     below zero).
 //   - Disabled: TryAcquire always succeeds, but in_flight and peak are still
 //     counted, so metrics stay meaningful for a "naive" preset.
-//   - APIs are independent; an API never seen has 0 in flight.
-// Memory: one small entry per API name ever acquired. Not thread-safe.
+// Not thread-safe.
 #ifndef ORCHSIM_POLICIES_CONCURRENCY_LIMITER_H_
 #define ORCHSIM_POLICIES_CONCURRENCY_LIMITER_H_
-
-#include <functional>
-#include <map>
-#include <string>
 
 #include "policies/status.h"
 
@@ -28,36 +26,31 @@ inline constexpr int kMaxConcurrencyLimit = 1000000;  // upper bound accepted by
 
 struct ConcurrencyLimitConfig {
   bool enabled = true;    // false: never refuse (still counts)
-  int max_in_flight = 8;  // calls in flight per upstream API; 1..kMaxConcurrencyLimit
-
-  // Ok, or an error naming the bad field ("concurrency_limit.max_in_flight: ...").
+  int max_in_flight = 8;  // calls in flight to the API; 1..kMaxConcurrencyLimit
+  // Ok, or an error naming the bad field ("concurrency.max_in_flight: ...").
   Status validate() const;
+  bool operator==(const ConcurrencyLimitConfig&) const = default;
 };
 
 // REQUIRES: config.validate() is ok.
 class ConcurrencyLimiter {
  public:
   explicit ConcurrencyLimiter(const ConcurrencyLimitConfig& config);
-
-  // Takes a slot for `api` when one is free; false (nothing changed) when full.
-  bool TryAcquire(const std::string& api);
-  // Gives back a slot taken by TryAcquire. REQUIRES: in_flight(api) > 0.
-  void Release(const std::string& api);
-
-  // Calls to `api` currently in flight.
-  int in_flight(const std::string& api) const;
-  // True when TryAcquire(api) would succeed now (a non-consuming check).
-  bool CanAcquire(const std::string& api) const;
-  // The most calls to `api` ever in flight at once.
-  int peak(const std::string& api) const;
+  // Takes a slot when one is free; false (nothing changed) when full.
+  bool TryAcquire();
+  // Gives back a slot taken by TryAcquire. REQUIRES: in_flight() > 0.
+  void Release();
+  // Calls currently holding a slot.
+  int in_flight() const { return in_flight_; }
+  // True when TryAcquire() would succeed now (a non-consuming check).
+  bool CanAcquire() const { return !config_.enabled || in_flight_ < config_.max_in_flight; }
+  // The most calls ever in flight at once.
+  int peak() const { return peak_; }
 
  private:
-  struct Slots {
-    int in_flight = 0;
-    int peak = 0;
-  };
   ConcurrencyLimitConfig config_;
-  std::map<std::string, Slots, std::less<>> by_api_;
+  int in_flight_ = 0;
+  int peak_ = 0;
 };
 
 }  // namespace orchsim

@@ -4,105 +4,107 @@
 #include <cassert>
 #include <utility>
 
+#include "policies/timeouts.h"
+
 namespace orchsim {
-namespace {
-
-Status Prefixed(const std::string& prefix, Status status) {
-  if (status.ok()) return status;
-  return Status::InvalidArgument(prefix + status.message());
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------- config
-
-Status OrchestratorConfig::validate() const {
-  Status s = Prefixed("default_api.", default_api.bucket.validate());
-  if (!s.ok()) return s;
-  s = Prefixed("default_api.", default_api.quota.validate());
-  if (!s.ok()) return s;
-  if (!(default_api.expected_credits_per_call >= 0)) {
-    return FieldError("default_api.expected_credits_per_call",
-                      default_api.expected_credits_per_call, "must be >= 0");
-  }
-  for (const auto& [name, api] : apis) {
-    const std::string prefix = "apis." + name + ".";
-    if (!(s = Prefixed(prefix, api.bucket.validate())).ok()) return s;
-    if (!(s = Prefixed(prefix, api.quota.validate())).ok()) return s;
-    if (!(api.expected_credits_per_call >= 0)) {
-      return FieldError(prefix + "expected_credits_per_call", api.expected_credits_per_call,
-                        "must be >= 0");
-    }
-  }
-  for (Status part :
-       {queue.validate(), coalescer.validate(), batcher.validate(), cache.validate(),
-        prefetch.validate(), breaker.validate(), retry.validate(), retry_budget.validate(),
-        concurrency.validate(), timeouts.validate(), health.validate(), cost.validate()}) {
-    if (!part.ok()) return part;
-  }
-  return Status::Ok();
-}
-
-const ApiPolicy& OrchestratorConfig::ForApi(const std::string& api) const {
-  auto it = apis.find(api);
-  return it == apis.end() ? default_api : it->second;
-}
 
 // ---------------------------------------------------------------- state
 
-struct Orchestrator::RequestState {
-  Request request;
-  DoneFn done;
-  std::string canonical_key;
-  Instant deadline = Instant::Max();
-  Timers::TimerId deadline_timer = 0;
-  bool follower = false;
-  bool internal = false;  // prefetch: answers no client
-  bool in_batcher = false;
-  int attempts = 0;
-};
-
-struct Orchestrator::Flight {
-  uint64_t id = 0;
-  std::string api;
-  std::string endpoint;
-  std::vector<std::string> keys;  // unique keys carried by the call
-  // Leading requests and the index of their key in `keys`.
-  std::vector<std::pair<uint64_t, size_t>> members;
-  CallKind kind = CallKind::kFirstAttempt;
-  Priority priority = Priority::kNormal;
-  std::optional<Instant> game_start;
-  Instant latest_deadline = Instant::Epoch();
-  Instant first_sent_at = Instant::Max();
-  int attempts = 0;
-  bool in_flight = false;
-  uint64_t call_id = 0;
-  Instant sent_at;
-  Timers::TimerId attempt_timer = 0;
-  Timers::TimerId backoff_timer = 0;
-  std::unique_ptr<Backoff> backoff;
-};
-
-struct Orchestrator::ApiState {
-  ApiState(std::string api_name, const ApiPolicy& policy, const RequestQueueConfig& queue_config,
-           Instant now)
-      : name(std::move(api_name)),
-        bucket(policy.bucket, now),
-        quota(policy.quota),
-        queue(queue_config),
-        expected_credits(policy.expected_credits_per_call) {}
+// One endpoint of an API: its resolved call policy and what is built from it.
+struct Orchestrator::EndpointState {
+  EndpointState(ApiState& api_state, std::string endpoint_name, const CallPolicy& call_policy,
+                CircuitBreaker& endpoint_breaker)
+      : api(api_state),
+        name(std::move(endpoint_name)),
+        policy(call_policy),
+        cache(call_policy.cache),
+        retry(call_policy.retry),
+        breaker(endpoint_breaker) {}
+  ApiState& api;
   std::string name;
-  TokenBucket bucket;
-  QuotaTracker quota;
+  const CallPolicy& policy;  // in config_, which never changes
+  CachePolicy cache;
+  RetryPolicy retry;
+  CircuitBreaker& breaker;  // the API's, or the endpoint's own
+  std::string batch_group;  // the batcher's group: one per endpoint
+};
+
+// One upstream API: its admission gates, its queue and its endpoints.
+struct Orchestrator::ApiState {
+  ApiState(std::string api_name, const ApiPolicy& api_policy,
+           const RequestQueueConfig& queue_config, Instant now)
+      : name(std::move(api_name)),
+        policy(api_policy),
+        admission(api_policy, now),
+        queue(queue_config) {}
+  std::string name;
+  const ApiPolicy& policy;  // in config_, which never changes
+  ApiAdmission admission;
   RequestQueue queue;
-  double expected_credits;
+  std::map<std::string, std::unique_ptr<EndpointState>, std::less<>> endpoints;
   Timers::TimerId wake_timer = 0;
   Instant wake_at = Instant::Max();
   Timers::TimerId probe_timer = 0;
   bool dispatching = false;
 };
 
+struct Orchestrator::RequestState {
+  Request request;
+  DoneFn done;
+  RequestKey key;
+  EndpointState* endpoint = nullptr;
+  std::optional<Instant> game_start;  // monotonic
+  Instant deadline = Instant::Max();
+  Timers::TimerId deadline_timer = 0;
+  uint64_t flight_id = 0;  // a leader's flight, once it has one
+  bool follower = false;
+  bool internal = false;  // prefetch: answers no client
+  bool in_batcher = false;
+  int attempts = 0;
+};
+
+// The work of answering one or more keys with upstream calls: its attempts,
+// their timer, the backoff between them and the requests waiting on it.
+struct Orchestrator::Flight {
+  uint64_t id = 0;
+  EndpointState* endpoint = nullptr;
+  std::vector<RequestKey> keys;  // unique keys carried by the call
+  // Leading requests and the index of their key in `keys`.
+  std::vector<std::pair<uint64_t, size_t>> members;
+  CallKind kind = CallKind::kFirstAttempt;
+  Priority priority = Priority::kNormal;
+  std::optional<Instant> game_start;  // monotonic
+  Instant latest_deadline = Instant::Epoch();
+  Instant first_sent_at = Instant::Max();
+  int attempts = 0;
+  uint64_t call_id = 0;  // the attempt in flight; 0 when none
+  Instant sent_at;
+  Timers::TimerId attempt_timer = 0;
+  Timers::TimerId backoff_timer = 0;
+  std::unique_ptr<Backoff> backoff;
+};
+
+// An upstream call the transport has not called back for yet.
+struct Orchestrator::Call {
+  UpstreamCall call;
+  ApiState* api = nullptr;
+  uint64_t flight_id = 0;  // 0: a health probe
+  Transport::CallHandle handle = 0;
+  Instant sent_at;
+  bool holds_slot = false;  // admitted through the bulkhead
+  bool abandoned = false;   // the core no longer waits for it (cancelled)
+};
+
 // ---------------------------------------------------------------- setup
+
+StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Create(const OrchestratorConfig& config,
+                                                             Clock& clock, Timers& timers,
+                                                             Transport& transport,
+                                                             RandomSource& random) {
+  const Status status = config.validate();
+  if (!status.ok()) return status;
+  return std::unique_ptr<Orchestrator>(new Orchestrator(config, clock, timers, transport, random));
+}
 
 Orchestrator::Orchestrator(const OrchestratorConfig& config, Clock& clock, Timers& timers,
                            Transport& transport, RandomSource& random)
@@ -111,16 +113,11 @@ Orchestrator::Orchestrator(const OrchestratorConfig& config, Clock& clock, Timer
       timers_(timers),
       transport_(transport),
       random_(random),
-      cache_(config.cache),
-      coalescer_(config.coalescer),
-      breakers_(config.breaker),
-      retry_policy_(config.retry),
-      retry_budget_(config.retry_budget),
-      concurrency_(config.concurrency),
+      cache_(config.cache_store),
+      coalescer_(CoalescerConfig{}),  // whether to share is each endpoint's choice
       health_(config.health),
       cost_(config.cost) {
-  assert(config.validate().ok());
-  batcher_ = std::make_unique<Batcher>(config_.batcher, timers_,
+  batcher_ = std::make_unique<Batcher>(config_.defaults.batcher, timers_,
                                        [this](Batch batch) { OnBatch(std::move(batch)); });
   prefetcher_ = std::make_unique<Prefetcher>(config_.prefetch, timers_,
                                              [this](Request r) { SubmitPrefetch(std::move(r)); });
@@ -135,24 +132,56 @@ Orchestrator::Orchestrator(const OrchestratorConfig& config, Clock& clock, Timer
 
 Orchestrator::~Orchestrator() = default;
 
-Orchestrator::ApiState& Orchestrator::Api(const std::string& api) {
+Orchestrator::ApiState& Orchestrator::Api(std::string_view api) {
   auto it = apis_.find(api);
   if (it != apis_.end()) return *it->second;
-  auto state = std::make_unique<ApiState>(api, config_.ForApi(api), config_.queue, clock_.now());
+  auto state = std::make_unique<ApiState>(std::string(api), config_.ForApi(api), config_.queue,
+                                          clock_.now());
   ApiState& ref = *state;
-  apis_.emplace(api, std::move(state));
+  apis_.emplace(ref.name, std::move(state));
   ScheduleProbe(ref);
   return ref;
 }
 
-const QuotaTracker* Orchestrator::quota(const std::string& api) const {
-  auto it = apis_.find(api);
-  return it == apis_.end() ? nullptr : &it->second->quota;
+Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_view endpoint) {
+  auto it = api.endpoints.find(endpoint);
+  if (it != api.endpoints.end()) return *it->second;
+  const CallPolicy& policy = api.policy.ForEndpoint(endpoint);
+  // The API's breaker, unless this endpoint's settings call for its own.
+  const bool own_breaker = policy.breaker.per_endpoint || !(policy.breaker == api.policy.breaker);
+  CircuitBreaker& breaker =
+      own_breaker ? breakers_.For(api.name + "/" + std::string(endpoint), policy.breaker)
+                  : breakers_.For(api.name, api.policy.breaker);
+  auto state = std::make_unique<EndpointState>(api, std::string(endpoint), policy, breaker);
+  state->batch_group = RequestKey(api.name, endpoint, "").encoded();
+  EndpointState& ref = *state;
+  api.endpoints.emplace(ref.name, std::move(state));
+  return ref;
 }
 
-const TokenBucket* Orchestrator::bucket(const std::string& api) const {
+const Orchestrator::ApiState* Orchestrator::FindApi(std::string_view api) const {
   auto it = apis_.find(api);
-  return it == apis_.end() ? nullptr : &it->second->bucket;
+  return it == apis_.end() ? nullptr : it->second.get();
+}
+
+const QuotaTracker* Orchestrator::quota(std::string_view api) const {
+  const ApiState* state = FindApi(api);
+  return state == nullptr ? nullptr : &state->admission.quota();
+}
+
+const TokenBucket* Orchestrator::bucket(std::string_view api) const {
+  const ApiState* state = FindApi(api);
+  return state == nullptr ? nullptr : &state->admission.bucket();
+}
+
+const ConcurrencyLimiter* Orchestrator::bulkhead(std::string_view api) const {
+  const ApiState* state = FindApi(api);
+  return state == nullptr ? nullptr : &state->admission.bulkhead();
+}
+
+const RetryBudget* Orchestrator::retry_budget(std::string_view api) const {
+  const ApiState* state = FindApi(api);
+  return state == nullptr ? nullptr : &state->admission.retry_budget();
 }
 
 // ---------------------------------------------------------------- intake
@@ -177,43 +206,48 @@ void Orchestrator::Submit(Request request, DoneFn done) {
     return;
   }
   RequestState& state = it->second;
-  state.canonical_key = request.CanonicalKey();
+  state.key = request.identity();
+  state.endpoint = &Endpoint(Api(request.api), request.endpoint);
+  if (request.game_start) state.game_start = ToMonotonic(clock_, *request.game_start);
   state.request = std::move(request);
   state.done = std::move(done);
   if (shutting_down_) {
-    Complete(id, Outcome::kCancelled, 0, 0, Instant::Epoch(), Instant::Max());
+    Complete(id, Outcome::kCancelled, 0, 0, nullptr, Instant::Epoch(), Instant::Max());
     return;
   }
-  state.deadline = OverallDeadline(config_.timeouts, now, state.request.deadline);
+  EndpointState& endpoint = *state.endpoint;
+  state.deadline = OverallDeadline(endpoint.policy.timeouts, now, state.request.deadline);
   if (state.deadline <= now) {
-    Complete(id, Outcome::kTimedOut, 0, 0, Instant::Epoch(), Instant::Max());
+    Complete(id, Outcome::kTimedOut, 0, 0, nullptr, Instant::Epoch(), Instant::Max());
     return;
+  }
+  if (state.request.cacheable) {
+    auto [lookup, entry] = cache_.Get(state.key, endpoint.cache, now);
+    if (lookup == CacheLookup::kFresh) {
+      // Answered at once: no deadline timer was needed.
+      Complete(id, Outcome::kCacheHit, 200, entry->payload_version, entry->body, entry->fetched_at,
+               Instant::Max());
+      return;
+    }
   }
   if (state.deadline != Instant::Max()) {
     state.deadline_timer =
         timers_.ScheduleAt(state.deadline, [this, id] { OnRequestDeadline(id); });
   }
-  if (state.request.cacheable) {
-    auto [lookup, entry] = cache_.Get(state.canonical_key, now);
-    if (lookup == CacheLookup::kFresh) {
-      Complete(id, Outcome::kCacheHit, 200, entry->payload_version, entry->fetched_at,
-               Instant::Max());
-      return;
-    }
-  }
-  if (config_.coalescer.enabled) {
-    const JoinResult join = coalescer_.Join(state.canonical_key, id, state.request.priority);
+  if (endpoint.policy.coalescer.enabled) {
+    const JoinResult join = coalescer_.Join(state.key, id, state.request.priority);
     if (!join.leader) {
       state.follower = true;
-      auto flight_it = flight_of_key_.find(state.canonical_key);
-      if (flight_it != flight_of_key_.end()) {
-        Flight& flight = flights_.at(flight_it->second);
+      auto flight_it = flights_.find(join.flight);
+      if (flight_it != flights_.end()) {
+        Flight& flight = flight_it->second;
         flight.latest_deadline = std::max(flight.latest_deadline, state.deadline);
         if (join.raised && AtLeast(join.flight_priority, flight.priority) &&
-            join.flight_priority != flight.priority && !flight.in_flight) {
+            join.flight_priority != flight.priority && flight.call_id == 0) {
           flight.priority = join.flight_priority;
-          Api(flight.api).queue.Raise(flight.id, join.flight_priority, now);
-          Dispatch(flight.api);
+          ApiState& api = flight.endpoint->api;
+          api.queue.Raise(flight.id, join.flight_priority, now);
+          Dispatch(api);
         }
       }
       return;
@@ -225,43 +259,52 @@ void Orchestrator::Submit(Request request, DoneFn done) {
 void Orchestrator::SubmitPrefetch(Request request) {
   if (shutting_down_) return;
   const Instant now = clock_.now();
-  const std::string canonical = request.CanonicalKey();
-  if (cache_.Get(canonical, now).first == CacheLookup::kFresh) return;
-  if (flight_of_key_.count(canonical) != 0) return;
+  const RequestKey key = request.identity();
+  EndpointState& endpoint = Endpoint(Api(request.api), request.endpoint);
+  if (cache_.Get(key, endpoint.cache, now).first == CacheLookup::kFresh) return;
+  const bool coalescing = endpoint.policy.coalescer.enabled;
+  if (coalescing && coalescer_.InFlight(key)) return;
   const uint64_t id = next_internal_request_id_++;
   request.id = id;
   request.submitted_at = now;
   request.priority = Priority::kPrefetch;
   request.batchable = false;
   RequestState& state = requests_[id];
-  state.canonical_key = canonical;
+  state.key = key;
+  state.endpoint = &endpoint;
+  state.game_start = request.game_start;  // the prefetcher works on the monotonic timeline
+  state.deadline = request.deadline;      // kickoff, when deadline_at_kickoff
   state.request = std::move(request);
   state.internal = true;
-  if (config_.coalescer.enabled) coalescer_.Join(canonical, id, Priority::kPrefetch);
+  if (coalescing) coalescer_.Join(key, id, Priority::kPrefetch);
   ++stats_.prefetch_flights;
   StartFlight(id);
 }
 
 void Orchestrator::AddGame(const std::string& game_id, Instant kickoff) {
-  if (!shutting_down_) prefetcher_->AddGame(game_id, kickoff, clock_.now());
+  if (!shutting_down_) {
+    prefetcher_->AddGame(game_id, ToMonotonic(clock_, kickoff), clock_.now());
+  }
 }
 
 void Orchestrator::StartFlight(uint64_t leader_id) {
   RequestState& state = requests_.at(leader_id);
   const Request& r = state.request;
-  if (r.batchable && config_.batcher.enabled && !state.internal) {
+  EndpointState& endpoint = *state.endpoint;
+  if (r.batchable && endpoint.policy.batcher.enabled && !state.internal) {
     state.in_batcher = true;
-    batcher_->Add(r.api + "|" + r.endpoint, leader_id, r.key, clock_.now());
+    batcher_->Add(endpoint.policy.batcher, endpoint.batch_group, leader_id, r.key, clock_.now());
     return;
   }
   const uint64_t flight_id =
-      NewFlight(r.api, r.endpoint, state.internal ? CallKind::kPrefetch : CallKind::kFirstAttempt,
-                r.priority, r.game_start);
+      NewFlight(endpoint, state.internal ? CallKind::kPrefetch : CallKind::kFirstAttempt,
+                r.priority, state.game_start);
   Flight& flight = flights_.at(flight_id);
-  flight.keys.push_back(r.key);
+  flight.keys.push_back(state.key);
   flight.members.emplace_back(leader_id, 0);
   flight.latest_deadline = state.deadline;
-  flight_of_key_[state.canonical_key] = flight_id;
+  state.flight_id = flight_id;
+  if (endpoint.policy.coalescer.enabled) coalescer_.Attach(state.key, flight_id);
   Enqueue(flight_id);
 }
 
@@ -269,37 +312,39 @@ void Orchestrator::OnBatch(Batch batch) {
   if (batch.request_ids.empty()) return;
   // Members that timed out while batching were removed from the batcher.
   const RequestState& first = requests_.at(batch.request_ids.front());
+  EndpointState& endpoint = *first.endpoint;
   const uint64_t flight_id =
-      NewFlight(first.request.api, first.request.endpoint,
-                batch.keys.size() > 1 ? CallKind::kBatch : CallKind::kFirstAttempt,
-                first.request.priority, first.request.game_start);
+      NewFlight(endpoint, batch.keys.size() > 1 ? CallKind::kBatch : CallKind::kFirstAttempt,
+                first.request.priority, first.game_start);
   Flight& flight = flights_.at(flight_id);
-  flight.keys = batch.keys;
+  flight.keys.reserve(batch.keys.size());
+  for (const std::string& key : batch.keys) {
+    flight.keys.emplace_back(endpoint.api.name, endpoint.name, key);
+  }
   for (uint64_t id : batch.request_ids) {
     RequestState& state = requests_.at(id);
     state.in_batcher = false;
+    state.flight_id = flight_id;
     const size_t index = static_cast<size_t>(
-        std::find(flight.keys.begin(), flight.keys.end(), state.request.key) - flight.keys.begin());
+        std::find(batch.keys.begin(), batch.keys.end(), state.request.key) - batch.keys.begin());
     flight.members.emplace_back(id, index);
     if (AtLeast(state.request.priority, flight.priority)) flight.priority = state.request.priority;
     flight.latest_deadline = std::max(flight.latest_deadline, state.deadline);
-    if (state.request.game_start &&
-        (!flight.game_start || *state.request.game_start < *flight.game_start)) {
-      flight.game_start = state.request.game_start;
+    if (state.game_start && (!flight.game_start || *state.game_start < *flight.game_start)) {
+      flight.game_start = state.game_start;
     }
-    flight_of_key_[state.canonical_key] = flight_id;
+    if (endpoint.policy.coalescer.enabled) coalescer_.Attach(state.key, flight_id);
   }
   if (batch.request_ids.size() > 1) stats_.batched_requests += batch.request_ids.size();
   Enqueue(flight_id);
 }
 
-uint64_t Orchestrator::NewFlight(const std::string& api, const std::string& endpoint, CallKind kind,
-                                 Priority priority, std::optional<Instant> game_start) {
+uint64_t Orchestrator::NewFlight(EndpointState& endpoint, CallKind kind, Priority priority,
+                                 std::optional<Instant> game_start) {
   const uint64_t id = next_flight_id_++;
   Flight& flight = flights_[id];
   flight.id = id;
-  flight.api = api;
-  flight.endpoint = endpoint;
+  flight.endpoint = &endpoint;
   flight.kind = kind;
   flight.priority = priority;
   flight.game_start = game_start;
@@ -308,17 +353,17 @@ uint64_t Orchestrator::NewFlight(const std::string& api, const std::string& endp
 
 void Orchestrator::Enqueue(uint64_t flight_id) {
   Flight& flight = flights_.at(flight_id);
-  ApiState& api = Api(flight.api);
+  ApiState& api = flight.endpoint->api;
   const PushResult pushed =
       api.queue.Push(flight_id, flight.priority, clock_.now(), flight.game_start);
   // A refused push names the incoming flight as shed; an accepted one may
   // have pushed out a queued flight of a less urgent class.
   if (!pushed.accepted) {
-    RejectFlight(flight_id, Outcome::kShed);
+    EndFlight(flight_id, Outcome::kShed, nullptr);
     return;
   }
-  if (pushed.shed_id) RejectFlight(*pushed.shed_id, Outcome::kShed);
-  Dispatch(api.name);
+  if (pushed.shed_id) EndFlight(*pushed.shed_id, Outcome::kShed, nullptr);
+  Dispatch(api);
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -328,17 +373,16 @@ bool Orchestrator::HasLiveMembers(const Flight& flight) const {
   for (const auto& [id, index] : flight.members) {
     if (requests_.count(id) != 0) return true;
   }
-  if (config_.coalescer.enabled) {
-    for (const std::string& key : flight.keys) {
-      if (coalescer_.followers(flight.api + "|" + flight.endpoint + "|" + key) > 0) return true;
+  if (flight.endpoint->policy.coalescer.enabled) {
+    for (const RequestKey& key : flight.keys) {
+      if (coalescer_.followers(key) > 0) return true;
     }
   }
   return false;
 }
 
-void Orchestrator::Dispatch(const std::string& api_name) {
+void Orchestrator::Dispatch(ApiState& api) {
   if (stopped_) return;
-  ApiState& api = Api(api_name);
   if (api.dispatching) return;  // a completion inside this loop re-entered
   api.dispatching = true;
   for (;;) {
@@ -350,43 +394,32 @@ void Orchestrator::Dispatch(const std::string& api_name) {
       flight.priority = entry->current;  // escalated while waiting
     }
     if (!HasLiveMembers(flight)) {
+      // No member is waiting any more: end it without a call.
       api.queue.Pop(now);
-      DropFlight(flight.id);
+      EndFlight(flight.id, Outcome::kCancelled, nullptr);
       continue;
     }
-    CircuitBreaker& breaker = breakers_.For(flight.api, flight.endpoint);
-    if (!breaker.WouldAllow(now)) {
+    const double credits = flight.endpoint->policy.expected_credits_per_call;
+    const AdmissionDecision decision = api.admission.Check(
+        flight.endpoint->breaker, flight.priority, credits, flight.latest_deadline, now);
+    if (decision.verdict == AdmissionVerdict::kRejectOpen) {
       api.queue.Pop(now);
-      RejectFlight(flight.id, Outcome::kRejectedCircuitOpen);
+      EndFlight(flight.id, Outcome::kRejectedCircuitOpen, nullptr);
       continue;
     }
-    if (!concurrency_.CanAcquire(api.name)) break;  // woken by a completion
-    const QuotaAdmission admission = api.quota.Check(flight.priority, api.expected_credits, now);
-    if (!admission.allowed) {
-      if (admission.retry_at > flight.latest_deadline) {
-        api.queue.Pop(now);
-        RejectFlight(flight.id, Outcome::kRejectedQuota);
-        continue;
-      }
-      ArmWake(api, admission.retry_at);
+    if (decision.verdict == AdmissionVerdict::kRejectQuota) {
+      api.queue.Pop(now);
+      EndFlight(flight.id, Outcome::kRejectedQuota, nullptr);
+      continue;
+    }
+    if (decision.verdict == AdmissionVerdict::kWait) {
+      ArmWake(api, decision.wake_at);
       break;
     }
-    const double cost = config_.ForApi(api.name).bucket.cost_per_call;
-    const Duration wait = api.bucket.TimeUntilAvailable(flight.priority, cost, now);
-    if (wait > Duration::Zero()) {
-      if (wait.is_infinite() || now + wait > flight.latest_deadline) {
-        api.queue.Pop(now);
-        RejectFlight(flight.id, Outcome::kRejectedQuota);
-        continue;
-      }
-      ArmWake(api, now + wait);
-      break;
-    }
+    if (decision.verdict == AdmissionVerdict::kWaitForSlot) break;  // a call's end wakes it
     api.queue.Pop(now);
-    api.bucket.TryAcquire(flight.priority, cost, now);
-    breaker.AllowRequest(now);
-    concurrency_.TryAcquire(api.name);
-    Send(flight, api);
+    api.admission.Admit(flight.endpoint->breaker, flight.priority, credits, now);
+    SendAttempt(flight);
   }
   api.dispatching = false;
 }
@@ -397,20 +430,21 @@ void Orchestrator::ArmWake(ApiState& api, Instant at) {
     timers_.Cancel(api.wake_timer);
   }
   api.wake_at = at;
-  const std::string name = api.name;
-  api.wake_timer = timers_.ScheduleAt(at, [this, name] {
-    ApiState& state = Api(name);
-    state.wake_timer = 0;
-    state.wake_at = Instant::Max();
-    Dispatch(name);
+  ApiState* state = &api;  // ApiStates live as long as the orchestrator
+  api.wake_timer = timers_.ScheduleAt(at, [this, state] {
+    state->wake_timer = 0;
+    state->wake_at = Instant::Max();
+    Dispatch(*state);
   });
 }
 
-void Orchestrator::Send(Flight& flight, ApiState& api) {
+void Orchestrator::SendAttempt(Flight& flight) {
   const Instant now = clock_.now();
+  EndpointState& endpoint = *flight.endpoint;
+  ApiState& api = endpoint.api;
   ++flight.attempts;
-  flight.in_flight = true;
-  flight.call_id = next_call_id_++;
+  const uint64_t call_id = next_call_id_++;
+  flight.call_id = call_id;
   flight.sent_at = now;
   if (flight.first_sent_at == Instant::Max()) flight.first_sent_at = now;
   for (const auto& [id, index] : flight.members) {
@@ -418,58 +452,71 @@ void Orchestrator::Send(Flight& flight, ApiState& api) {
     if (it != requests_.end()) ++it->second.attempts;
   }
   UpstreamCall call;
-  call.call_id = flight.call_id;
-  call.api = flight.api;
-  call.endpoint = flight.endpoint;
-  call.keys = flight.keys;
+  call.call_id = call_id;
+  call.api = api.name;
+  call.endpoint = endpoint.name;
+  call.keys.reserve(flight.keys.size());
+  for (const RequestKey& key : flight.keys) call.keys.emplace_back(key.key());
   call.kind = flight.attempts > 1 ? CallKind::kRetry : flight.kind;
   call.priority = flight.priority;
   call.attempt = flight.attempts;
-  api.quota.OnSent(flight.priority, api.expected_credits, now);
   ++stats_.calls_sent;
-  if (call.kind == CallKind::kRetry) ++stats_.retries;
-  const Instant attempt_deadline = AttemptDeadline(config_.timeouts, now, flight.latest_deadline);
+  if (call.kind == CallKind::kRetry) {
+    ++stats_.retries;
+  } else {
+    api.admission.retry_budget().RecordFirstAttempt(now);
+  }
+  const Instant attempt_deadline =
+      AttemptDeadline(endpoint.policy.timeouts, now, flight.latest_deadline);
   const uint64_t flight_id = flight.id;
-  const uint64_t call_id = flight.call_id;
   if (attempt_deadline != Instant::Max()) {
     flight.attempt_timer = timers_.ScheduleAt(
         attempt_deadline, [this, flight_id, call_id] { OnAttemptTimeout(flight_id, call_id); });
   }
   for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-  pending_calls_.emplace(call_id, call);
-  transport_.Send(call, [this, flight_id, call_id](const Response& response) {
-    OnAnswer(flight_id, call_id, response);
-  });
+  calls_.emplace(call_id, Call{call, &api, flight_id, 0, now, /*holds_slot=*/true, false});
+  const Transport::CallHandle handle = transport_.Send(
+      call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
+  // A transport that broke its contract may have called back already.
+  if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
 }
 
 // ---------------------------------------------------------------- answers
 
-void Orchestrator::OnAnswer(uint64_t flight_id, uint64_t call_id, const Response& response) {
-  const Instant now = clock_.now();
-  auto call_it = pending_calls_.find(call_id);
-  auto it = flights_.find(flight_id);
-  const bool current =
-      !stopped_ && it != flights_.end() && it->second.in_flight && it->second.call_id == call_id;
-  if (!current) {
-    ++stats_.late_answers_discarded;
-    if (call_it != pending_calls_.end()) {
-      for (OrchestratorObserver* o : observers_)
-        o->OnCallAnswered(call_it->second, response, true, now);
-      pending_calls_.erase(call_it);
-    }
+void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& response) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) {
+    ++stats_.late_answers_discarded;  // a duplicate, or a call never sent
     return;
   }
-  Flight& flight = it->second;
-  if (flight.attempt_timer != 0) timers_.Cancel(flight.attempt_timer);
-  flight.attempt_timer = 0;
-  if (call_it != pending_calls_.end()) {
-    for (OrchestratorObserver* o : observers_)
-      o->OnCallAnswered(call_it->second, response, false, now);
-    pending_calls_.erase(call_it);
+  Call call = std::move(it->second);
+  calls_.erase(it);
+  const Instant now = clock_.now();
+  // The call has ended: its bulkhead slot is free again.
+  if (call.holds_slot) call.api->admission.OnCallEnded();
+  cost_.RecordCall(call.call.api, call.call.endpoint, BelievableCredits(response));
+  Flight* flight = nullptr;
+  if (call.flight_id != 0 && !call.abandoned) {
+    auto flight_it = flights_.find(call.flight_id);
+    if (flight_it != flights_.end() && flight_it->second.call_id == call_id) {
+      flight = &flight_it->second;
+    }
   }
-  Api(flight.api).quota.Observe(response, now);
-  cost_.RecordCall(flight.api, flight.endpoint, BelievableCredits(response));
-  FinishAttempt(flight, response, /*timed_out=*/false);
+  const bool late = stopped_ || (call.flight_id != 0 && flight == nullptr);
+  for (OrchestratorObserver* o : observers_) o->OnCallAnswered(call.call, response, late, now);
+  if (late) {
+    ++stats_.late_answers_discarded;
+    if (!stopped_) Dispatch(*call.api);  // the freed slot may admit a waiting flight
+    return;
+  }
+  if (flight == nullptr) {  // a health probe
+    health_.Record(call.api->name, response.ok(), now - call.sent_at, now);
+    return;
+  }
+  if (flight->attempt_timer != 0) timers_.Cancel(flight->attempt_timer);
+  flight->attempt_timer = 0;
+  call.api->admission.quota().Observe(response, now, clock_.wall_now());
+  FinishAttempt(*flight, response);
 }
 
 double Orchestrator::BelievableCredits(const Response& response) {
@@ -482,82 +529,94 @@ double Orchestrator::BelievableCredits(const Response& response) {
 
 void Orchestrator::OnAttemptTimeout(uint64_t flight_id, uint64_t call_id) {
   auto it = flights_.find(flight_id);
-  if (it == flights_.end() || !it->second.in_flight || it->second.call_id != call_id) return;
+  if (it == flights_.end() || it->second.call_id != call_id) return;
   Flight& flight = it->second;
   flight.attempt_timer = 0;
-  // The call stays in pending_calls_: its answer, if it ever comes, is late.
-  cost_.RecordCall(flight.api, flight.endpoint, 0.0);
   Response timeout;
   timeout.status = kStatusTransportError;
   timeout.latency = clock_.now() - flight.sent_at;
-  FinishAttempt(flight, timeout, /*timed_out=*/true);
+  AbandonCall(call_id);
+  FinishAttempt(flight, timeout);
 }
 
-void Orchestrator::FinishAttempt(Flight& flight, const Response& response, bool timed_out) {
+void Orchestrator::AbandonCall(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || it->second.abandoned) return;
+  it->second.abandoned = true;
+  ++stats_.calls_cancelled;
+  transport_.Cancel(it->second.handle);
+}
+
+void Orchestrator::FinishAttempt(Flight& flight, const Response& response) {
   const Instant now = clock_.now();
-  (void)timed_out;
-  flight.in_flight = false;
-  concurrency_.Release(flight.api);
+  flight.call_id = 0;
+  EndpointState& endpoint = *flight.endpoint;
+  ApiState& api = endpoint.api;
   const Duration latency = now - flight.sent_at;
-  breakers_.For(flight.api, flight.endpoint).RecordResult(response.status, latency, now);
-  health_.Record(flight.api, response.ok(), latency, now);
-  const std::string api = flight.api;
+  endpoint.breaker.RecordResult(response.status, latency, now);
+  health_.Record(api.name, response.ok(), latency, now);
   if (response.ok()) {
     for (size_t i = 0; i < flight.keys.size(); ++i) {
-      const uint64_t version =
-          i < response.payload_versions.size() ? response.payload_versions[i] : 0;
       bool cacheable = flight.kind == CallKind::kPrefetch;
       for (const auto& [id, index] : flight.members) {
         auto it = requests_.find(id);
         if (index == i && it != requests_.end() && it->second.request.cacheable) cacheable = true;
       }
-      if (cacheable) {
-        cache_.Put(flight.api + "|" + flight.endpoint + "|" + flight.keys[i], flight.endpoint,
-                   flight.game_start, version, now, now);
-      }
+      if (!cacheable) continue;
+      const uint64_t version =
+          i < response.payload_versions.size() ? response.payload_versions[i] : 0;
+      BodyPtr body = i < response.bodies.size() ? response.bodies[i] : nullptr;
+      cache_.Put(flight.keys[i], endpoint.cache, flight.game_start, version, std::move(body), now,
+                 now);
     }
     EndFlight(flight.id, Outcome::kServed, &response);
-  } else if (!shutting_down_ && config_.retry.enabled &&
-             retry_policy_.ShouldRetry(response.status, flight.attempts) &&
+  } else if (!shutting_down_ && endpoint.policy.retry.enabled &&
+             endpoint.retry.ShouldRetry(response.status, flight.attempts) &&
              HasLiveMembers(flight)) {
-    if (!retry_budget_.TryAcquireRetry(now)) {
-      ++stats_.retry_budget_denied;
-      for (const auto& [id, index] : flight.members) {
-        auto it = requests_.find(id);
-        if (it != requests_.end() && !it->second.internal) {
-          for (OrchestratorObserver* o : observers_)
-            o->OnRetryBudgetDenied(it->second.request, now);
-        }
-      }
-      EndFlight(flight.id, Outcome::kFailed, &response);
-    } else {
-      if (!flight.backoff) flight.backoff = std::make_unique<Backoff>(config_.retry, random_);
-      const Duration delay =
-          retry_policy_.DelayFor(response, *flight.backoff, flight.attempts, now);
-      if (now + delay > flight.latest_deadline) {
-        EndFlight(flight.id, Outcome::kFailed, &response);
-      } else {
-        for (const auto& [id, index] : flight.members) {
-          auto it = requests_.find(id);
-          if (it != requests_.end() && !it->second.internal) {
-            for (OrchestratorObserver* o : observers_) {
-              o->OnRetryScheduled(it->second.request, flight.attempts + 1, delay, now);
-            }
-          }
-        }
-        const uint64_t flight_id = flight.id;
-        flight.backoff_timer = timers_.ScheduleAt(now + delay, [this, flight_id] {
-          auto f = flights_.find(flight_id);
-          if (f == flights_.end()) return;
-          f->second.backoff_timer = 0;
-          Enqueue(flight_id);
-        });
-      }
-    }
+    ScheduleRetry(flight, response);
   } else {
     EndFlight(flight.id, Outcome::kFailed, &response);
   }
   Dispatch(api);
+}
+
+void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
+  const Instant now = clock_.now();
+  EndpointState& endpoint = *flight.endpoint;
+  if (!endpoint.api.admission.retry_budget().TryAcquireRetry(now)) {
+    ++stats_.retry_budget_denied;
+    for (const auto& [id, index] : flight.members) {
+      auto it = requests_.find(id);
+      if (it != requests_.end() && !it->second.internal) {
+        for (OrchestratorObserver* o : observers_) o->OnRetryBudgetDenied(it->second.request, now);
+      }
+    }
+    EndFlight(flight.id, Outcome::kFailed, &response);
+    return;
+  }
+  if (!flight.backoff) flight.backoff = std::make_unique<Backoff>(endpoint.policy.retry, random_);
+  // Retry-After is wall time (seconds from now, or an HTTP-date).
+  const Duration delay =
+      endpoint.retry.DelayFor(response, *flight.backoff, flight.attempts, clock_.wall_now());
+  if (now + delay > flight.latest_deadline) {
+    EndFlight(flight.id, Outcome::kFailed, &response);
+    return;
+  }
+  for (const auto& [id, index] : flight.members) {
+    auto it = requests_.find(id);
+    if (it != requests_.end() && !it->second.internal) {
+      for (OrchestratorObserver* o : observers_) {
+        o->OnRetryScheduled(it->second.request, flight.attempts + 1, delay, now);
+      }
+    }
+  }
+  const uint64_t flight_id = flight.id;
+  flight.backoff_timer = timers_.ScheduleAt(now + delay, [this, flight_id] {
+    auto f = flights_.find(flight_id);
+    if (f == flights_.end()) return;
+    f->second.backoff_timer = 0;
+    Enqueue(flight_id);
+  });
 }
 
 // ---------------------------------------------------------------- endings
@@ -569,27 +628,29 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
   flights_.erase(it);
   if (flight.attempt_timer != 0) timers_.Cancel(flight.attempt_timer);
   if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
+  if (flight.call_id != 0) AbandonCall(flight.call_id);
   const Instant now = clock_.now();
   const bool success = leader_outcome == Outcome::kServed;
   const int status = response != nullptr ? response->status : 0;
+  const bool coalescing = flight.endpoint->policy.coalescer.enabled;
   for (size_t i = 0; i < flight.keys.size(); ++i) {
-    const std::string canonical = flight.api + "|" + flight.endpoint + "|" + flight.keys[i];
-    auto key_it = flight_of_key_.find(canonical);
-    if (key_it != flight_of_key_.end() && key_it->second == flight_id) flight_of_key_.erase(key_it);
-    const uint64_t version = success && response != nullptr && i < response->payload_versions.size()
-                                 ? response->payload_versions[i]
-                                 : 0;
+    uint64_t version = 0;
+    BodyPtr body;
+    if (success && response != nullptr) {
+      if (i < response->payload_versions.size()) version = response->payload_versions[i];
+      if (i < response->bodies.size()) body = response->bodies[i];
+    }
     std::vector<uint64_t> followers;
-    if (config_.coalescer.enabled) followers = coalescer_.Complete(canonical);
+    if (coalescing) followers = coalescer_.Complete(flight.keys[i]);
     auto finish = [&](uint64_t id, Outcome success_outcome) {
       if (requests_.count(id) == 0) return;
       if (success) {
-        Complete(id, success_outcome, status, version, now, flight.first_sent_at);
+        Complete(id, success_outcome, status, version, body, now, flight.first_sent_at);
       } else if ((leader_outcome == Outcome::kFailed ||
                   leader_outcome == Outcome::kRejectedCircuitOpen) &&
                  TryServeStale(id, status, flight.first_sent_at)) {
       } else {
-        Complete(id, leader_outcome, status, 0, Instant::Epoch(), flight.first_sent_at);
+        Complete(id, leader_outcome, status, 0, nullptr, Instant::Epoch(), flight.first_sent_at);
       }
     };
     for (const auto& [id, index] : flight.members) {
@@ -600,24 +661,21 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
   MaybeFinishDrain();
 }
 
-void Orchestrator::RejectFlight(uint64_t flight_id, Outcome outcome) {
-  EndFlight(flight_id, outcome, nullptr);
-}
-
-void Orchestrator::DropFlight(uint64_t flight_id) {
-  // No member is waiting any more: end it without a call. Followers cannot
-  // exist here (HasLiveMembers checked), but the coalescer's flight must end.
-  EndFlight(flight_id, Outcome::kCancelled, nullptr);
-}
-
 bool Orchestrator::TryServeStale(uint64_t request_id, int status, Instant sent_at) {
   auto it = requests_.find(request_id);
   if (it == requests_.end() || !it->second.request.cacheable) return false;
-  const CacheEntry* entry = cache_.GetStale(it->second.canonical_key, clock_.now());
+  const CacheEntry* entry =
+      cache_.GetStale(it->second.key, it->second.endpoint->cache, clock_.now());
   if (entry == nullptr) return false;
-  Complete(request_id, Outcome::kServedStale, status, entry->payload_version, entry->fetched_at,
-           sent_at);
+  Complete(request_id, Outcome::kServedStale, status, entry->payload_version, entry->body,
+           entry->fetched_at, sent_at);
   return true;
+}
+
+Instant Orchestrator::FirstSentAt(const RequestState& state) const {
+  const uint64_t flight_id = state.follower ? coalescer_.flight(state.key) : state.flight_id;
+  auto it = flights_.find(flight_id);
+  return it == flights_.end() ? Instant::Max() : it->second.first_sent_at;
 }
 
 void Orchestrator::OnRequestDeadline(uint64_t request_id) {
@@ -625,19 +683,22 @@ void Orchestrator::OnRequestDeadline(uint64_t request_id) {
   if (it == requests_.end()) return;
   RequestState& state = it->second;
   state.deadline_timer = 0;
+  // The queue wait ends when its flight first went upstream, not now: time
+  // in flight is not waiting in the queue.
+  const Instant sent_at = FirstSentAt(state);
   if (state.follower) {
-    coalescer_.Leave(state.canonical_key, request_id);
+    coalescer_.Leave(state.key, request_id);
   } else if (state.in_batcher) {
     batcher_->Remove(request_id);
   }
   // A leader's flight goes on for its followers; with none left, Dispatch
   // drops it before it spends a call.
-  Complete(request_id, Outcome::kTimedOut, 0, 0, Instant::Epoch(), Instant::Max());
+  Complete(request_id, Outcome::kTimedOut, 0, 0, nullptr, Instant::Epoch(), sent_at);
   MaybeFinishDrain();
 }
 
 void Orchestrator::Complete(uint64_t request_id, Outcome outcome, int status, uint64_t version,
-                            Instant fetched_at, Instant sent_at) {
+                            BodyPtr body, Instant fetched_at, Instant sent_at) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
   RequestState state = std::move(it->second);
@@ -649,6 +710,7 @@ void Orchestrator::Complete(uint64_t request_id, Outcome outcome, int status, ui
   result.outcome = outcome;
   result.status = status;
   result.payload_version = version;
+  result.body = std::move(body);
   result.fetched_at = fetched_at;
   const Instant waited_until = std::min(sent_at, now);
   result.queue_wait = std::max(Duration::Zero(), waited_until - state.request.submitted_at);
@@ -670,38 +732,33 @@ void Orchestrator::ScheduleProbe(ApiState& api) {
   api.probe_timer = timers_.ScheduleAt(clock_.now() + config_.health.probe_interval, [this, state] {
     state->probe_timer = 0;
     if (shutting_down_) return;
-    const std::string& api_name = state->name;
     const Instant now = clock_.now();
     health_.Refresh(now);  // judge on the current window, not the last sample's
-    if (health_.ProbeDue(api_name, now)) {
-      health_.OnProbeSent(api_name, now);
-      UpstreamCall call;
-      call.call_id = next_call_id_++;
-      call.api = api_name;
-      call.endpoint = config_.health.probe_endpoint;
-      call.keys = {"probe"};
-      call.kind = CallKind::kProbe;
-      call.priority = Priority::kPrefetch;
-      ++stats_.probes_sent;
-      ++stats_.calls_sent;
-      for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-      pending_calls_.emplace(call.call_id, call);
-      const uint64_t call_id = call.call_id;
-      transport_.Send(call, [this, api_name, call_id, now](const Response& response) {
-        auto call_it = pending_calls_.find(call_id);
-        if (call_it == pending_calls_.end()) return;
-        const bool late = stopped_;
-        for (OrchestratorObserver* o : observers_) {
-          o->OnCallAnswered(call_it->second, response, late, clock_.now());
-        }
-        pending_calls_.erase(call_it);
-        if (late) return;
-        cost_.RecordCall(api_name, config_.health.probe_endpoint, BelievableCredits(response));
-        health_.Record(api_name, response.ok(), clock_.now() - now, clock_.now());
-      });
-    }
+    if (health_.ProbeDue(state->name, now)) SendProbe(*state);
     ScheduleProbe(*state);
   });
+}
+
+void Orchestrator::SendProbe(ApiState& api) {
+  const Instant now = clock_.now();
+  health_.OnProbeSent(api.name, now);
+  UpstreamCall call;
+  call.call_id = next_call_id_++;
+  call.api = api.name;
+  call.endpoint = config_.health.probe_endpoint;
+  call.keys = {"probe"};
+  call.kind = CallKind::kProbe;
+  call.priority = Priority::kPrefetch;
+  ++stats_.probes_sent;
+  ++stats_.calls_sent;
+  for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
+  const uint64_t call_id = call.call_id;
+  // Probes bypass the queue and the bulkhead: they must get through when
+  // the API's slots are held by calls to an unhealthy upstream.
+  calls_.emplace(call_id, Call{call, &api, 0, 0, now, /*holds_slot=*/false, false});
+  const Transport::CallHandle handle = transport_.Send(
+      call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
+  if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
 }
 
 // ---------------------------------------------------------------- shutdown
@@ -740,19 +797,25 @@ void Orchestrator::FinishShutdown() {
     if (api->wake_timer != 0) timers_.Cancel(api->wake_timer);
     api->wake_timer = 0;
   }
+  // What is still pending ends in id order, so the order of callbacks does
+  // not depend on hashing; each request's wait ends when its flight went out.
+  std::vector<std::pair<uint64_t, Instant>> pending;
+  pending.reserve(requests_.size());
+  for (const auto& [id, state] : requests_) pending.emplace_back(id, FirstSentAt(state));
+  std::sort(pending.begin(), pending.end());
   for (auto& [id, flight] : flights_) {
     if (flight.attempt_timer != 0) timers_.Cancel(flight.attempt_timer);
     if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
-    if (flight.in_flight) concurrency_.Release(flight.api);
   }
   flights_.clear();
-  flight_of_key_.clear();
-  // Cancel in id order so the order of callbacks does not depend on hashing.
-  std::vector<uint64_t> ids;
-  ids.reserve(requests_.size());
-  for (const auto& [id, state] : requests_) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
-  for (uint64_t id : ids) Complete(id, Outcome::kCancelled, 0, 0, Instant::Epoch(), Instant::Max());
+  std::vector<uint64_t> calls;
+  calls.reserve(calls_.size());
+  for (const auto& [id, call] : calls_) calls.push_back(id);
+  std::sort(calls.begin(), calls.end());
+  for (uint64_t id : calls) AbandonCall(id);
+  for (const auto& [id, sent_at] : pending) {
+    Complete(id, Outcome::kCancelled, 0, 0, nullptr, Instant::Epoch(), sent_at);
+  }
   stopped_ = true;
   if (on_stopped_) {
     auto callback = std::move(on_stopped_);

@@ -4,41 +4,25 @@
 // The tracker reads the quota an upstream reports in its responses and
 // decides whether the next call may go now, and if not, when to ask again.
 //
-// Headers understood (names in any case; when several styles are present,
-// the first style listed here that gives a field wins for that field):
-//   - The Odds API: x-requests-remaining, x-requests-used, x-requests-last
-//     (credits). They carry no limit (limit = remaining + used) and no reset:
-//     the period resets at assumed_period_start + k * assumed_period, or,
-//     without assumed_period_start, at the first such response + k *
-//     assumed_period (k = 1, 2, ...). assumed_period Zero: reset unknown.
-//   - GitHub: x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-used,
-//     x-ratelimit-reset (Unix epoch seconds).
-//   - IETF draft-ietf-httpapi-ratelimit-headers: `RateLimit` as a list of
-//     policies `"default";r=50;t=30` (r = remaining, t = seconds until more
-//     quota; of several policies the one with the least remaining binds) with
-//     `RateLimit-Policy` `"default";q=100;w=60` (q = quota of the policy of
-//     the same name, w = window seconds, the reset when r comes without t);
-//     the -07 dictionary `limit=100, remaining=50, reset=30` (reset in
-//     seconds), and the older separate RateLimit-Limit / -Remaining / -Reset.
-//   - Retry-After (delay-seconds or HTTP-date, see retry_after.h) on any
-//     response: nothing, not even CRITICAL, is admitted before
+// The headers are read by ParseQuotaHeaders (quota_headers.h: The Odds API,
+// GitHub, IETF RateLimit, Retry-After; what counts as a bad value). Of what
+// they say, the tracker keeps:
+//   - limit, remaining, used, last: replace the estimate. A limit that no
+//     longer holds (remaining above it, no new limit) is forgotten.
+//   - the reset: a header reset wins; without one, The Odds API style
+//     (remaining without a reset) resets at assumed_period_start + k *
+//     assumed_period, or, without assumed_period_start, at the first such
+//     response + k * assumed_period (k = 1, 2, ...). assumed_period Zero:
+//     reset unknown.
+//   - Retry-After: nothing, not even CRITICAL, is admitted before
 //     now + min(delay, max_retry_after). Of several, the later instant holds.
 //     It takes precedence over the quota headers' reset: when the same
 //     response reports remaining 0, the quota is taken to return at the
 //     Retry-After instant (GitHub's documented rule).
-//
-// Values: credits are non-negative decimal integers; a fraction ("12.5",
-// sent by APIs that charge fractions) is accepted and rounded against the
-// caller (remaining and limit down, used and last up).
-//
-// Bad values never crash: a malformed, empty, negative, overflowing or
-// contradictory value is ignored and counted in bad_header_values(); an
-// absent header is not counted. Contradictions: remaining > limit (remaining
-// clamped to limit, counted), used > limit (used dropped), an epoch reset
-// before `now` or any reset beyond now + max_reset_horizon (dropped); a
-// delta of 0 seconds is a reset now. A Retry-After at or before `now` is not
-// an error: it asks for no wait and is ignored. A response without quota
-// headers (e.g. a transport error) changes nothing but the AIMD rate.
+// A response without quota headers (e.g. a transport error) changes nothing
+// but the AIMD rate. Wall instants from headers (epoch resets, HTTP-dates)
+// are converted to the monotonic timeline with the (now, wall_now) pair
+// Observe receives; so is assumed_period_start.
 //
 // Admission (Check), after any reset that has passed by `now` was applied
 // (at reset_at, remaining becomes the limit, or unknown without a limit or
@@ -72,17 +56,20 @@
 // and adds them to used; the next response's headers replace the estimate.
 // Negative credits passed to Check/OnSent count as 0.
 //
-// Units: credits are the upstream's quota units (int64); rates are calls per
-// second (double, parameters only); time state is Instant/Duration (int64
-// microseconds). Instants passed in should not decrease.
+// Units: credits are the upstream's quota units, fractional (double at the
+// interface, int64 thousandths inside: fixed point with a resolution of
+// 0.001 credit, so 1.9 credits against 1 remaining is refused and sums are
+// exact); rates are calls per second (double, parameters only); time state is
+// Instant/Duration (int64 microseconds, monotonic). Instants passed in should
+// not decrease.
 // REQUIRES: config.validate().ok(). Not thread-safe.
 //
 // Example:
 //   QuotaTracker quota({.mode = QuotaMode::kPace, .critical_floor = 20});
-//   QuotaAdmission a = quota.Check(Priority::kNormal, 1, now);
-//   if (a.allowed) { quota.OnSent(Priority::kNormal, 1, now); send(...); }
+//   QuotaAdmission a = quota.Check(Priority::kNormal, 1.5, now);
+//   if (a.allowed) { quota.OnSent(Priority::kNormal, 1.5, now); send(...); }
 //   else if (!a.exhausted) timers.At(a.retry_at, ...);
-//   ... on the response: quota.Observe(response, clock.now());
+//   ... on the response: quota.Observe(response, clock.now(), clock.wall_now());
 #ifndef ORCHSIM_POLICIES_QUOTA_TRACKER_H_
 #define ORCHSIM_POLICIES_QUOTA_TRACKER_H_
 
@@ -90,6 +77,7 @@
 #include <optional>
 #include <string_view>
 
+#include "policies/quota_headers.h"
 #include "policies/request.h"
 #include "policies/status.h"
 #include "policies/time.h"
@@ -105,15 +93,15 @@ std::optional<QuotaMode> ParseQuotaMode(std::string_view name);
 struct QuotaConfig {
   bool enabled = true;
   QuotaMode mode = QuotaMode::kPace;
-  // Credits only CRITICAL may spend; >= 0.
-  int64_t critical_floor = 0;
+  // Credits only CRITICAL may spend; in [0, kMaxCredits].
+  double critical_floor = 0;
   // A longer Retry-After is clamped to this; > 0.
   Duration max_retry_after = Hours(1);
   // Reset horizon for headers that give none (The Odds API: a month); >= 0,
   // Zero: no assumption (the reset stays unknown).
   Duration assumed_period = Days(30);
-  // Start of an assumed period (e.g. the 1st of the month); default: the
-  // first response that needed the assumption.
+  // Start of an assumed period (wall, e.g. the 1st of the month); default:
+  // the first response that needed the assumption.
   std::optional<Instant> assumed_period_start;
   // A header reset further ahead than this is bad (e.g. epoch milliseconds
   // sent as seconds); > 0.
@@ -137,11 +125,11 @@ struct QuotaConfig {
 
 // What the tracker believes about the upstream's quota. Absent: not known.
 struct QuotaSnapshot {
-  std::optional<int64_t> limit, remaining, used, last;  // credits
-  std::optional<Instant> reset_at;                      // when remaining is restored
-  std::optional<Instant> blocked_until;                 // latest Retry-After seen
-  std::optional<Instant> next_send_at;                  // pace/AIMD: next non-CRITICAL send
-  double aimd_rate_per_s = 0.0;                         // current AIMD rate
+  std::optional<double> limit, remaining, used, last;  // credits
+  std::optional<Instant> reset_at;                     // when remaining is restored
+  std::optional<Instant> blocked_until;                // latest Retry-After seen
+  std::optional<Instant> next_send_at;                 // pace/AIMD: next non-CRITICAL send
+  double aimd_rate_per_s = 0.0;                        // current AIMD rate
 };
 
 struct QuotaAdmission {
@@ -158,14 +146,15 @@ class QuotaTracker {
   explicit QuotaTracker(const QuotaConfig& config);
 
   // Reads the quota headers and Retry-After of `response`, received at
-  // `now`; in AIMD mode adjusts the rate. Does nothing when disabled.
-  void Observe(const Response& response, Instant now);
+  // `now` (monotonic) = `wall_now` (wall); in AIMD mode adjusts the rate.
+  // Does nothing when disabled.
+  void Observe(const Response& response, Instant now, Instant wall_now);
   // Whether a call of `credits` at priority `p` may be sent at `now`.
   // Consumes nothing.
-  QuotaAdmission Check(Priority p, int64_t credits, Instant now) const;
+  QuotaAdmission Check(Priority p, double credits, Instant now) const;
   // Bookkeeping for a call actually sent: the local remaining/used estimate
   // and (non-CRITICAL) the pace/AIMD schedule.
-  void OnSent(Priority p, int64_t credits, Instant now);
+  void OnSent(Priority p, double credits, Instant now);
 
   // As of the last Observe/OnSent.
   QuotaSnapshot snapshot() const;
@@ -178,36 +167,25 @@ class QuotaTracker {
   const QuotaConfig& config() const { return config_; }
 
  private:
-  struct State {
+  struct State {  // credits in millicredits (quota_headers.h)
     std::optional<int64_t> limit, remaining, used, last;
     std::optional<Instant> reset_at;
     bool reset_assumed = false;                // reset_at came from assumed_period
     std::optional<Instant> remaining_seen_at;  // the last response that gave `remaining`
   };
-  struct Observation;
-
   // Applies every reset that has passed by `now` to `state`.
   void ApplyResets(State& state, Instant now) const;
   // The first assumed period boundary strictly after `now`, if any.
   std::optional<Instant> NextAssumedReset(Instant now) const;
-  void ParseOddsApi(const Headers& headers, Observation& obs);
-  void ParseGitHub(const Headers& headers, Instant now, Observation& obs);
-  void ParseIetf(const Headers& headers, Instant now, Observation& obs);
-  void ParseIetfDictionary(std::string_view value, Instant now, Observation& obs);
-  // The Retry-After instant (clamped), or nullopt when absent, bad or past.
-  std::optional<Instant> ParseRetryAfterHeader(const Headers& headers, Instant now);
-  // Parses `name` as credits into `field` unless the field is already set.
-  void ReadCredits(const Headers& headers, std::string_view name, bool round_up,
-                   std::optional<int64_t>& field);
-  std::optional<Instant> ResetIn(int64_t seconds, Instant now);
   bool QuotaRunsLow(Instant now) const;
   void AdjustAimdRate(const Response& response, Instant now);
   Duration AimdInterval() const;
 
   QuotaConfig config_;
+  int64_t critical_floor_milli_;
   State state_;
   std::optional<Instant> blocked_until_;
-  std::optional<Instant> period_anchor_;  // assumed_period_start, or first need
+  std::optional<Instant> period_anchor_;  // assumed_period_start (monotonic), or first need
   std::optional<Instant> paced_send_at_;  // pace: next non-CRITICAL send
   std::optional<Instant> last_send_at_;   // AIMD: last non-CRITICAL send
   double aimd_rate_per_s_;

@@ -41,6 +41,10 @@ std::optional<Priority> ParsePriority(std::string_view name) {
   return std::nullopt;
 }
 
+BodyPtr MakeBody(std::string content_type, std::string bytes) {
+  return std::make_shared<const Body>(Body{std::move(content_type), std::move(bytes)});
+}
+
 std::string_view OutcomeName(Outcome o) { return kOutcomeNames[static_cast<int>(o)]; }
 std::string_view CallKindName(CallKind k) { return kCallKindNames[static_cast<int>(k)]; }
 

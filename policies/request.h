@@ -4,19 +4,22 @@
 // Every client request submitted to the Orchestrator ends in exactly one
 // terminal Outcome, reported once through its completion callback.
 //
-// Units: times are Instant/Duration (int64 microseconds); credits are the
-// upstream's quota units (double, because some APIs charge fractions).
+// Units: times are Instant/Duration (int64 microseconds) on the Clock's
+// monotonic timeline unless a field says "wall"; credits are the upstream's
+// quota units (double, because some APIs charge fractions).
 #ifndef ORCHSIM_POLICIES_REQUEST_H_
 #define ORCHSIM_POLICIES_REQUEST_H_
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "policies/request_key.h"
 #include "policies/time.h"
 
 namespace orchsim {
@@ -43,15 +46,25 @@ struct Request {
   std::string endpoint;  // e.g. "odds", "scores", "weather"
   std::string key;       // canonical parameters; identical requests share it
   Priority priority = Priority::kNormal;
-  std::optional<Instant> game_start;  // kickoff of the game it concerns, if any
+  std::optional<Instant> game_start;  // wall: kickoff of the game it concerns, if any
   bool cacheable = true;              // may be answered from the cache
   bool batchable = false;             // may ride in a batch call with others of its api
-  Instant deadline = Instant::Max();  // overall deadline (absolute)
+  Instant deadline = Instant::Max();  // overall deadline (absolute, monotonic)
   Instant submitted_at;               // set by the orchestrator at submit()
 
-  // The single-flight / cache identity: api, endpoint and key.
-  std::string CanonicalKey() const { return api + "|" + endpoint + "|" + key; }
+  // The single-flight / cache identity (see request_key.h).
+  RequestKey identity() const { return RequestKey(api, endpoint, key); }
 };
+
+// What an upstream answered for one key: the bytes and their media type.
+// Immutable once made and shared by every holder (the cache, each waiter on
+// a coalesced call, the host), so an answer is never copied per waiter.
+struct Body {
+  std::string content_type;  // e.g. "application/json"; "" when unknown
+  std::string bytes;
+};
+using BodyPtr = std::shared_ptr<const Body>;
+BodyPtr MakeBody(std::string content_type, std::string bytes);
 
 // HTTP-style headers with case-insensitive names; insertion order kept.
 class Headers {
@@ -86,6 +99,10 @@ struct UpstreamCall {
 // Status code the transport reports when no HTTP answer came (connection
 // failure or the upstream's own timeout). Counts as a failure.
 inline constexpr int kStatusTransportError = 599;
+// Status code of the transport's confirmation that a cancelled call ended
+// (nginx's "client closed request"). The core asked for it; it is neither a
+// success nor an upstream failure.
+inline constexpr int kStatusCancelled = 499;
 
 // What an upstream answered.
 struct Response {
@@ -94,6 +111,9 @@ struct Response {
   // Version of the data answered, per key of the call (same order). Versions
   // grow as the upstream's data changes; staleness is measured against them.
   std::vector<uint64_t> payload_versions;
+  // The body answered per key of the call (same order); may be shorter than
+  // the keys (a key without an entry has no body: nullptr).
+  std::vector<BodyPtr> bodies;
   double credits_charged = 0.0;  // quota units this call cost
   Duration latency;              // time from send to answer, as the host saw it
 
@@ -121,6 +141,7 @@ struct Result {
   Outcome outcome = Outcome::kFailed;
   int status = 0;                // last upstream status seen, 0 if none
   uint64_t payload_version = 0;  // version of the data served, 0 if none
+  BodyPtr body;                  // the data served (shared, immutable); nullptr if none
   Instant fetched_at;            // when the served data left the upstream
   Duration queue_wait;           // time spent waiting in the priority queue
   int attempts = 0;              // upstream attempts made for this request

@@ -39,12 +39,12 @@ Status RequestQueueConfig::validate() const {
     if (p == Priority::kCritical) continue;  // ignored: nothing above CRITICAL
     const Duration d = escalate_after[PriorityIndex(p)];
     if (!d.is_infinite() && d <= Duration::Zero()) {
-      return FieldError("request_queue.escalate_after[" + std::string(PriorityName(p)) + "]",
+      return FieldError("queue.escalate_after[" + std::string(PriorityName(p)) + "]",
                         FormatDuration(d), "must be > 0 (or infinite for never)");
     }
   }
   for (size_t i = 0; i < game_rules.size(); ++i) {
-    const std::string field = "request_queue.game_rules[" + std::to_string(i) + "]";
+    const std::string field = "queue.game_rules[" + std::to_string(i) + "]";
     const GameEscalationRule& rule = game_rules[i];
     if (rule.within <= Duration::Zero() || rule.within.is_infinite()) {
       return FieldError(field + ".within", FormatDuration(rule.within), "must be > 0 and finite");

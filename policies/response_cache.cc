@@ -2,178 +2,34 @@
 
 #include <algorithm>
 #include <cassert>
-#include <limits>
 
 namespace orchsim {
 namespace {
 
-// Instant + Duration, saturating at Instant::Max() so that a huge TTL means
-// "never expires" instead of wrapping into the past.
-Instant SaturatingAdd(Instant at, Duration d) {
-  if (d.micros() > 0 && at.unix_micros() > std::numeric_limits<int64_t>::max() - d.micros()) {
-    return Instant::Max();
-  }
-  return at + d;
-}
-
-std::string Indexed(const std::string& field, size_t i) {
-  return field + "[" + std::to_string(i) + "]";
-}
-
-Status PositiveDuration(const std::string& field, Duration d) {
-  if (d <= Duration::Zero()) return FieldError(field, FormatDuration(d), "must be > 0");
-  return Status::Ok();
+size_t EntryBytes(const RequestKey& key, const BodyPtr& body) {
+  size_t bytes = key.encoded().size();
+  if (body) bytes += body->bytes.size() + body->content_type.size();
+  return bytes;
 }
 
 }  // namespace
 
-bool GlobMatch(const std::string& pattern, const std::string& text) {
-  // Greedy matching with one backtrack point (the last '*'): linear in
-  // practice, O(|pattern| * |text|) in the worst case.
-  size_t p = 0, t = 0;
-  size_t star = std::string::npos, star_text = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_text = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      t = ++star_text;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
-Status CacheConfig::validate() const {
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const TtlRule& rule = rules[i];
-    const std::string field = Indexed("cache.rules", i);
-    if (rule.endpoint_pattern.empty()) {
-      return FieldError(field + ".endpoint_pattern", rule.endpoint_pattern, "must not be empty");
-    }
-    if (Status s = PositiveDuration(field + ".ttl", rule.ttl); !s.ok()) return s;
-    for (size_t j = 0; j < rule.near_game.size(); ++j) {
-      const std::string step = Indexed(field + ".near_game", j);
-      if (Status s = PositiveDuration(step + ".before_start", rule.near_game[j].before_start);
-          !s.ok()) {
-        return s;
-      }
-      if (Status s = PositiveDuration(step + ".ttl", rule.near_game[j].ttl); !s.ok()) return s;
-      for (size_t k = 0; k < j; ++k) {
-        if (rule.near_game[k].before_start == rule.near_game[j].before_start) {
-          return FieldError(
-              step + ".before_start", FormatDuration(rule.near_game[j].before_start),
-              "must differ from " + Indexed(field + ".near_game", k) + ".before_start");
-        }
-      }
-    }
-    if (rule.live_ttl.has_value()) {
-      if (Status s = PositiveDuration(field + ".live_ttl", *rule.live_ttl); !s.ok()) return s;
-    }
-  }
-  if (Status s = PositiveDuration("cache.default_ttl", default_ttl); !s.ok()) return s;
-  if (Status s = PositiveDuration("cache.game_length", game_length); !s.ok()) return s;
-  if (stale_max_age < Duration::Zero()) {
-    return FieldError("cache.stale_max_age", FormatDuration(stale_max_age), "must be >= 0");
-  }
+Status CacheStoreConfig::validate() const {
   if (max_entries < 1) return FieldError("cache.max_entries", max_entries, "must be >= 1");
+  if (max_bytes < 1) return FieldError("cache.max_bytes", max_bytes, "must be >= 1");
   return Status::Ok();
 }
 
-ResponseCache::ResponseCache(const CacheConfig& config) : config_(config) {
+ResponseCache::ResponseCache(const CacheStoreConfig& config) : config_(config) {
   assert(config_.validate().ok());
-  for (size_t i = 0; i < config_.rules.size(); ++i) {
-    const std::string& pattern = config_.rules[i].endpoint_pattern;
-    if (pattern.find('*') == std::string::npos) {
-      exact_rules_.emplace(pattern, i);  // the first of duplicate exact rules wins
-    } else {
-      glob_rules_.push_back(i);
-    }
-  }
 }
 
 ResponseCache::~ResponseCache() = default;
 
-const TtlRule* ResponseCache::RuleFor(const std::string& endpoint) const {
-  if (auto it = exact_rules_.find(endpoint); it != exact_rules_.end()) {
-    return &config_.rules[it->second];
-  }
-  for (size_t i : glob_rules_) {
-    if (GlobMatch(config_.rules[i].endpoint_pattern, endpoint)) return &config_.rules[i];
-  }
-  return nullptr;
-}
-
-Duration ResponseCache::TtlForRule(const TtlRule* rule, std::optional<Instant> game_start,
-                                   Instant now) const {
-  if (rule == nullptr) return config_.default_ttl;
-  if (!game_start.has_value()) return rule->ttl;
-  const Instant kickoff = *game_start;
-  if (now >= SaturatingAdd(kickoff, config_.game_length)) return rule->ttl;  // game over
-  if (now >= kickoff && rule->live_ttl.has_value()) return *rule->live_ttl;
-  // Before kickoff, or live without a live_ttl: the innermost matching step.
-  // During the game time-to-kickoff is <= 0, so every step matches.
-  const Duration to_kickoff = kickoff - now;
-  const TtlStep* best = nullptr;
-  for (const TtlStep& step : rule->near_game) {
-    if (to_kickoff < step.before_start &&
-        (best == nullptr || step.before_start < best->before_start)) {
-      best = &step;
-    }
-  }
-  return best != nullptr ? best->ttl : rule->ttl;
-}
-
-Duration ResponseCache::TtlFor(const std::string& endpoint, std::optional<Instant> game_start,
-                               Instant now) const {
-  return TtlForRule(RuleFor(endpoint), game_start, now);
-}
-
-Instant ResponseCache::ExpiryFor(const std::string& endpoint, std::optional<Instant> game_start,
-                                 Instant fetched_at) const {
-  const TtlRule* rule = RuleFor(endpoint);
-  // The instants after fetched_at where the TTL in force may change. Between
-  // two of them TtlForRule is constant.
-  std::vector<Instant> boundaries;
-  if (rule != nullptr && game_start.has_value()) {
-    const Instant kickoff = *game_start;
-    for (const TtlStep& step : rule->near_game) {
-      // The step applies once to_kickoff < before_start, i.e. from 1us after
-      // kickoff - before_start.
-      boundaries.push_back(kickoff - step.before_start + Microseconds(1));
-    }
-    boundaries.push_back(kickoff);
-    boundaries.push_back(SaturatingAdd(kickoff, config_.game_length));
-  }
-  std::sort(boundaries.begin(), boundaries.end());
-  boundaries.erase(std::unique(boundaries.begin(), boundaries.end()), boundaries.end());
-
-  // Regimes are visited in time order, so the first regime in which the age
-  // reaches its TTL gives the earliest expiry.
-  Instant regime_start = fetched_at;
-  auto next = std::upper_bound(boundaries.begin(), boundaries.end(), fetched_at);
-  while (true) {
-    const Instant regime_end = next == boundaries.end() ? Instant::Max() : *next;
-    const Duration ttl = TtlForRule(rule, game_start, regime_start);
-    const Instant expiry = std::max(regime_start, SaturatingAdd(fetched_at, ttl));
-    if (expiry < regime_end || next == boundaries.end()) return expiry;
-    regime_start = regime_end;
-    ++next;
-  }
-}
-
-bool ResponseCache::ServableStale(const CacheEntry& entry, Instant now) const {
-  return config_.stale_if_error && entry.fetched_at >= now - config_.stale_max_age;
-}
-
-std::pair<CacheLookup, const CacheEntry*> ResponseCache::Get(const std::string& key, Instant now) {
-  if (!config_.enabled) {
+std::pair<CacheLookup, const CacheEntry*> ResponseCache::Get(const RequestKey& key,
+                                                             const CachePolicy& policy,
+                                                             Instant now) {
+  if (!policy.enabled()) {
     ++misses_;
     return {CacheLookup::kMiss, nullptr};
   }
@@ -190,7 +46,7 @@ std::pair<CacheLookup, const CacheEntry*> ResponseCache::Get(const std::string& 
     return {CacheLookup::kFresh, &node->entry};
   }
   ++misses_;
-  if (!ServableStale(node->entry, now)) {
+  if (!policy.ServableStale(node->entry.fetched_at, now)) {
     Erase(it);  // can never be served again: free the slot
     return {CacheLookup::kMiss, nullptr};
   }
@@ -199,29 +55,44 @@ std::pair<CacheLookup, const CacheEntry*> ResponseCache::Get(const std::string& 
   return {CacheLookup::kStale, &node->entry};
 }
 
-const CacheEntry* ResponseCache::GetStale(const std::string& key, Instant now) {
-  if (!config_.enabled) return nullptr;
+const CacheEntry* ResponseCache::GetStale(const RequestKey& key, const CachePolicy& policy,
+                                          Instant now) {
+  if (!policy.enabled()) return nullptr;
   auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
   Node* node = &it->second;
-  if (now >= node->entry.expires_at && !ServableStale(node->entry, now)) return nullptr;
+  if (now >= node->entry.expires_at && !policy.ServableStale(node->entry.fetched_at, now)) {
+    return nullptr;
+  }
   ++stale_hits_;
   Unlink(node);
   PushFront(node);
   return &node->entry;
 }
 
-void ResponseCache::Put(const std::string& key, const std::string& endpoint,
-                        std::optional<Instant> game_start, uint64_t payload_version,
+void ResponseCache::Put(const RequestKey& key, const CachePolicy& policy,
+                        std::optional<Instant> game_start, uint64_t payload_version, BodyPtr body,
                         Instant fetched_at, Instant now) {
-  if (!config_.enabled) return;
+  if (!policy.enabled()) return;
   fetched_at = std::min(fetched_at, now);
-  const CacheEntry entry{payload_version, fetched_at, ExpiryFor(endpoint, game_start, fetched_at)};
-  if (auto it = entries_.find(key); it != entries_.end()) {
+  const size_t bytes = EntryBytes(key, body);
+  CacheEntry entry{payload_version, std::move(body), fetched_at,
+                   policy.ExpiryFor(key.endpoint(), game_start, fetched_at)};
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.entry.fetched_at > fetched_at) return;  // keep newer
+  if (bytes > config_.max_bytes) {
+    ++oversized_;
+    if (it != entries_.end()) Erase(it);  // the old data is older than what was refused
+    return;
+  }
+  if (it != entries_.end()) {
     Node* node = &it->second;
-    if (node->entry.fetched_at > fetched_at) return;  // keep the newer data
-    node->entry = entry;
-    Unlink(node);
+    bytes_ -= node->bytes;
+    Unlink(node);  // out of the LRU list while room is made, so it is not evicted
+    EvictFor(bytes);
+    node->entry = std::move(entry);
+    node->bytes = bytes;
+    bytes_ += bytes;
     PushFront(node);
     return;
   }
@@ -229,15 +100,25 @@ void ResponseCache::Put(const std::string& key, const std::string& endpoint,
     ++evictions_;
     Erase(entries_.find(*tail_->key));
   }
-  auto it = entries_.emplace(key, Node{}).first;
+  EvictFor(bytes);
+  it = entries_.emplace(key, Node{}).first;
   Node* node = &it->second;
-  node->entry = entry;
+  node->entry = std::move(entry);
+  node->bytes = bytes;
   node->key = &it->first;
+  bytes_ += bytes;
   PushFront(node);
 }
 
-std::vector<std::string> ResponseCache::KeysByRecency() const {
-  std::vector<std::string> keys;
+void ResponseCache::EvictFor(size_t incoming_bytes) {
+  while (tail_ != nullptr && bytes_ + incoming_bytes > config_.max_bytes) {
+    ++evictions_;
+    Erase(entries_.find(*tail_->key));
+  }
+}
+
+std::vector<RequestKey> ResponseCache::KeysByRecency() const {
+  std::vector<RequestKey> keys;
   keys.reserve(entries_.size());
   for (const Node* n = head_; n != nullptr; n = n->next) keys.push_back(*n->key);
   return keys;
@@ -256,8 +137,10 @@ void ResponseCache::PushFront(Node* node) {
   head_ = node;
 }
 
-void ResponseCache::Erase(std::unordered_map<std::string, Node>::iterator it) {
-  Unlink(&it->second);
+void ResponseCache::Erase(Map::iterator it) {
+  Node* node = &it->second;
+  bytes_ -= node->bytes;
+  if (node->prev != nullptr || node->next != nullptr || head_ == node) Unlink(node);
   entries_.erase(it);
 }
 

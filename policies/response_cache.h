@@ -1,40 +1,25 @@
-// response_cache.h — a bounded response cache with game-aware TTLs and
-// stale-if-error fallback.
+// response_cache.h — one bounded store for the answers of every upstream,
+// with LRU eviction by entries and by bytes.
 //
-// What it stores: for each canonical request key (Request::CanonicalKey()),
-// the payload version an upstream answered, when that data left the upstream
-// (fetched_at) and until when it may be served as fresh (expires_at). The
-// cache holds no payload bytes: in simulation the payload version is the
-// data; a production host would keep its bytes beside the entry.
+// What it stores: for each RequestKey, the payload version and the body an
+// upstream answered (shared, immutable: a hit hands out the same bytes, never
+// a copy), when that data left the upstream (fetched_at) and until when it is
+// fresh (expires_at, from the entry's CachePolicy at Put).
 //
-// TTL rules (CacheConfig::rules), chosen by the endpoint string the caller
-// passes (the orchestrator passes Request::endpoint):
-//   - a rule whose pattern equals the endpoint wins; otherwise the first rule,
-//     in config order, whose glob pattern ('*' = any run of characters,
-//     possibly empty; no other wildcards) matches; otherwise default_ttl.
-//   - with a game start k and time-to-kickoff d = k - t at instant t:
-//       t <  k                    : the near_game step with the smallest
-//                                   before_start such that d < before_start;
-//                                   rule.ttl when none matches;
-//       k <= t < k + game_length  : live_ttl; when unset, the step with the
-//                                   smallest before_start; when no steps,
-//                                   rule.ttl;
-//       t >= k + game_length      : rule.ttl (the game is over).
-//   - without a game start: rule.ttl.
+// Lookups take the CachePolicy in force for the key's endpoint (TTLs and
+// stale-if-error are per API and endpoint, the store is shared):
+//   - fresh while now < expires_at (fresh at expires_at-1us, not at
+//     expires_at);
+//   - stale-servable when expired and policy.ServableStale(fetched_at, now);
+//   - a disabled policy neither serves nor stores.
+// Get and GetStale move the entry to the front of the LRU order; Put inserts
+// at the front and evicts least recently used entries until both bounds hold.
+// Get/Put/GetStale are O(1) on average (hash map + intrusive LRU list).
 //
-// Expiry (regime-aware): an entry fetched at f expires at the first instant
-// t >= f at which its age t - f reaches the TTL in force at t. Within one TTL
-// regime that is exactly f + TtlFor(f); when a tighter regime begins before
-// f + TtlFor(f), the entry expires when its age reaches that regime's TTL
-// (never before the regime begins). So data fetched 61 minutes before
-// kickoff under a 6h rule with a "<1h: 5m" step expires 56 minutes before
-// kickoff, not 5 hours into the game.
-//
-// Lookups: an entry is fresh while now < expires_at (fresh at expires_at-1us,
-// not at expires_at). Get and GetStale move the entry to the front of the
-// LRU order; Put inserts at the front and, when the cache is full, evicts
-// the least recently used entry first. Get/Put/GetStale are O(1) on average
-// (unordered_map + intrusive doubly linked LRU list).
+// Bytes: an entry counts the size of its key's encoding, its body's bytes
+// and content type (no bookkeeping overhead: the bound is on data).
+// A single entry larger than max_bytes is not stored (counted in
+// oversized()).
 //
 // Pointers returned by Get/GetStale stay valid until the next non-const call.
 // Not thread-safe: one thread (the host's event loop), like every component.
@@ -49,40 +34,24 @@
 #include <utility>
 #include <vector>
 
+#include "policies/cache_policy.h"
+#include "policies/request.h"
+#include "policies/request_key.h"
 #include "policies/status.h"
 #include "policies/time.h"
 
 namespace orchsim {
 
-// When time-to-kickoff < before_start, use ttl (the step with the smallest
-// matching before_start wins). Both > 0.
-struct TtlStep {
-  Duration before_start;
-  Duration ttl;
-};
-
-struct TtlRule {
-  std::string endpoint_pattern;    // exact endpoint, or a glob with '*'
-  Duration ttl;                    // far from any game, or without a game; > 0
-  std::vector<TtlStep> near_game;  // before_start values distinct
-  // From kickoff until kickoff + game_length; > 0 when set.
-  std::optional<Duration> live_ttl;
-};
-
-struct CacheConfig {
-  bool enabled = true;
-  std::vector<TtlRule> rules;
-  Duration default_ttl = Minutes(5);              // no rule matches; > 0
-  Duration game_length = Hours(3) + Minutes(30);  // live window after kickoff; > 0
-  bool stale_if_error = true;                     // allow GetStale
-  Duration stale_max_age = Hours(1);              // GetStale: fetched_at >= now - this; >= 0
-  size_t max_entries = 10000;                     // >= 1
-  // Errors name the field, e.g. "cache.rules[1].near_game[0].ttl: "0s" must be > 0".
+struct CacheStoreConfig {
+  size_t max_entries = 10000;            // >= 1
+  size_t max_bytes = size_t{256} << 20;  // >= 1; keys + bodies
+  // Errors name the field, e.g. "cache.max_entries: 0 must be >= 1".
   Status validate() const;
 };
 
 struct CacheEntry {
   uint64_t payload_version = 0;
+  BodyPtr body;        // nullptr when the upstream sent none
   Instant fetched_at;  // when the data left the upstream
   Instant expires_at;  // fresh while now < expires_at
 };
@@ -92,76 +61,69 @@ enum class CacheLookup { kFresh, kStale, kMiss };
 class ResponseCache {
  public:
   // REQUIRES: config.validate().ok().
-  explicit ResponseCache(const CacheConfig& config);
+  explicit ResponseCache(const CacheStoreConfig& config);
   ~ResponseCache();
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
-
-  // The TTL in force at `now` for data of `endpoint` (see the header rules).
-  Duration TtlFor(const std::string& endpoint, std::optional<Instant> game_start,
-                  Instant now) const;
-  // The instant data fetched at `fetched_at` stops being fresh (regime-aware
-  // expiry, see the header). What Put stores as expires_at.
-  Instant ExpiryFor(const std::string& endpoint, std::optional<Instant> game_start,
-                    Instant fetched_at) const;
 
   // kFresh + entry when now < expires_at (counts a hit).
   // kStale + entry when expired but GetStale would serve it (counts a miss).
   // kMiss + nullptr otherwise (counts a miss); an expired entry that can no
   // longer be served stale is dropped. Fresh and stale entries are touched.
-  // Disabled: always kMiss.
-  std::pair<CacheLookup, const CacheEntry*> Get(const std::string& key, Instant now);
+  // Disabled policy: always kMiss.
+  std::pair<CacheLookup, const CacheEntry*> Get(const RequestKey& key, const CachePolicy& policy,
+                                                Instant now);
 
   // The fallback when the upstream failed: the entry if it is fresh, or if
-  // it is expired, stale_if_error is on and fetched_at >= now - stale_max_age;
-  // nullptr otherwise. Touches the entry; counts stale_hits(). Disabled: nullptr.
-  const CacheEntry* GetStale(const std::string& key, Instant now);
+  // it is expired and policy.ServableStale; nullptr otherwise. Touches the
+  // entry; counts stale_hits(). Disabled policy: nullptr.
+  const CacheEntry* GetStale(const RequestKey& key, const CachePolicy& policy, Instant now);
 
   // Stores (or replaces) the entry for `key` with expires_at =
-  // ExpiryFor(endpoint, game_start, fetched_at). A fetched_at later than now
-  // is treated as now. An existing entry fetched strictly later is kept (a
-  // slow answer must not overwrite newer data). Evicts the least recently
-  // used entry when a new key arrives at max_entries. Disabled: no-op.
-  void Put(const std::string& key, const std::string& endpoint, std::optional<Instant> game_start,
-           uint64_t payload_version, Instant fetched_at, Instant now);
+  // policy.ExpiryFor(key.endpoint(), game_start, fetched_at). A fetched_at
+  // later than now is treated as now. An existing entry fetched strictly
+  // later is kept (a slow answer must not overwrite newer data). Evicts least
+  // recently used entries while either bound would be exceeded. Disabled
+  // policy: no-op.
+  void Put(const RequestKey& key, const CachePolicy& policy, std::optional<Instant> game_start,
+           uint64_t payload_version, BodyPtr body, Instant fetched_at, Instant now);
 
   size_t size() const { return entries_.size(); }
+  size_t bytes() const { return bytes_; }
   uint64_t evictions() const { return evictions_; }    // capacity evictions only
+  uint64_t oversized() const { return oversized_; }    // entries too large to store
   uint64_t hits() const { return hits_; }              // Get -> kFresh
   uint64_t misses() const { return misses_; }          // Get -> kStale or kMiss
   uint64_t stale_hits() const { return stale_hits_; }  // GetStale -> entry
   // Keys from most to least recently used (for tests and debugging; O(n)).
-  std::vector<std::string> KeysByRecency() const;
+  std::vector<RequestKey> KeysByRecency() const;
 
  private:
   struct Node {
     CacheEntry entry;
-    const std::string* key = nullptr;  // the map's own key (stable address)
-    Node* prev = nullptr;              // towards the most recently used
-    Node* next = nullptr;              // towards the least recently used
+    size_t bytes = 0;
+    const RequestKey* key = nullptr;  // the map's own key (stable address)
+    Node* prev = nullptr;             // towards the most recently used
+    Node* next = nullptr;             // towards the least recently used
   };
+  using Map = std::unordered_map<RequestKey, Node, RequestKeyHash>;
 
-  const TtlRule* RuleFor(const std::string& endpoint) const;
-  Duration TtlForRule(const TtlRule* rule, std::optional<Instant> game_start, Instant now) const;
-  bool ServableStale(const CacheEntry& entry, Instant now) const;
   void Unlink(Node* node);
   void PushFront(Node* node);
-  void Erase(std::unordered_map<std::string, Node>::iterator it);
+  void Erase(Map::iterator it);
+  void EvictFor(size_t incoming_bytes);
 
-  CacheConfig config_;
-  std::unordered_map<std::string, size_t> exact_rules_;  // pattern -> index in config_.rules
-  std::vector<size_t> glob_rules_;                       // indices, config order
-  std::unordered_map<std::string, Node> entries_;
+  CacheStoreConfig config_;
+  Map entries_;
   Node* head_ = nullptr;  // most recently used
   Node* tail_ = nullptr;  // least recently used
+  size_t bytes_ = 0;
   uint64_t evictions_ = 0;
+  uint64_t oversized_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   uint64_t stale_hits_ = 0;
 };
-
-// True when `text` matches `pattern`, where '*' matches any run of characters.
-bool GlobMatch(const std::string& pattern, const std::string& text);
 
 }  // namespace orchsim
 

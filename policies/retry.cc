@@ -136,11 +136,11 @@ bool RetryPolicy::ShouldRetry(int status, int attempts_made) const {
 }
 
 Duration RetryPolicy::DelayFor(const Response& response, Backoff& backoff, int retry_number,
-                               Instant now) const {
+                               Instant wall_now) const {
   if (config_.honour_retry_after) {
     if (const std::string* header = response.headers.Find("Retry-After")) {
-      if (std::optional<Instant> at = ParseRetryAfter(*header, now)) {
-        return std::clamp(*at - now, Duration::Zero(), config_.max_retry_after);
+      if (std::optional<Instant> at = ParseRetryAfter(*header, wall_now)) {
+        return std::clamp(*at - wall_now, Duration::Zero(), config_.max_retry_after);
       }
     }
   }

@@ -84,6 +84,7 @@ struct RetryConfig {
 
   // Ok, or an error naming the first bad field ("retry.cap: ...").
   Status validate() const;
+  bool operator==(const RetryConfig&) const = default;
 };
 
 // The backoff delay sequence of one request's retries. Not thread-safe.
@@ -127,11 +128,12 @@ class RetryPolicy {
 
   // The delay before the next attempt. When honour_retry_after is set and the
   // response carries a parsable Retry-After (seconds or HTTP-date), the delay
-  // is that instant minus `now`, clamped to [0, max_retry_after], and the
-  // backoff is not advanced. Otherwise backoff.Next(retry_number). A malformed
-  // Retry-After falls back to the backoff.
+  // is that instant minus `wall_now` (the wall clock: an HTTP-date is wall
+  // time), clamped to [0, max_retry_after], and the backoff is not advanced.
+  // Otherwise backoff.Next(retry_number). A malformed Retry-After falls back
+  // to the backoff.
   Duration DelayFor(const Response& response, Backoff& backoff, int retry_number,
-                    Instant now) const;
+                    Instant wall_now) const;
 
   const RetryConfig& config() const { return config_; }
 

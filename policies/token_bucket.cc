@@ -22,18 +22,18 @@ int64_t ToNano(double tokens) { return std::llround(tokens * static_cast<double>
 
 Status TokenBucketConfig::validate() const {
   if (!std::isfinite(rate_per_s) || rate_per_s < 1e-9) {
-    return FieldError("token_bucket.rate_per_s", rate_per_s, "must be >= 1e-9 tokens per second");
+    return FieldError("bucket.rate_per_s", rate_per_s, "must be >= 1e-9 tokens per second");
   }
   if (!std::isfinite(burst) || burst <= 0 || burst > kMaxBurstTokens) {
-    return FieldError("token_bucket.burst", burst, "must be > 0 and <= 1e9 tokens");
+    return FieldError("bucket.burst", burst, "must be > 0 and <= 1e9 tokens");
   }
   if (!std::isfinite(cost_per_call) || cost_per_call < 0 || cost_per_call > burst) {
-    return FieldError("token_bucket.cost_per_call", cost_per_call,
+    return FieldError("bucket.cost_per_call", cost_per_call,
                       "must be >= 0 and <= burst (" + ShortestText(burst) + ")");
   }
   for (size_t i = 0; i < reserves.size(); ++i) {
     const TokenReserve& r = reserves[i];
-    const std::string field = "token_bucket.reserves[" + std::to_string(i) + "]";
+    const std::string field = "bucket.reserves[" + std::to_string(i) + "]";
     if (PriorityIndex(r.min_priority) < 0 || PriorityIndex(r.min_priority) >= kPriorityCount) {
       return FieldError(field + ".min_priority", PriorityIndex(r.min_priority),
                         "is not a priority class");

@@ -51,8 +51,14 @@ class Run {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
       mock.SetKickoffLookup([this](const std::string& key) { return KickoffsFor(key); });
     }
-    orchestrator_ =
-        std::make_unique<Orchestrator>(variant.policy, clock_, timers_, transport_, jitter_);
+    StatusOr<std::unique_ptr<Orchestrator>> core =
+        Orchestrator::Create(variant.policy, clock_, timers_, transport_, jitter_);
+    if (!core.ok()) {
+      // Scenario loading validates every variant; a config built in code may not be.
+      throw std::invalid_argument("variant \"" + variant.name +
+                                  "\" is invalid: " + core.status().message());
+    }
+    orchestrator_ = std::move(core).value();
     recorder_ = std::make_unique<MetricsRecorder>(
         scenario.start, Hours(1), [this](const Request& request, Instant now) -> uint64_t {
           world::MockUpstream* mock = transport_.Find(request.api);

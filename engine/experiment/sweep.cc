@@ -428,9 +428,9 @@ Json OverridesFor(const std::vector<ParameterSpec>& params, const std::vector<Js
 scenario::Variant ApplyOverrides(const scenario::Variant& base, const Json& overrides,
                                  const std::string& where) {
   scenario::Variant v = base;
-  scenario::ObjectReader reader(overrides, "", where);
-  config::ReadPolicy(reader, &v.policy);
-  reader.Finish();
+  config::CheckPolicyLayer(overrides, where);
+  v.policy_document = config::MergePolicyLayers(std::move(v.policy_document), overrides);
+  v.policy = config::ResolvePolicy(v.policy_document, where);
   const Status status = v.policy.validate();
   if (!status.ok()) {
     throw config::ConfigError(where, "", "the policy is invalid: " + status.message());

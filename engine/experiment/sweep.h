@@ -18,7 +18,7 @@
 // and paste cleanly into a preset.
 //
 // A point's values become an overrides object ({"breaker": {"failure_threshold":
-// 5}}) overlaid on the variant's policy with config::ReadPolicy and then
+// 5}}) overlaid on the variant's policy with config::MergePolicyLayers + ResolvePolicy and then
 // validated, so a bad path or value is reported by the same strict reader
 // (ConfigError naming the parameter) before anything runs.
 //

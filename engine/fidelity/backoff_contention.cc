@@ -17,7 +17,8 @@ OccServer::OccServer(kernel::Simulator& sim, kernel::Rng network, Duration delay
       network_(network),
       delay_mean_us_(static_cast<double>(delay_mean.micros())),
       delay_sd_us_(static_cast<double>(delay_sd.micros())),
-      events_(sim) {}
+      events_(sim),
+      calls_(sim) {}
 
 Duration OccServer::NetworkDelay() {
   return Duration::FromMicros(
@@ -50,18 +51,21 @@ Response OccServer::Decide(const UpstreamCall& call) {
   return response;
 }
 
-void OccServer::Send(const UpstreamCall& call, ResponseCallback on_response) {
+Transport::CallHandle OccServer::Send(const UpstreamCall& call, ResponseCallback on_response) {
   const Instant sent = sim_.now();
-  // The call reaches the server after one delay and is decided then.
-  events_.ScheduleAt(
-      sent + NetworkDelay(), [this, call, sent, on_response = std::move(on_response)]() mutable {
-        Response response = Decide(call);
-        const Instant answered = sim_.now() + NetworkDelay();
-        response.latency = answered - sent;
-        events_.ScheduleAt(answered, [on_response = std::move(on_response),
-                                      response = std::move(response)] { on_response(response); });
-      });
+  const CallHandle handle = calls_.Open(std::move(on_response));
+  // The call reaches the server after one delay and is decided then (also
+  // when the client cancelled meanwhile: the server does not know).
+  events_.ScheduleAt(sent + NetworkDelay(), [this, call, sent, handle] {
+    Response response = Decide(call);
+    const Instant answered = sim_.now() + NetworkDelay();
+    response.latency = answered - sent;
+    calls_.Answer(handle, answered, std::move(response));
+  });
+  return handle;
 }
+
+void OccServer::Cancel(CallHandle handle) { calls_.Cancel(handle); }
 
 Status BackoffContentionConfig::validate() const {
   if (clients < 1) return FieldError("backoff_contention.clients", clients, "must be >= 1");

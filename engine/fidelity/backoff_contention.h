@@ -29,6 +29,7 @@
 #include "engine/fidelity/statistics.h"
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
+#include "engine/world/call_deliveries.h"
 #include "engine/world/sim_ports.h"
 #include "policies/ports.h"
 #include "policies/retry.h"
@@ -46,7 +47,8 @@ inline constexpr int kStatusConflict = 409;
 class OccServer : public Transport {
  public:
   OccServer(kernel::Simulator& sim, kernel::Rng network, Duration delay_mean, Duration delay_sd);
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  void Cancel(CallHandle handle) override;
 
   uint64_t version() const { return version_; }
   uint64_t writes() const { return writes_; }
@@ -61,6 +63,7 @@ class OccServer : public Transport {
   double delay_mean_us_;
   double delay_sd_us_;
   world::SimTimers events_;
+  world::CallDeliveries calls_;
   uint64_t version_ = 0;
   uint64_t writes_ = 0;
   uint64_t failed_writes_ = 0;

@@ -39,17 +39,17 @@ struct ClassTotals {
 ExponentialServer::ExponentialServer(kernel::Simulator& sim, kernel::Rng rng, Duration mean_service)
     : sim_(sim), rng_(rng), mean_us_(static_cast<double>(mean_service.micros())), answers_(sim) {}
 
-void ExponentialServer::Send(const UpstreamCall& call, ResponseCallback on_response) {
+Transport::CallHandle ExponentialServer::Send(const UpstreamCall& call,
+                                              ResponseCallback on_response) {
   const Duration service = Duration::FromMicros(std::llround(rng_.Exponential(mean_us_)));
   Response response;
   response.status = 200;
   response.payload_versions.assign(call.keys.size(), 1);
   response.latency = service;
-  answers_.ScheduleAt(sim_.now() + service,
-                      [on_response = std::move(on_response), response = std::move(response)] {
-                        on_response(response);
-                      });
+  return answers_.Schedule(sim_.now() + service, std::move(response), std::move(on_response));
 }
+
+void ExponentialServer::Cancel(CallHandle handle) { answers_.Cancel(handle); }
 
 Status QueueingExperimentConfig::validate() const {
   if (arrival_rates_per_s.empty() || arrival_rates_per_s.size() > 4) {
@@ -81,21 +81,21 @@ Status QueueingExperimentConfig::validate() const {
 
 OrchestratorConfig QueueingCoreConfig(int servers) {
   OrchestratorConfig config;
-  config.default_api.bucket.enabled = false;
-  config.default_api.quota.enabled = false;
+  config.defaults.bucket.enabled = false;
+  config.defaults.quota.enabled = false;
   config.queue.capacity = 0;
   config.queue.escalation_enabled = false;
   config.queue.game_rules.clear();
-  config.coalescer.enabled = false;
-  config.batcher.enabled = false;
-  config.cache.enabled = false;
+  config.defaults.coalescer.enabled = false;
+  config.defaults.batcher.enabled = false;
+  config.defaults.cache.enabled = false;
   config.prefetch.enabled = false;
-  config.breaker.enabled = false;
-  config.retry.enabled = false;
-  config.retry_budget.enabled = false;
-  config.concurrency.enabled = true;
-  config.concurrency.max_in_flight = servers;
-  config.timeouts.enabled = false;
+  config.defaults.breaker.enabled = false;
+  config.defaults.retry.enabled = false;
+  config.defaults.retry_budget.enabled = false;
+  config.defaults.concurrency.enabled = true;
+  config.defaults.concurrency.max_in_flight = servers;
+  config.defaults.timeouts.enabled = false;
   config.health.enabled = false;
   config.cost.enabled = false;
   return config;
@@ -113,9 +113,11 @@ class QueueingRun {
         timers_(sim_),
         jitter_(seeds, "policy/jitter"),
         server_(sim_, seeds.Stream("service"), config.mean_service),
-        orchestrator_(QueueingCoreConfig(config.servers), clock_, timers_, server_, jitter_),
+        orchestrator_(Orchestrator::Create(QueueingCoreConfig(config.servers), clock_, timers_,
+                                           server_, jitter_)
+                          .value()),
         totals_(config.arrival_rates_per_s.size()) {
-    orchestrator_.AddObserver(&send_times_);
+    orchestrator_->AddObserver(&send_times_);
     for (size_t k = 0; k < config.arrival_rates_per_s.size(); ++k) {
       rngs_.push_back(seeds.Stream("arrivals/" + std::to_string(k)));
       processes_.emplace_back(config.arrival_rates_per_s[k], Instant::Epoch());
@@ -160,18 +162,18 @@ class QueueingRun {
     const Instant submitted = sim_.now();
     const bool measured = index >= config_.warmup_customers;
     std::string key = request.key;
-    orchestrator_.Submit(std::move(request),
-                         [this, k, submitted, measured, key = std::move(key)](const Result& r) {
-                           const Instant sent = send_times_.Take(key);
-                           if (r.outcome != Outcome::kServed) ++result_.not_served;
-                           if (sent == Instant::Max() || r.queue_wait != sent - submitted) {
-                             ++result_.queue_wait_mismatches;
-                           }
-                           if (!measured) return;
-                           totals_[k].measured += 1;
-                           totals_[k].wait_us_sum += r.queue_wait.micros();
-                           if (r.queue_wait > Duration::Zero()) ++waited_;
-                         });
+    orchestrator_->Submit(std::move(request),
+                          [this, k, submitted, measured, key = std::move(key)](const Result& r) {
+                            const Instant sent = send_times_.Take(key);
+                            if (r.outcome != Outcome::kServed) ++result_.not_served;
+                            if (sent == Instant::Max() || r.queue_wait != sent - submitted) {
+                              ++result_.queue_wait_mismatches;
+                            }
+                            if (!measured) return;
+                            totals_[k].measured += 1;
+                            totals_[k].wait_us_sum += r.queue_wait.micros();
+                            if (r.queue_wait > Duration::Zero()) ++waited_;
+                          });
     ScheduleNext(k);
   }
 
@@ -181,7 +183,7 @@ class QueueingRun {
   world::SimTimers timers_;
   world::RngRandomSource jitter_;
   ExponentialServer server_;
-  Orchestrator orchestrator_;
+  std::unique_ptr<Orchestrator> orchestrator_;
   SendTimes send_times_;
   std::vector<kernel::Rng> rngs_;
   std::vector<kernel::PoissonArrivals> processes_;

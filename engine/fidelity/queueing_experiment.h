@@ -27,6 +27,7 @@
 #include "engine/fidelity/statistics.h"
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
+#include "engine/world/call_deliveries.h"
 #include "engine/world/sim_ports.h"
 #include "policies/orchestrator.h"
 #include "policies/ports.h"
@@ -39,13 +40,14 @@ namespace orchsim::fidelity {
 class ExponentialServer : public Transport {
  public:
   ExponentialServer(kernel::Simulator& sim, kernel::Rng rng, Duration mean_service);
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  void Cancel(CallHandle handle) override;
 
  private:
   kernel::Simulator& sim_;
   kernel::Rng rng_;
   double mean_us_;
-  world::SimTimers answers_;
+  world::CallDeliveries answers_;
 };
 
 struct QueueingExperimentConfig {

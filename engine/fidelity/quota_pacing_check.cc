@@ -31,25 +31,25 @@ class DailySpend : public OrchestratorObserver {
 
 OrchestratorConfig PacedCore(const QuotaPacingConfig& config) {
   OrchestratorConfig core;
-  core.default_api.bucket.enabled = false;
-  core.default_api.quota.enabled = true;
-  core.default_api.quota.mode = QuotaMode::kPace;
-  core.default_api.quota.critical_floor = 0;
-  core.default_api.quota.assumed_period = Days(config.days_in_month);
-  core.default_api.quota.assumed_period_start = config.month_start;
-  core.default_api.expected_credits_per_call = config.credits_per_call;
+  core.defaults.bucket.enabled = false;
+  core.defaults.quota.enabled = true;
+  core.defaults.quota.mode = QuotaMode::kPace;
+  core.defaults.quota.critical_floor = 0;
+  core.defaults.quota.assumed_period = Days(config.days_in_month);
+  core.defaults.quota.assumed_period_start = config.month_start;
+  core.defaults.expected_credits_per_call = config.credits_per_call;
   core.queue.escalation_enabled = false;
   core.queue.game_rules.clear();
-  core.coalescer.enabled = false;
-  core.batcher.enabled = false;
-  core.cache.enabled = false;
+  core.defaults.coalescer.enabled = false;
+  core.defaults.batcher.enabled = false;
+  core.defaults.cache.enabled = false;
   core.prefetch.enabled = false;
-  core.breaker.enabled = false;
-  core.retry.enabled = false;
-  core.retry_budget.enabled = false;
-  core.timeouts.enabled = true;
-  core.timeouts.overall = config.request_deadline;
-  core.timeouts.per_attempt = Seconds(10);
+  core.defaults.breaker.enabled = false;
+  core.defaults.retry.enabled = false;
+  core.defaults.retry_budget.enabled = false;
+  core.defaults.timeouts.enabled = true;
+  core.defaults.timeouts.overall = config.request_deadline;
+  core.defaults.timeouts.per_attempt = Seconds(10);
   core.health.enabled = false;
   return core;
 }
@@ -96,9 +96,10 @@ QuotaPacingResult RunQuotaPacing(const QuotaPacingConfig& config) {
   upstream.data.enabled = false;
   world::MockUpstream& mock = transport.AddUpstream(upstream, seeds);
 
-  Orchestrator orchestrator(PacedCore(config), clock, timers, transport, jitter);
+  std::unique_ptr<Orchestrator> orchestrator =
+      Orchestrator::Create(PacedCore(config), clock, timers, transport, jitter).value();
   DailySpend spend(config.month_start, config.days_in_month);
-  orchestrator.AddObserver(&spend);
+  orchestrator->AddObserver(&spend);
 
   QuotaPacingResult result;
   kernel::Rng demand_rng = seeds.Stream("demand");
@@ -115,14 +116,14 @@ QuotaPacingResult RunQuotaPacing(const QuotaPacingConfig& config) {
       request.key = "game-" + std::to_string(request.id);
       request.priority = Priority::kNormal;
       request.cacheable = false;
-      orchestrator.Submit(std::move(request), [&](const Result& r) {
+      orchestrator->Submit(std::move(request), [&](const Result& r) {
         if (r.outcome == Outcome::kServed) ++result.served;
       });
       next_arrival();
     });
   };
   next_arrival();
-  sim.ScheduleAt(month_end, [&] { orchestrator.Shutdown(Minutes(1), [] {}); });
+  sim.ScheduleAt(month_end, [&] { orchestrator->Shutdown(Minutes(1), [] {}); });
   sim.RunUntilEmpty();
 
   result.credits_by_day = spend.by_day();

@@ -155,11 +155,18 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     v.String("preset", &variant.preset);
     if (!variant.preset.empty()) {
-      variant.policy =
+      variant.policy_document =
           config::ReadPresetFromFolder(preset_folder, variant.preset, file, where + "/preset");
     }
-    v.IfObject("overrides", [&](ObjectReader& o) { config::ReadPolicy(o, &variant.policy); });
+    if (v.Has("overrides")) {
+      const Json& overrides = v.Raw("overrides");
+      config::CheckPolicyLayer(overrides, file, where + "/overrides");
+      variant.policy_document =
+          config::MergePolicyLayers(std::move(variant.policy_document), overrides);
+    }
+    v.Allow("overrides");
     v.Finish();
+    variant.policy = config::ResolvePolicy(variant.policy_document, file, where);
     const Status status = variant.policy.validate();
     if (!status.ok()) {
       // Say where the bad value may come from: the preset, the overrides or both.

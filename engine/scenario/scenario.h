@@ -47,6 +47,9 @@ namespace orchsim::scenario {
 struct Variant {
   std::string name;
   std::string preset;  // "" when the variant has no preset
+  // The preset's policy JSON with the variant's overrides merged in
+  // (policies/config/policy_reader.h), and the config it resolves to.
+  Json policy_document = Json::object();
   OrchestratorConfig policy;
 };
 

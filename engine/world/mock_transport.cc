@@ -33,17 +33,18 @@ std::vector<std::string> MockTransport::names() const {
   return out;
 }
 
-void MockTransport::Send(const UpstreamCall& call, ResponseCallback on_response) {
-  if (MockUpstream* upstream = Find(call.api)) {
-    upstream->Send(call, std::move(on_response));
-    return;
-  }
-  ++unknown_api_calls_;
+Transport::CallHandle MockTransport::Send(const UpstreamCall& call, ResponseCallback on_response) {
   Response response;
-  response.status = kStatusTransportError;
-  unknown_deliveries_.ScheduleAt(
-      sim_.now(),
-      [callback = std::move(on_response), response = std::move(response)] { callback(response); });
+  if (MockUpstream* upstream = Find(call.api)) {
+    response = upstream->Process(call);
+  } else {
+    ++unknown_api_calls_;
+    response.status = kStatusTransportError;
+  }
+  const Instant at = sim_.now() + response.latency;
+  return deliveries_.Schedule(at, std::move(response), std::move(on_response));
 }
+
+void MockTransport::Cancel(CallHandle handle) { deliveries_.Cancel(handle); }
 
 }  // namespace orchsim::world

@@ -1,9 +1,17 @@
 // mock_transport.h — the core's Transport port over mocked upstreams.
 //
 // Routes each UpstreamCall to the MockUpstream whose name equals call.api;
-// the upstream answers through the simulator at now + latency. A call for an
-// api no upstream serves answers kStatusTransportError (599) at now(), still
-// through the simulator (never from inside Send), and is counted.
+// the upstream evaluates it at once (MockUpstream::Process) and its answer is
+// delivered through the simulator at now + latency. A call for an api no
+// upstream serves answers kStatusTransportError (599) at now(), still through
+// the simulator (never from inside Send), and is counted.
+//
+// Cancel (the Transport contract in policies/ports.h, call_deliveries.h):
+// the answer is withdrawn and kStatusCancelled (499) is delivered at now().
+// The upstream is not told: it did the work, and its counters, rate window
+// and quota keep the call. The confirmation carries the credits the upstream
+// charged for it, as a real client learns them later from the quota headers,
+// so what the core's observers count equals what the upstream charged.
 //
 // Ownership: the transport owns its upstreams. REQUIRES: the Simulator
 // outlives the transport. Not thread-safe.
@@ -24,6 +32,7 @@
 
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
+#include "engine/world/call_deliveries.h"
 #include "engine/world/mock_upstream.h"
 #include "engine/world/sim_ports.h"
 #include "engine/world/upstream_model.h"
@@ -33,7 +42,7 @@ namespace orchsim::world {
 
 class MockTransport : public Transport {
  public:
-  explicit MockTransport(kernel::Simulator& sim) : sim_(sim), unknown_deliveries_(sim) {}
+  explicit MockTransport(kernel::Simulator& sim) : sim_(sim), deliveries_(sim) {}
   MockTransport(const MockTransport&) = delete;
   MockTransport& operator=(const MockTransport&) = delete;
 
@@ -46,15 +55,20 @@ class MockTransport : public Transport {
   // Names of the upstreams, sorted.
   std::vector<std::string> names() const;
 
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override;
+  void Cancel(CallHandle handle) override;
 
   // Calls whose api no upstream serves (answered 599).
   uint64_t unknown_api_calls() const { return unknown_api_calls_; }
+  // Calls cancelled before their answer was delivered.
+  uint64_t cancelled_calls() const { return deliveries_.cancelled(); }
+  // Calls sent and not yet called back.
+  size_t in_flight() const { return deliveries_.in_flight(); }
 
  private:
   kernel::Simulator& sim_;
   std::map<std::string, std::unique_ptr<MockUpstream>, std::less<>> upstreams_;
-  SimTimers unknown_deliveries_;
+  CallDeliveries deliveries_;
   uint64_t unknown_api_calls_ = 0;
 };
 

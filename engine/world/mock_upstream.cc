@@ -448,12 +448,37 @@ Response MockUpstream::Process(const UpstreamCall& call) {
   r.credits_charged = cost;
   counters_.credits_charged += cost;
   r.payload_versions.reserve(call.keys.size());
-  for (const std::string& key : call.keys) r.payload_versions.push_back(PayloadVersionAt(key, now));
+  r.bodies.reserve(call.keys.size());
+  for (const std::string& key : call.keys) {
+    const uint64_t version = PayloadVersionAt(key, now);
+    r.payload_versions.push_back(version);
+    r.bodies.push_back(BodyFor(call.endpoint, key, version));
+  }
   AddQuotaHeaders(now, cost, false, &r);
   return finish(200);
 }
 
 // ---- data versions -----------------------------------------------------------
+
+BodyPtr MockUpstream::BodyFor(const std::string& endpoint, const std::string& key,
+                              uint64_t version) const {
+  // JSON-escaping is not needed for the mock's own data: keys and endpoints
+  // come from the scenario and are echoed only as far as they are safe.
+  std::string bytes = "{\"api\":\"";
+  auto append_safe = [&bytes](const std::string& text) {
+    for (char c : text)
+      bytes += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+  };
+  append_safe(config_.name);
+  bytes += "\",\"endpoint\":\"";
+  append_safe(endpoint);
+  bytes += "\",\"key\":\"";
+  append_safe(key);
+  bytes += "\",\"version\":";
+  bytes += std::to_string(version);
+  bytes += '}';
+  return MakeBody("application/json", std::move(bytes));
+}
 
 void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
   kickoffs_[key].push_back(kickoff);

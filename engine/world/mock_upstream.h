@@ -15,7 +15,10 @@
 //      github, 429 ietf/none) with 0-remaining headers;
 //   6. a per-call error draw (rates scaled while degraded): 599 after
 //      timeout_latency for a timeout, else 500/502/503;
-//   7. 200: credits charged, one payload version per key.
+//   7. 200: credits charged, one payload version and one body per key. The
+//      body is small deterministic JSON naming the data and its version
+//      ({"api":"odds","endpoint":"odds","key":"g1","version":7}), so the bytes
+//      a cache holds change exactly when the version does.
 // Quota headers (in the configured style) ride on every answer from steps 3-7
 // except timeouts. Credits are charged only for 2xx answers.
 //
@@ -138,6 +141,9 @@ class MockUpstream {
   Response Process(const UpstreamCall& call);
   // Answers scheduled by Send and not yet delivered.
   size_t in_flight() const { return deliveries_.pending(); }
+
+  // The body answered for `key` at `version` (see the header, step 7).
+  BodyPtr BodyFor(const std::string& endpoint, const std::string& key, uint64_t version) const;
 
   // ---- data versions ----
   // Registers a kickoff for `key` (any number per key). Resets the key's

@@ -1,7 +1,8 @@
 // sim_ports.h — the core's Clock, Timers and RandomSource ports implemented
 // over the simulation kernel.
 //
-// SimClock reads the simulator's virtual now(). SimTimers schedules
+// SimClock reads the simulator's virtual now() (as both its monotonic and its
+// wall time). SimTimers schedules
 // std::function callbacks as simulator events: the kernel stores callbacks in
 // 48-byte InlineFunctions, so SimTimers keeps the std::function in a slot
 // table it owns (recycled slots, no hashing: timers are on every request's
@@ -31,11 +32,14 @@
 
 namespace orchsim::world {
 
-// Clock over the simulator's virtual time. REQUIRES: `sim` outlives it.
+// Clock over the simulator's virtual time: the monotonic and the wall clock
+// are the same virtual instant (no clock steps in simulation). REQUIRES:
+// `sim` outlives it.
 class SimClock : public Clock {
  public:
   explicit SimClock(const kernel::Simulator& sim) : sim_(sim) {}
   Instant now() const override { return sim_.now(); }
+  Instant wall_now() const override { return sim_.now(); }
 
  private:
   const kernel::Simulator& sim_;

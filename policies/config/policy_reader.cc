@@ -30,7 +30,7 @@ void ReadQuota(ObjectReader& r, QuotaConfig* c) {
   r.Bool("enabled", &c->enabled);
   r.Enum("mode", &c->mode,
          {{"off", QuotaMode::kOff}, {"pace", QuotaMode::kPace}, {"aimd", QuotaMode::kAimd}});
-  r.Int("critical_floor", &c->critical_floor, false, 0);
+  r.Number("critical_floor", &c->critical_floor, false, 0);
   r.Dur("max_retry_after", &c->max_retry_after);
   r.Dur("assumed_period", &c->assumed_period, false, Microseconds(1));
   if (r.Has("assumed_period_start")) {
@@ -48,12 +48,6 @@ void ReadQuota(ObjectReader& r, QuotaConfig* c) {
   r.Number("aimd_max_rate_per_s", &c->aimd_max_rate_per_s, false, 0);
   r.Number("aimd_additive_increase_per_s", &c->aimd_additive_increase_per_s, false, 0);
   r.Number("aimd_multiplicative_decrease", &c->aimd_multiplicative_decrease, false, 0, 1);
-}
-
-void ReadApi(ObjectReader& r, ApiPolicy* api) {
-  r.IfObject("bucket", [&](ObjectReader& o) { ReadBucket(o, &api->bucket); });
-  r.IfObject("quota", [&](ObjectReader& o) { ReadQuota(o, &api->quota); });
-  r.Number("expected_credits_per_call", &api->expected_credits_per_call, false, 0);
 }
 
 void ReadQueue(ObjectReader& r, RequestQueueConfig* c) {
@@ -95,9 +89,25 @@ void ReadCache(ObjectReader& r, CacheConfig* c) {
   r.Dur("game_length", &c->game_length, false, Microseconds(1));
   r.Bool("stale_if_error", &c->stale_if_error);
   r.Dur("stale_max_age", &c->stale_max_age);
-  int64_t max_entries = static_cast<int64_t>(c->max_entries);
+}
+
+// The bounds of the one cache every API shares: top level only.
+void ReadCacheStore(ObjectReader& r, CacheStoreConfig* store) {
+  if (store == nullptr) {
+    for (const char* key : {"max_entries", "max_bytes"}) {
+      if (r.Has(key)) {
+        r.Fail(key, std::string("bounds the one cache every API shares; set it in the top-level "
+                                "\"cache\", not per API or endpoint"));
+      }
+    }
+    return;
+  }
+  int64_t max_entries = static_cast<int64_t>(store->max_entries);
   r.Int("max_entries", &max_entries, false, 1);
-  c->max_entries = static_cast<size_t>(max_entries);
+  store->max_entries = static_cast<size_t>(max_entries);
+  int64_t max_bytes = static_cast<int64_t>(store->max_bytes);
+  r.Int("max_bytes", &max_bytes, false, 1);
+  store->max_bytes = static_cast<size_t>(max_bytes);
 }
 
 void ReadPrefetch(ObjectReader& r, PrefetchConfig* c) {
@@ -183,21 +193,13 @@ void ReadCost(ObjectReader& r, CostConfig* c) {
   });
 }
 
-}  // namespace
-
-void ReadPriority(ObjectReader& reader, const std::string& key, Priority* out, bool required) {
-  reader.Enum(key, out, PriorityChoices(), required);
-}
-
-void ReadPolicy(ObjectReader& r, OrchestratorConfig* c) {
-  r.IfObject("default_api", [&](ObjectReader& o) { ReadApi(o, &c->default_api); });
-  r.IfObject("apis", [&](ObjectReader& apis) {
-    for (const std::string& name : r.Keys("apis")) {
-      ApiPolicy& api = c->apis.try_emplace(name, c->default_api).first->second;
-      apis.IfObject(name, [&](ObjectReader& o) { ReadApi(o, &api); });
-    }
+// The settings of one endpoint's calls (CallPolicy). `store`: the shared
+// cache's bounds, read from the top-level "cache" only (nullptr elsewhere).
+void ReadCallKeys(ObjectReader& r, CallPolicy* c, CacheStoreConfig* store) {
+  r.IfObject("cache", [&](ObjectReader& o) {
+    ReadCache(o, &c->cache);
+    ReadCacheStore(o, store);
   });
-  r.IfObject("queue", [&](ObjectReader& o) { ReadQueue(o, &c->queue); });
   r.IfObject("coalescer", [&](ObjectReader& o) { o.Bool("enabled", &c->coalescer.enabled); });
   r.IfObject("batcher", [&](ObjectReader& o) {
     o.Bool("enabled", &c->batcher.enabled);
@@ -206,22 +208,85 @@ void ReadPolicy(ObjectReader& r, OrchestratorConfig* c) {
     o.Int("max_batch_size", &size, false, 1);
     c->batcher.max_batch_size = static_cast<size_t>(size);
   });
-  r.IfObject("cache", [&](ObjectReader& o) { ReadCache(o, &c->cache); });
-  r.IfObject("prefetch", [&](ObjectReader& o) { ReadPrefetch(o, &c->prefetch); });
   r.IfObject("breaker", [&](ObjectReader& o) { ReadBreaker(o, &c->breaker); });
   r.IfObject("retry", [&](ObjectReader& o) { ReadRetry(o, &c->retry); });
-  r.IfObject("retry_budget", [&](ObjectReader& o) { ReadRetryBudget(o, &c->retry_budget); });
-  r.IfObject("concurrency", [&](ObjectReader& o) {
-    o.Bool("enabled", &c->concurrency.enabled);
-    o.Int("max_in_flight", &c->concurrency.max_in_flight, false, 1);
-  });
   r.IfObject("timeouts", [&](ObjectReader& o) {
     o.Bool("enabled", &c->timeouts.enabled);
     o.Dur("per_attempt", &c->timeouts.per_attempt, false, Microseconds(1));
     o.Dur("overall", &c->timeouts.overall, false, Microseconds(1));
   });
-  r.IfObject("health", [&](ObjectReader& o) { ReadHealth(o, &c->health); });
-  r.IfObject("cost", [&](ObjectReader& o) { ReadCost(o, &c->cost); });
+  r.Number("expected_credits_per_call", &c->expected_credits_per_call, false, 0);
+}
+
+// The settings of one API (ApiPolicy) but its endpoints.
+void ReadApiKeys(ObjectReader& r, ApiPolicy* a, CacheStoreConfig* store) {
+  ReadCallKeys(r, a, store);
+  r.IfObject("bucket", [&](ObjectReader& o) { ReadBucket(o, &a->bucket); });
+  r.IfObject("quota", [&](ObjectReader& o) { ReadQuota(o, &a->quota); });
+  r.IfObject("retry_budget", [&](ObjectReader& o) { ReadRetryBudget(o, &a->retry_budget); });
+  r.IfObject("concurrency", [&](ObjectReader& o) {
+    o.Bool("enabled", &a->concurrency.enabled);
+    o.Int("max_in_flight", &a->concurrency.max_in_flight, false, 1);
+  });
+}
+
+}  // namespace
+
+void ReadPriority(ObjectReader& reader, const std::string& key, Priority* out, bool required) {
+  reader.Enum(key, out, PriorityChoices(), required);
+}
+
+OrchestratorConfig ResolvePolicy(const Json& policy, const std::string& file,
+                                 const std::string& path) {
+  OrchestratorConfig c;
+  ObjectReader r(policy, path, file);
+  if (path.empty()) {  // a whole preset file
+    std::string ignored;
+    r.String("$schema", &ignored);  // for editors (scenarios/schema/policy.schema.json)
+    r.String("description", &ignored);
+  }
+  // The defaults layer: the top-level per-API keys, then "default_api".
+  ReadApiKeys(r, &c.defaults, &c.cache_store);
+  r.IfObject("default_api", [&](ObjectReader& o) { ReadApiKeys(o, &c.defaults, nullptr); });
+  r.IfObject("queue", [&](ObjectReader& o) { ReadQueue(o, &c.queue); });
+  r.IfObject("prefetch", [&](ObjectReader& o) { ReadPrefetch(o, &c.prefetch); });
+  r.IfObject("health", [&](ObjectReader& o) { ReadHealth(o, &c.health); });
+  r.IfObject("cost", [&](ObjectReader& o) { ReadCost(o, &c.cost); });
+  // Each API starts from the resolved defaults, each endpoint from its API.
+  r.IfObject("apis", [&](ObjectReader& apis) {
+    for (const std::string& name : r.Keys("apis")) {
+      ApiPolicy api = c.defaults;
+      apis.IfObject(name, [&](ObjectReader& o) {
+        ReadApiKeys(o, &api, nullptr);
+        o.IfObject("endpoints", [&](ObjectReader& endpoints) {
+          for (const std::string& endpoint : o.Keys("endpoints")) {
+            CallPolicy call = api;
+            endpoints.IfObject(endpoint, [&](ObjectReader& e) { ReadCallKeys(e, &call, nullptr); });
+            api.endpoints.insert_or_assign(endpoint, std::move(call));
+          }
+        });
+      });
+      c.apis.insert_or_assign(name, std::move(api));
+    }
+  });
+  r.Finish();
+  return c;
+}
+
+void CheckPolicyLayer(const Json& layer, const std::string& file, const std::string& path) {
+  (void)ResolvePolicy(layer, file, path);
+}
+
+Json MergePolicyLayers(Json base, const Json& overlay) {
+  if (!base.is_object() || !overlay.is_object()) return overlay;
+  for (auto it = overlay.begin(); it != overlay.end(); ++it) {
+    if (base.contains(it.key())) {
+      base[it.key()] = MergePolicyLayers(std::move(base[it.key()]), it.value());
+    } else {
+      base[it.key()] = it.value();
+    }
+  }
+  return base;
 }
 
 }  // namespace orchsim::config

@@ -9,19 +9,16 @@
 
 namespace orchsim::config {
 
-void ReadPresetFile(const std::string& path, OrchestratorConfig* config) {
-  const Json json = ParseJsonOrThrow(ReadFileOrThrow(path), path);
-  ObjectReader reader(json, "", path);
-  std::string ignored;
-  reader.String("$schema", &ignored);  // for editors (scenarios/schema/policy.schema.json)
-  reader.String("description", &ignored);
-  ReadPolicy(reader, config);
-  reader.Finish();
+Json ReadPresetFile(const std::string& path) {
+  Json json = ParseJsonOrThrow(ReadFileOrThrow(path), path);
+  CheckPolicyLayer(json, path);
+  json.erase("$schema");
+  json.erase("description");
+  return json;
 }
 
-OrchestratorConfig ReadPresetFromFolder(const std::string& folder, const std::string& name,
-                                        const std::string& scenario_file,
-                                        const std::string& where) {
+Json ReadPresetFromFolder(const std::string& folder, const std::string& name,
+                          const std::string& scenario_file, const std::string& where) {
   const std::filesystem::path file = std::filesystem::path(folder) / (name + ".json");
   const std::string path = folder.empty() ? name + ".json" : file.lexically_normal().string();
   std::error_code ec;
@@ -36,22 +33,19 @@ OrchestratorConfig ReadPresetFromFolder(const std::string& folder, const std::st
                       "unknown preset \"" + name + "\" (no file " + path +
                           "); known presets: " + (known.empty() ? "none" : known));
   }
-  OrchestratorConfig config;
-  ReadPresetFile(path, &config);
-  return config;
+  return ReadPresetFile(path);
 }
 
 StatusOr<OrchestratorConfig> LoadPolicyFile(const std::string& path,
                                             const std::string& overrides_json) {
   try {
-    OrchestratorConfig config;
-    ReadPresetFile(path, &config);
+    Json policy = ReadPresetFile(path);
     if (!overrides_json.empty()) {
       const Json overrides = ParseJsonOrThrow(overrides_json, "overrides");
-      ObjectReader reader(overrides, "", "overrides");
-      ReadPolicy(reader, &config);
-      reader.Finish();
+      CheckPolicyLayer(overrides, "overrides");
+      policy = MergePolicyLayers(std::move(policy), overrides);
     }
+    const OrchestratorConfig config = ResolvePolicy(policy, path);
     const Status status = config.validate();
     if (!status.ok()) return Status::InvalidArgument(path + ": " + status.message());
     return config;

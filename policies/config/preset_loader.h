@@ -20,17 +20,17 @@
 
 namespace orchsim::config {
 
-// Reads the preset file at `path` and overlays it on *config (members absent
-// from the file keep their value). "$schema" and "description" are allowed.
-// Throws ConfigError naming the file and JSON path on the first problem.
-// Range checks are OrchestratorConfig::validate()'s.
-void ReadPresetFile(const std::string& path, OrchestratorConfig* config);
+// The policy layer in the preset file at `path`, checked (policy_reader.h)
+// and without its "$schema" and "description". Throws ConfigError naming
+// the file and JSON path on the first problem. Range checks are
+// OrchestratorConfig::validate()'s, once the layers are resolved.
+Json ReadPresetFile(const std::string& path);
 
 // The preset `name` in `folder` (name + ".json"), for a scenario's variant.
 // A missing file throws ConfigError(scenario_file, where, "unknown preset ...;
 // known presets: a, b") listing the presets that exist.
-OrchestratorConfig ReadPresetFromFolder(const std::string& folder, const std::string& name,
-                                        const std::string& scenario_file, const std::string& where);
+Json ReadPresetFromFolder(const std::string& folder, const std::string& name,
+                          const std::string& scenario_file, const std::string& where);
 
 // The service entry: the preset file, then `overrides_json` (a policy
 // object in JSON text, "" for none) overlaid, then validated. Never throws;

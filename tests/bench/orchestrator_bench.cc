@@ -45,12 +45,12 @@ class AnsweringTransport : public Transport {
 
 OrchestratorConfig EverythingOn() {
   OrchestratorConfig c;
-  c.default_api.bucket.rate_per_s = 1e6;
-  c.default_api.bucket.burst = 1e6;
-  c.default_api.quota.mode = QuotaMode::kPace;
-  c.batcher.enabled = true;
-  c.batcher.window = Milliseconds(20);
-  c.concurrency.max_in_flight = 1000;
+  c.defaults.bucket.rate_per_s = 1e6;
+  c.defaults.bucket.burst = 1e6;
+  c.defaults.quota.mode = QuotaMode::kPace;
+  c.defaults.batcher.enabled = true;
+  c.defaults.batcher.window = Milliseconds(20);
+  c.defaults.concurrency.max_in_flight = 1000;
   c.health.active_probes = false;
   return c;
 }

@@ -339,31 +339,28 @@ TEST(CircuitBreakerTest, DisabledPassesEverythingAndNeverTrips) {
   EXPECT_TRUE(log.entries.empty());
 }
 
-TEST(BreakerRegistryTest, PerApiSharesOneBreakerAcrossEndpoints) {
-  BreakerRegistry r(Consecutive(2));
+TEST(BreakerRegistryTest, OneBreakerPerKeyCreatedWithTheFirstConfig) {
+  BreakerRegistry r;
   TransitionLog log;
   r.set_transition_listener(log.Listener());
-  r.For("odds", "odds").RecordResult(503, kFast, T(1));
-  r.For("odds", "scores").RecordResult(503, kFast, T(2));
+  r.For("odds", Consecutive(2)).RecordResult(503, kFast, T(1));
+  // A later config for the same key is not looked at: it is the same breaker.
+  r.For("odds", Consecutive(5)).RecordResult(503, kFast, T(2));
   EXPECT_EQ(r.breakers().size(), 1u);
-  EXPECT_EQ(r.For("odds", "events").state(), BreakerState::kOpen);
-  EXPECT_EQ(r.For("weather", "forecast").state(), BreakerState::kClosed);
-  EXPECT_EQ(r.Key("odds", "scores"), "odds");
+  EXPECT_EQ(r.For("odds", Consecutive(5)).state(), BreakerState::kOpen);
   ASSERT_NE(r.Find("odds"), nullptr);
   EXPECT_EQ(r.Find("odds/scores"), nullptr);
   EXPECT_EQ(log.entries, (std::vector<std::string>{"odds:closed->open@2000000"}));
 }
 
-TEST(BreakerRegistryTest, PerEndpointKeepsEndpointsApart) {
-  CircuitBreakerConfig c = Consecutive(2);
-  c.per_endpoint = true;
-  BreakerRegistry r(c);
-  r.For("odds", "odds").RecordResult(503, kFast, T(1));
-  r.For("odds", "scores").RecordResult(503, kFast, T(2));
-  EXPECT_EQ(r.For("odds", "odds").state(), BreakerState::kClosed);
-  r.For("odds", "odds").RecordResult(503, kFast, T(3));
-  EXPECT_EQ(r.For("odds", "odds").state(), BreakerState::kOpen);
-  EXPECT_EQ(r.For("odds", "scores").state(), BreakerState::kClosed);
+TEST(BreakerRegistryTest, KeysKeepBreakersApartEachWithItsOwnConfig) {
+  BreakerRegistry r;
+  r.For("odds/odds", Consecutive(2)).RecordResult(503, kFast, T(1));
+  r.For("odds/scores", Consecutive(1)).RecordResult(503, kFast, T(2));
+  EXPECT_EQ(r.For("odds/odds", Consecutive(2)).state(), BreakerState::kClosed);
+  EXPECT_EQ(r.For("odds/scores", Consecutive(1)).state(), BreakerState::kOpen);
+  r.For("odds/odds", Consecutive(2)).RecordResult(503, kFast, T(3));
+  EXPECT_EQ(r.For("odds/odds", Consecutive(2)).state(), BreakerState::kOpen);
   std::vector<std::string> keys;
   for (const auto& [key, breaker] : r.breakers()) {
     keys.push_back(key);
@@ -373,12 +370,12 @@ TEST(BreakerRegistryTest, PerEndpointKeepsEndpointsApart) {
 }
 
 TEST(BreakerRegistryTest, ListenerReachesExistingAndFutureBreakers) {
-  BreakerRegistry r(Consecutive(1));
-  CircuitBreaker& existing = r.For("odds", "odds");
+  BreakerRegistry r;
+  CircuitBreaker& existing = r.For("odds", Consecutive(1));
   TransitionLog log;
   r.set_transition_listener(log.Listener());
   existing.RecordResult(503, kFast, T(1));
-  r.For("weather", "now").RecordResult(503, kFast, T(2));
+  r.For("weather", Consecutive(1)).RecordResult(503, kFast, T(2));
   EXPECT_EQ(log.entries, (std::vector<std::string>{"odds:closed->open@1000000",
                                                    "weather:closed->open@2000000"}));
 }
@@ -387,34 +384,32 @@ TEST(CircuitBreakerConfigTest, ValidateNamesFieldValueAndConstraint) {
   EXPECT_TRUE(CircuitBreakerConfig{}.validate().ok());
   CircuitBreakerConfig c;
   c.failure_threshold = 0;
-  EXPECT_EQ(c.validate().message(), "circuit_breaker.failure_threshold: 0 must be >= 1");
+  EXPECT_EQ(c.validate().message(), "breaker.failure_threshold: 0 must be >= 1");
   c = {};
   c.window = Duration::Zero();
-  EXPECT_EQ(c.validate().message(), "circuit_breaker.window: \"0s\" must be > 0");
+  EXPECT_EQ(c.validate().message(), "breaker.window: \"0s\" must be > 0");
   c = {};
   c.max_open_wait = Seconds(10);
-  EXPECT_EQ(c.validate().message(),
-            "circuit_breaker.max_open_wait: \"10s\" must be >= open_wait (1m)");
+  EXPECT_EQ(c.validate().message(), "breaker.max_open_wait: \"10s\" must be >= open_wait (1m)");
   c = {};
   c.failure_statuses = {500, 700};
   EXPECT_EQ(c.validate().message(),
-            "circuit_breaker.failure_statuses[1]: 700 must be an HTTP status in 100..599");
+            "breaker.failure_statuses[1]: 700 must be an HTTP status in 100..599");
   c = {};
   c.failure_rate_threshold = 0.0;
-  EXPECT_NE(c.validate().message().find("circuit_breaker.failure_rate_threshold"),
-            std::string::npos);
+  EXPECT_NE(c.validate().message().find("breaker.failure_rate_threshold"), std::string::npos);
   c = {};
   c.open_wait_multiplier = 0.5;
-  EXPECT_NE(c.validate().message().find("circuit_breaker.open_wait_multiplier"), std::string::npos);
+  EXPECT_NE(c.validate().message().find("breaker.open_wait_multiplier"), std::string::npos);
   c = {};
   c.half_open_permitted_calls = 0;
-  EXPECT_EQ(c.validate().message(), "circuit_breaker.half_open_permitted_calls: 0 must be >= 1");
+  EXPECT_EQ(c.validate().message(), "breaker.half_open_permitted_calls: 0 must be >= 1");
   c = {};
   c.half_open_success_threshold = 0;
-  EXPECT_EQ(c.validate().message(), "circuit_breaker.half_open_success_threshold: 0 must be >= 1");
+  EXPECT_EQ(c.validate().message(), "breaker.half_open_success_threshold: 0 must be >= 1");
   c = {};
   c.minimum_calls = 0;
-  EXPECT_EQ(c.validate().message(), "circuit_breaker.minimum_calls: 0 must be >= 1");
+  EXPECT_EQ(c.validate().message(), "breaker.minimum_calls: 0 must be >= 1");
 }
 
 // Random traffic against every trigger: the transition log must be a valid

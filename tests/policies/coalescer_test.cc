@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/policies/fake_ports.h"
@@ -20,14 +21,16 @@ constexpr auto kNormal = Priority::kNormal;
 constexpr auto kLow = Priority::kLow;
 constexpr auto kPrefetch = Priority::kPrefetch;
 
-const std::string kOdds = "odds/GET /v4/sports/nfl/odds?markets=h2h&regions=us";
+// Keys of one test api/endpoint; the key part is what the tests vary.
+RequestKey Key(std::string_view text) { return RequestKey("odds", "event", text); }
+const RequestKey kOdds("odds", "odds", "GET /v4/sports/nfl/odds?markets=h2h&regions=us");
 
 // prefix + number, appended rather than `"literal" + std::string`, which trips
 // a GCC 12 -Wrestrict false positive.
-std::string NumberedKey(const char* prefix, uint64_t n) {
+RequestKey NumberedKey(const char* prefix, uint64_t n) {
   std::string key(prefix);
   key += std::to_string(n);
-  return key;
+  return Key(key);
 }
 
 TEST(CoalescerTest, FirstJoinerLeadsLaterJoinersFollow) {
@@ -102,11 +105,11 @@ TEST(CoalescerTest, LeaveRemovesOnlyFollowersAndKeepsThePriority) {
   c.Join(kOdds, 4, kNormal);
   EXPECT_TRUE(c.Leave(kOdds, 3));
   EXPECT_EQ(c.followers(kOdds), 2u);
-  EXPECT_EQ(c.flight_priority(kOdds), kCritical);     // not lowered
-  EXPECT_FALSE(c.Leave(kOdds, 3));                    // already gone
-  EXPECT_FALSE(c.Leave(kOdds, 1));                    // the leader cannot leave
-  EXPECT_FALSE(c.Leave(kOdds, 77));                   // never joined
-  EXPECT_FALSE(c.Leave("weather/GET /forecast", 2));  // unknown key
+  EXPECT_EQ(c.flight_priority(kOdds), kCritical);          // not lowered
+  EXPECT_FALSE(c.Leave(kOdds, 3));                         // already gone
+  EXPECT_FALSE(c.Leave(kOdds, 1));                         // the leader cannot leave
+  EXPECT_FALSE(c.Leave(kOdds, 77));                        // never joined
+  EXPECT_FALSE(c.Leave(Key("weather/GET /forecast"), 2));  // unknown key
   EXPECT_EQ(c.followers(kOdds), 2u);
   EXPECT_TRUE(c.InFlight(kOdds));
   // A later joiner that matches the (unlowered) priority does not raise it.
@@ -145,7 +148,7 @@ TEST(CoalescerTest, KeysAreIndependentAndComparedExactly) {
   Coalescer c(CoalescerConfig{});
   constexpr int kKeys = 200;
   for (int k = 0; k < kKeys; ++k) {
-    const std::string key = NumberedKey("odds/event/", static_cast<uint64_t>(k));
+    const RequestKey key = NumberedKey("odds/event/", static_cast<uint64_t>(k));
     for (int j = 0; j <= k % 4; ++j) {
       const uint64_t id = static_cast<uint64_t>(k * 10 + j);
       const JoinResult r = c.Join(key, id, j == 2 ? kHigh : kLow);
@@ -154,14 +157,14 @@ TEST(CoalescerTest, KeysAreIndependentAndComparedExactly) {
     }
   }
   EXPECT_EQ(c.flights(), static_cast<size_t>(kKeys));
-  EXPECT_FALSE(c.InFlight("odds/event/"));  // a prefix is another key
-  EXPECT_FALSE(c.InFlight("odds/event/1 "));
-  EXPECT_EQ(c.followers("odds/event/7"), 3u);
-  EXPECT_EQ(c.flight_priority("odds/event/7"), kHigh);
-  EXPECT_EQ(c.flight_priority("odds/event/5"), kLow);  // one follower, LOW
-  EXPECT_EQ(c.Complete("odds/event/7"), (Ids{71, 72, 73}));
+  EXPECT_FALSE(c.InFlight(Key("odds/event/")));  // a prefix is another key
+  EXPECT_FALSE(c.InFlight(Key("odds/event/1 ")));
+  EXPECT_EQ(c.followers(Key("odds/event/7")), 3u);
+  EXPECT_EQ(c.flight_priority(Key("odds/event/7")), kHigh);
+  EXPECT_EQ(c.flight_priority(Key("odds/event/5")), kLow);  // one follower, LOW
+  EXPECT_EQ(c.Complete(Key("odds/event/7")), (Ids{71, 72, 73}));
   EXPECT_EQ(c.flights(), static_cast<size_t>(kKeys - 1));
-  EXPECT_EQ(c.followers("odds/event/11"), 3u);  // untouched by its neighbour
+  EXPECT_EQ(c.followers(Key("odds/event/11")), 3u);  // untouched by its neighbour
   for (int k = 0; k < kKeys; ++k) c.Complete(NumberedKey("odds/event/", static_cast<uint64_t>(k)));
   EXPECT_EQ(c.flights(), 0u);
 }
@@ -201,14 +204,14 @@ TEST(CoalescerPropertyTest, MatchesASimpleModel) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     testing::SeededRandom rng(seed);
     Coalescer c(CoalescerConfig{});
-    std::map<std::string, ModelFlight> model;
+    std::map<RequestKey, ModelFlight> model;
     uint64_t next_id = 1;
     int raises = 0;
     int leaves = 0;
     int rejoins = 0;
     size_t delivered = 0;
     for (int step = 0; step < 5000; ++step) {
-      const std::string key = NumberedKey("k", rng.NextU64() % 6);
+      const RequestKey key = NumberedKey("k", rng.NextU64() % 6);
       const uint64_t op = rng.NextU64() % 10;
       auto it = model.find(key);
       if (op == 5 && it != model.end() &&

@@ -17,14 +17,19 @@
 
 namespace orchsim::testing {
 
+// Monotonic time moves only when told; wall time is monotonic time plus an
+// offset the test may step (an NTP correction, an operator's clock change).
 class FakeClock : public Clock {
  public:
   explicit FakeClock(Instant start) : now_(start) {}
   Instant now() const override { return now_; }
+  Instant wall_now() const override { return now_ + wall_offset_; }
   void Set(Instant t) { now_ = t; }
+  void StepWall(Duration by) { wall_offset_ += by; }
 
  private:
   Instant now_;
+  Duration wall_offset_;
 };
 
 // Timers over a FakeClock. AdvanceTo(t) fires every due timer in (time,
@@ -89,49 +94,104 @@ class FakeTimers : public Timers {
   bool keep_cancelled_ = false;
 };
 
-// Records every call; the test answers them with Answer() (any order), or
-// sets an auto-responder that picks the response and its latency.
+// Records every call; the test answers them with AnswerOldest() (or
+// Answer(handle)), or sets an auto-responder that picks the response and its
+// latency. Cancel follows the port's contract: the answer is withdrawn and
+// kStatusCancelled is delivered through the timers, unless the test makes
+// the transport ignore cancels (set_ignore_cancel), like a broken one.
 class FakeTransport : public Transport {
  public:
   struct Sent {
     UpstreamCall call;
     ResponseCallback on_response;
     Instant at;
+    CallHandle handle = 0;
   };
   using AutoResponder = std::function<std::pair<Response, Duration>(const UpstreamCall&)>;
 
   FakeTransport(FakeClock& clock, FakeTimers& timers) : clock_(clock), timers_(timers) {}
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override {
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override {
+    const CallHandle handle = next_handle_++;
     calls_.push_back(call);
     send_times_.push_back(clock_.now());
     if (auto_) {
       std::pair<Response, Duration> answer = auto_(call);
       Response response = std::move(answer.first);
       response.latency = answer.second;
-      timers_.ScheduleAt(clock_.now() + answer.second,
-                         [cb = std::move(on_response), response] { cb(response); });
+      Scheduled& scheduled = scheduled_[handle];
+      scheduled.on_response = std::move(on_response);
+      scheduled.response = std::move(response);
+      scheduled.sent_at = clock_.now();
+      scheduled.timer =
+          timers_.ScheduleAt(clock_.now() + answer.second, [this, handle] { Deliver(handle); });
+      return handle;
+    }
+    outstanding_.push_back(Sent{call, std::move(on_response), clock_.now(), handle});
+    return handle;
+  }
+  void Cancel(CallHandle handle) override {
+    cancelled_.push_back(handle);
+    if (ignore_cancel_) return;
+    Response confirmation;
+    confirmation.status = kStatusCancelled;
+    if (auto it = scheduled_.find(handle); it != scheduled_.end()) {
+      if (!timers_.Cancel(it->second.timer)) return;
+      confirmation.latency = clock_.now() - it->second.sent_at;
+      it->second.response = confirmation;
+      it->second.timer = timers_.ScheduleAt(clock_.now(), [this, handle] { Deliver(handle); });
       return;
     }
-    outstanding_.push_back(Sent{call, std::move(on_response), clock_.now()});
+    for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
+      if (it->handle != handle) continue;
+      confirmation.latency = clock_.now() - it->at;
+      timers_.ScheduleAt(clock_.now(),
+                         [cb = std::move(it->on_response), confirmation] { cb(confirmation); });
+      outstanding_.erase(it);
+      return;
+    }
   }
   void set_auto_responder(AutoResponder responder) { auto_ = std::move(responder); }
+  // Cancel does nothing: no confirmation comes (a transport breaking its
+  // contract; the core keeps the call's bulkhead slot).
+  void set_ignore_cancel(bool ignore) { ignore_cancel_ = ignore; }
   // Answers the oldest outstanding call.
   void AnswerOldest(const Response& response) {
     Sent sent = std::move(outstanding_.front());
     outstanding_.pop_front();
     sent.on_response(response);
   }
+  // Calls sent by hand-answered mode and neither answered nor cancelled.
   size_t outstanding() const { return outstanding_.size(); }
   const std::vector<UpstreamCall>& calls() const { return calls_; }
   const std::vector<Instant>& send_times() const { return send_times_; }
+  // Handles passed to Cancel, in order.
+  const std::vector<CallHandle>& cancelled() const { return cancelled_; }
 
  private:
+  struct Scheduled {
+    ResponseCallback on_response;
+    Response response;
+    Instant sent_at;
+    Timers::TimerId timer = 0;
+  };
+  void Deliver(CallHandle handle) {
+    auto it = scheduled_.find(handle);
+    if (it == scheduled_.end()) return;
+    Scheduled scheduled = std::move(it->second);
+    scheduled_.erase(it);
+    scheduled.on_response(scheduled.response);
+  }
+
   FakeClock& clock_;
   FakeTimers& timers_;
   AutoResponder auto_;
   std::deque<Sent> outstanding_;
+  std::map<CallHandle, Scheduled> scheduled_;
   std::vector<UpstreamCall> calls_;
   std::vector<Instant> send_times_;
+  std::vector<CallHandle> cancelled_;
+  CallHandle next_handle_ = 1;
+  bool ignore_cancel_ = false;
 };
 
 // SplitMix64-based uniform source; deterministic from its seed. Also the

@@ -44,7 +44,44 @@ constexpr int kMaxAttempts = 3;
 
 OrchestratorConfig EverythingOnHostileSettings() {
   OrchestratorConfig c;
-  ApiPolicy odds;  // The Odds API style: pace with a CRITICAL floor
+  // "scores" and "injuries" use the default: pace, default max_retry_after
+  // (1 h) so a far Retry-After really blocks for a while.
+  c.defaults.bucket.rate_per_s = 50;
+  c.defaults.bucket.burst = 20;
+  c.defaults.quota.mode = QuotaMode::kPace;
+  c.defaults.quota.assumed_period = Minutes(1);
+  c.defaults.quota.max_reset_horizon = Minutes(10);
+  c.queue.capacity = 300;
+  c.defaults.batcher.enabled = true;
+  c.defaults.batcher.window = Milliseconds(100);
+  c.defaults.batcher.max_batch_size = 5;
+  c.defaults.cache.default_ttl = Seconds(20);
+  c.cache_store.max_entries = 100;
+  c.prefetch.enabled = true;
+  c.prefetch.offsets = {Minutes(30), Minutes(5)};
+  c.prefetch.targets = {PrefetchTarget{"odds", "odds", "{game}"}};
+  c.defaults.breaker.per_endpoint = true;
+  c.defaults.breaker.trigger = BreakerTrigger::kFailureRate;
+  c.defaults.breaker.failure_rate_threshold = 0.6;
+  c.defaults.breaker.window = Seconds(20);
+  c.defaults.breaker.minimum_calls = 10;
+  c.defaults.breaker.slow_calls_are_failures = true;
+  c.defaults.breaker.slow_call_threshold = Seconds(1);
+  c.defaults.breaker.open_wait = Seconds(2);
+  c.defaults.breaker.open_wait_multiplier = 2.0;
+  c.defaults.breaker.max_open_wait = Seconds(30);
+  c.defaults.breaker.half_open_permitted_calls = 2;
+  c.defaults.retry.max_attempts = kMaxAttempts;
+  c.defaults.retry.backoff = BackoffKind::kDecorrelatedJitter;
+  c.defaults.retry.base = Milliseconds(50);
+  c.defaults.retry.cap = Seconds(2);
+  c.defaults.retry.honour_retry_after = true;
+  c.defaults.retry.max_retry_after = Seconds(4);
+  c.defaults.retry_budget.ratio = 0.5;
+  c.defaults.concurrency.max_in_flight = 6;
+  c.defaults.timeouts.per_attempt = Seconds(2);
+  c.defaults.timeouts.overall = Seconds(20);
+  ApiPolicy odds = c.defaults;  // The Odds API style: pace with a CRITICAL floor
   odds.bucket.rate_per_s = 20;
   odds.bucket.burst = 10;
   odds.bucket.reserves = {TokenReserve{Priority::kCritical, 2}, TokenReserve{Priority::kHigh, 4}};
@@ -55,7 +92,7 @@ OrchestratorConfig EverythingOnHostileSettings() {
   odds.quota.max_reset_horizon = Minutes(10);
   odds.expected_credits_per_call = 2;
   c.apis["odds"] = odds;
-  ApiPolicy weather;  // AIMD
+  ApiPolicy weather = c.defaults;  // AIMD
   weather.bucket.rate_per_s = 5;
   weather.bucket.burst = 5;
   weather.quota.mode = QuotaMode::kAimd;
@@ -65,43 +102,6 @@ OrchestratorConfig EverythingOnHostileSettings() {
   weather.quota.aimd_initial_rate_per_s = 20;
   weather.quota.aimd_min_rate_per_s = 0.5;
   c.apis["weather"] = weather;
-  // "scores" and "injuries" use the default: pace, default max_retry_after
-  // (1 h) so a far Retry-After really blocks for a while.
-  c.default_api.bucket.rate_per_s = 50;
-  c.default_api.bucket.burst = 20;
-  c.default_api.quota.mode = QuotaMode::kPace;
-  c.default_api.quota.assumed_period = Minutes(1);
-  c.default_api.quota.max_reset_horizon = Minutes(10);
-  c.queue.capacity = 300;
-  c.batcher.enabled = true;
-  c.batcher.window = Milliseconds(100);
-  c.batcher.max_batch_size = 5;
-  c.cache.default_ttl = Seconds(20);
-  c.cache.max_entries = 100;
-  c.prefetch.enabled = true;
-  c.prefetch.offsets = {Minutes(30), Minutes(5)};
-  c.prefetch.targets = {PrefetchTarget{"odds", "odds", "{game}"}};
-  c.breaker.per_endpoint = true;
-  c.breaker.trigger = BreakerTrigger::kFailureRate;
-  c.breaker.failure_rate_threshold = 0.6;
-  c.breaker.window = Seconds(20);
-  c.breaker.minimum_calls = 10;
-  c.breaker.slow_calls_are_failures = true;
-  c.breaker.slow_call_threshold = Seconds(1);
-  c.breaker.open_wait = Seconds(2);
-  c.breaker.open_wait_multiplier = 2.0;
-  c.breaker.max_open_wait = Seconds(30);
-  c.breaker.half_open_permitted_calls = 2;
-  c.retry.max_attempts = kMaxAttempts;
-  c.retry.backoff = BackoffKind::kDecorrelatedJitter;
-  c.retry.base = Milliseconds(50);
-  c.retry.cap = Seconds(2);
-  c.retry.honour_retry_after = true;
-  c.retry.max_retry_after = Seconds(4);
-  c.retry_budget.ratio = 0.5;
-  c.concurrency.max_in_flight = 6;
-  c.timeouts.per_attempt = Seconds(2);
-  c.timeouts.overall = Seconds(20);
   c.health.active_probes = true;
   c.health.probe_interval = Seconds(30);
   c.health.latency_percentile = 90;
@@ -344,20 +344,24 @@ std::vector<uint64_t> HostileVersions(SeededRandom& rng, size_t keys) {
 
 // A transport that lies. Answers come through FakeTimers (never from inside
 // Send, as the port's contract requires), but possibly twice, late, after
-// shutdown, or never.
+// shutdown, or (from the upstream) never. Cancel is confirmed, as the
+// contract requires, but late and sometimes twice, and a cancelled call's
+// real answer may still arrive after its confirmation.
 class HostileTransport : public Transport {
  public:
   HostileTransport(FakeClock& clock, FakeTimers& timers, uint64_t seed)
       : clock_(clock), timers_(timers), rng_(seed) {}
 
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override {
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override {
     ++calls_;
     const Instant now = clock_.now();
+    const CallHandle handle = next_handle_++;
+    auto callback = std::make_shared<ResponseCallback>(std::move(on_response));
+    callbacks_.emplace(handle, callback);
     if (rng_.Uniform01() < 0.02) {
       ++never_answered_;
-      return;
+      return handle;
     }
-    auto callback = std::make_shared<ResponseCallback>(std::move(on_response));
     const Duration latency = HostileLatency();
     Deliver(callback, MakeResponse(call, now), now + latency);
     if (rng_.Uniform01() < 0.15) {
@@ -368,11 +372,25 @@ class HostileTransport : public Transport {
       Deliver(callback, second,
               now + latency + Microseconds(static_cast<int64_t>(rng_.NextU64() % 5000000)));
     }
+    return handle;
+  }
+
+  void Cancel(CallHandle handle) override {
+    auto it = callbacks_.find(handle);
+    if (it == callbacks_.end()) return;
+    ++cancels_;
+    Response confirmation;
+    confirmation.status = kStatusCancelled;
+    const Instant now = clock_.now();
+    Deliver(it->second, confirmation,
+            now + Microseconds(static_cast<int64_t>(rng_.NextU64() % 1000000)));
+    if (rng_.Uniform01() < 0.1) Deliver(it->second, confirmation, now + Seconds(2));
   }
 
   uint64_t calls() const { return calls_; }
   uint64_t duplicates() const { return duplicates_; }
   uint64_t never_answered() const { return never_answered_; }
+  uint64_t cancels() const { return cancels_; }
   uint64_t delivered_after_stop() const { return delivered_after_stop_; }
   void set_stopped_flag(const bool* stopped) { stopped_ = stopped; }
 
@@ -411,6 +429,9 @@ class HostileTransport : public Transport {
   FakeTimers& timers_;
   SeededRandom rng_;
   Response last_;
+  std::map<CallHandle, std::shared_ptr<ResponseCallback>> callbacks_;
+  CallHandle next_handle_ = 1;
+  uint64_t cancels_ = 0;
   const bool* stopped_ = nullptr;
   uint64_t calls_ = 0;
   uint64_t duplicates_ = 0;
@@ -459,7 +480,9 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   SeededRandom demand(seed * 17 + 3);
   const OrchestratorConfig config = EverythingOnHostileSettings();
   EXPECT_TRUE(config.validate().ok()) << config.validate().message();
-  Orchestrator orchestrator(config, clock, timers, transport, jitter);
+  std::unique_ptr<Orchestrator> core =
+      Orchestrator::Create(config, clock, timers, transport, jitter).value();
+  Orchestrator& orchestrator = *core;
   bool stopped = false;
   transport.set_stopped_flag(&stopped);
   CompletionWatcher watcher(stopped);
@@ -517,7 +540,14 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   EXPECT_EQ(orchestrator.stats().completed, requests);
   EXPECT_EQ(orchestrator.pending_requests(), 0u);
   EXPECT_EQ(timers.pending(), 0u);
-  EXPECT_EQ(orchestrator.concurrency().in_flight("odds"), 0);
+  // Every call ended (answered or its cancellation confirmed), so every
+  // bulkhead slot is free again.
+  EXPECT_EQ(orchestrator.calls_in_flight(), 0u);
+  for (const char* api : {"odds", "weather", "scores"}) {
+    if (const ConcurrencyLimiter* bulkhead = orchestrator.bulkhead(api)) {
+      EXPECT_EQ(bulkhead->in_flight(), 0) << api;
+    }
+  }
 
   const CostLine cost = orchestrator.cost().Total();
   EXPECT_TRUE(std::isfinite(cost.credits) && cost.credits >= 0) << cost.credits;
@@ -526,6 +556,7 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   // The abuse must actually happen, or the test proves little.
   EXPECT_GT(transport.duplicates(), 0u);
   EXPECT_GT(transport.never_answered(), 0u);
+  EXPECT_GT(transport.cancels(), 0u);
   EXPECT_GT(transport.delivered_after_stop(), 0u);
   EXPECT_GT(orchestrator.stats().late_answers_discarded, 0u);
   EXPECT_GT(orchestrator.stats().bad_credit_reports, 0u);

@@ -25,18 +25,18 @@ const Instant kT0 = *ParseInstant("2023-09-10T12:00:00Z");
 // Every mechanism off: the "naive" preset.
 OrchestratorConfig NaiveConfig() {
   OrchestratorConfig c;
-  c.default_api.bucket.enabled = false;
-  c.default_api.quota.enabled = false;
+  c.defaults.bucket.enabled = false;
+  c.defaults.quota.enabled = false;
   c.queue.escalation_enabled = false;
-  c.coalescer.enabled = false;
-  c.batcher.enabled = false;
-  c.cache.enabled = false;
+  c.defaults.coalescer.enabled = false;
+  c.defaults.batcher.enabled = false;
+  c.defaults.cache.enabled = false;
   c.prefetch.enabled = false;
-  c.breaker.enabled = false;
-  c.retry.enabled = false;
-  c.retry_budget.enabled = false;
-  c.concurrency.enabled = false;
-  c.timeouts.enabled = false;
+  c.defaults.breaker.enabled = false;
+  c.defaults.retry.enabled = false;
+  c.defaults.retry_budget.enabled = false;
+  c.defaults.concurrency.enabled = false;
+  c.defaults.timeouts.enabled = false;
   c.health.enabled = false;
   return c;
 }
@@ -46,8 +46,10 @@ class OrchestratorTest : public ::testing::Test {
   OrchestratorTest() : clock_(kT0), timers_(clock_), transport_(clock_, timers_), random_(7) {}
 
   void Build(const OrchestratorConfig& config) {
-    ASSERT_TRUE(config.validate().ok()) << config.validate().message();
-    orchestrator_ = std::make_unique<Orchestrator>(config, clock_, timers_, transport_, random_);
+    StatusOr<std::unique_ptr<Orchestrator>> built =
+        Orchestrator::Create(config, clock_, timers_, transport_, random_);
+    ASSERT_TRUE(built.ok()) << built.status().message();
+    orchestrator_ = std::move(built).value();
   }
 
   // Submits a request; its result lands in results_[id].
@@ -97,8 +99,8 @@ TEST_F(OrchestratorTest, NaiveSendsEveryRequestStraightUpstream) {
 
 TEST_F(OrchestratorTest, CacheAnswersUntilTheTtlEndsExactly) {
   OrchestratorConfig c = NaiveConfig();
-  c.cache.enabled = true;
-  c.cache.default_ttl = Minutes(5);
+  c.defaults.cache.enabled = true;
+  c.defaults.cache.default_ttl = Minutes(5);
   Build(c);
   Submit(1, "g1");
   transport_.AnswerOldest(OkResponse({3}));  // fetched at kT0
@@ -114,7 +116,7 @@ TEST_F(OrchestratorTest, CacheAnswersUntilTheTtlEndsExactly) {
 
 TEST_F(OrchestratorTest, CoalescesIdenticalRequestsInFlight) {
   OrchestratorConfig c = NaiveConfig();
-  c.coalescer.enabled = true;
+  c.defaults.coalescer.enabled = true;
   Build(c);
   Submit(1, "g1");
   Submit(2, "g1");
@@ -129,10 +131,10 @@ TEST_F(OrchestratorTest, CoalescesIdenticalRequestsInFlight) {
 
 TEST_F(OrchestratorTest, RetriesAfterConstantBackoffAtTheExactInstant) {
   OrchestratorConfig c = NaiveConfig();
-  c.retry.enabled = true;
-  c.retry.max_attempts = 3;
-  c.retry.backoff = BackoffKind::kConstant;
-  c.retry.base = Milliseconds(250);
+  c.defaults.retry.enabled = true;
+  c.defaults.retry.max_attempts = 3;
+  c.defaults.retry.backoff = BackoffKind::kConstant;
+  c.defaults.retry.base = Milliseconds(250);
   Build(c);
   Submit(1, "g1");
   timers_.AdvanceBy(Milliseconds(10));
@@ -152,7 +154,7 @@ TEST_F(OrchestratorTest, RetriesAfterConstantBackoffAtTheExactInstant) {
 
 TEST_F(OrchestratorTest, NonRetryableStatusFailsAtOnce) {
   OrchestratorConfig c = NaiveConfig();
-  c.retry.enabled = true;
+  c.defaults.retry.enabled = true;
   Build(c);
   Submit(1, "g1");
   transport_.AnswerOldest(ErrorResponse(404));
@@ -162,13 +164,13 @@ TEST_F(OrchestratorTest, NonRetryableStatusFailsAtOnce) {
 
 TEST_F(OrchestratorTest, OpenBreakerRejectsOrServesStale) {
   OrchestratorConfig c = NaiveConfig();
-  c.breaker.enabled = true;
-  c.breaker.failure_threshold = 2;
-  c.breaker.open_wait = Seconds(30);
-  c.cache.enabled = true;
-  c.cache.default_ttl = Seconds(10);
-  c.cache.stale_if_error = true;
-  c.cache.stale_max_age = Hours(1);
+  c.defaults.breaker.enabled = true;
+  c.defaults.breaker.failure_threshold = 2;
+  c.defaults.breaker.open_wait = Seconds(30);
+  c.defaults.cache.enabled = true;
+  c.defaults.cache.default_ttl = Seconds(10);
+  c.defaults.cache.stale_if_error = true;
+  c.defaults.cache.stale_max_age = Hours(1);
   Build(c);
   Submit(1, "cached");
   transport_.AnswerOldest(OkResponse({4}));
@@ -195,12 +197,12 @@ TEST_F(OrchestratorTest, OpenBreakerRejectsOrServesStale) {
 
 TEST_F(OrchestratorTest, TokenBucketSpacesCallsExactly) {
   OrchestratorConfig c = NaiveConfig();
-  c.default_api.bucket.enabled = true;
-  c.default_api.bucket.rate_per_s = 2.0;  // one token per 500 ms
-  c.default_api.bucket.burst = 1.0;
-  c.default_api.bucket.cost_per_call = 1.0;
+  c.defaults.bucket.enabled = true;
+  c.defaults.bucket.rate_per_s = 2.0;  // one token per 500 ms
+  c.defaults.bucket.burst = 1.0;
+  c.defaults.bucket.cost_per_call = 1.0;
   Build(c);
-  for (uint64_t id = 1; id <= 3; ++id) Submit(id, "g" + std::to_string(id));
+  for (uint64_t id = 1; id <= 3; ++id) Submit(id, std::to_string(id));
   timers_.AdvanceBy(Seconds(2));
   ASSERT_EQ(transport_.send_times().size(), 3u);
   EXPECT_EQ(transport_.send_times()[0], kT0);
@@ -212,8 +214,8 @@ TEST_F(OrchestratorTest, TokenBucketSpacesCallsExactly) {
 
 TEST_F(OrchestratorTest, HigherPriorityOvertakesInTheQueue) {
   OrchestratorConfig c = NaiveConfig();
-  c.concurrency.enabled = true;
-  c.concurrency.max_in_flight = 1;
+  c.defaults.concurrency.enabled = true;
+  c.defaults.concurrency.max_in_flight = 1;
   Build(c);
   Submit(1, "first");
   Submit(2, "normal", Priority::kNormal);
@@ -232,8 +234,8 @@ TEST_F(OrchestratorTest, HigherPriorityOvertakesInTheQueue) {
 
 TEST_F(OrchestratorTest, ShedsTheLowestClassAtCapacity) {
   OrchestratorConfig c = NaiveConfig();
-  c.concurrency.enabled = true;
-  c.concurrency.max_in_flight = 1;
+  c.defaults.concurrency.enabled = true;
+  c.defaults.concurrency.max_in_flight = 1;
   c.queue.capacity = 2;
   Build(c);
   Submit(1, "in-flight");
@@ -247,24 +249,44 @@ TEST_F(OrchestratorTest, ShedsTheLowestClassAtCapacity) {
 
 TEST_F(OrchestratorTest, AttemptTimeoutDiscardsTheLateAnswer) {
   OrchestratorConfig c = NaiveConfig();
-  c.timeouts.enabled = true;
-  c.timeouts.per_attempt = Seconds(2);
-  c.timeouts.overall = Seconds(60);
+  c.defaults.timeouts.enabled = true;
+  c.defaults.timeouts.per_attempt = Seconds(2);
+  c.defaults.timeouts.overall = Seconds(60);
   Build(c);
   Submit(1, "g1");
   timers_.AdvanceTo(kT0 + Seconds(2));
   EXPECT_EQ(OutcomeOf(1), Outcome::kFailed);
   EXPECT_EQ(results_[1].status, kStatusTransportError);
   EXPECT_EQ(completed_at_[1], kT0 + Seconds(2));
-  transport_.AnswerOldest(OkResponse());
+  // The core cancelled the call; the transport confirmed through its timers
+  // at the same instant, and the confirmation is discarded as late.
+  EXPECT_EQ(transport_.cancelled().size(), 1u);
+  EXPECT_EQ(orchestrator_->stats().calls_cancelled, 1u);
+  EXPECT_EQ(orchestrator_->calls_in_flight(), 0u);
   EXPECT_EQ(orchestrator_->stats().late_answers_discarded, 1u);
   EXPECT_EQ(orchestrator_->stats().completed, 1u);
 }
 
+TEST_F(OrchestratorTest, AnAnswerRacingTheCancelIsDiscardedAsLate) {
+  OrchestratorConfig c = NaiveConfig();
+  c.defaults.timeouts.enabled = true;
+  c.defaults.timeouts.per_attempt = Seconds(2);
+  Build(c);
+  transport_.set_ignore_cancel(true);  // the answer was already on its way
+  Submit(1, "g1");
+  timers_.AdvanceTo(kT0 + Seconds(2));
+  EXPECT_EQ(OutcomeOf(1), Outcome::kFailed);
+  transport_.AnswerOldest(OkResponse());
+  EXPECT_EQ(orchestrator_->stats().late_answers_discarded, 1u);
+  EXPECT_EQ(orchestrator_->calls_in_flight(), 0u);
+  EXPECT_EQ(orchestrator_->stats().completed, 1u);
+  EXPECT_EQ(orchestrator_->cache().size(), 0u);  // a late answer fills nothing
+}
+
 TEST_F(OrchestratorTest, OverallDeadlineEndsAQueuedRequest) {
   OrchestratorConfig c = NaiveConfig();
-  c.concurrency.enabled = true;
-  c.concurrency.max_in_flight = 1;
+  c.defaults.concurrency.enabled = true;
+  c.defaults.concurrency.max_in_flight = 1;
   Build(c);
   Submit(1, "slow");
   Request r;
@@ -286,9 +308,9 @@ TEST_F(OrchestratorTest, OverallDeadlineEndsAQueuedRequest) {
 
 TEST_F(OrchestratorTest, BatchesWithinTheWindowIntoOneCall) {
   OrchestratorConfig c = NaiveConfig();
-  c.batcher.enabled = true;
-  c.batcher.window = Milliseconds(200);
-  c.batcher.max_batch_size = 10;
+  c.defaults.batcher.enabled = true;
+  c.defaults.batcher.window = Milliseconds(200);
+  c.defaults.batcher.max_batch_size = 10;
   Build(c);
   Submit(1, "kc", Priority::kNormal, /*batchable=*/true);
   timers_.AdvanceBy(Milliseconds(50));
@@ -324,9 +346,15 @@ TEST_F(OrchestratorTest, ShutdownDrainsThenCancelsTheRest) {
   EXPECT_TRUE(stopped);
   EXPECT_EQ(OutcomeOf(2), Outcome::kCancelled);
   EXPECT_EQ(completed_at_[2], kT0 + Seconds(10));
+  // Its queue wait ended when its call went out, not at the cancel.
+  EXPECT_EQ(results_[2].queue_wait, Duration::Zero());
+  // The stop cancelled the call still out; its confirmation is discarded.
+  EXPECT_EQ(transport_.cancelled().size(), 1u);
   const size_t completed = results_.size();
-  transport_.AnswerOldest(OkResponse());
+  timers_.RunAll();
   EXPECT_EQ(results_.size(), completed) << "nothing completes after the stop";
+  EXPECT_EQ(orchestrator_->calls_in_flight(), 0u);
+  EXPECT_EQ(orchestrator_->stats().late_answers_discarded, 1u);
 }
 
 TEST_F(OrchestratorTest, ShutdownStopsEarlyWhenNothingIsPending) {
@@ -342,9 +370,9 @@ TEST_F(OrchestratorTest, ShutdownStopsEarlyWhenNothingIsPending) {
 
 TEST_F(OrchestratorTest, PrefetchFillsTheCacheBeforeKickoff) {
   OrchestratorConfig c = NaiveConfig();
-  c.cache.enabled = true;
-  c.cache.default_ttl = Hours(3);
-  c.coalescer.enabled = true;
+  c.defaults.cache.enabled = true;
+  c.defaults.cache.default_ttl = Hours(3);
+  c.defaults.coalescer.enabled = true;
   c.prefetch.enabled = true;
   c.prefetch.offsets = {Hours(1)};
   c.prefetch.targets = {PrefetchTarget{"odds", "odds", "{game}"}};

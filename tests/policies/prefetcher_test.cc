@@ -43,7 +43,8 @@ class PrefetcherTest : public ::testing::Test {
   std::vector<std::string> Keys() const {
     std::vector<std::string> keys;
     for (const Issued& i : issued_)
-      keys.push_back(FormatInstant(i.at) + " " + i.request.CanonicalKey());
+      keys.push_back(FormatInstant(i.at) + " " + i.request.api + "|" + i.request.endpoint + "|" +
+                     i.request.key);
     return keys;
   }
 

@@ -9,6 +9,12 @@
 namespace orchsim {
 namespace {
 
+// Most tests run where the monotonic and the wall clock agree (as in
+// simulation); WallClockStepsDoNotMoveResets tests them apart.
+void ObserveAt(QuotaTracker& quota, const Response& response, Instant now) {
+  quota.Observe(response, now, now);
+}
+
 const Instant kT0 = Instant::FromUnixMicros(1'694'390'400'000'000);  // 2023-09-11T00:00:00Z
 const int64_t kT0Seconds = 1'694'390'400;
 
@@ -38,10 +44,11 @@ Headers GitHub(int64_t limit, int64_t remaining, Duration reset_in) {
 
 TEST(QuotaTrackerTest, OddsApiHeadersAndAssumedMonthlyReset) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "480"},
-                             {"x-requests-used", "20"},
-                             {"x-requests-last", "2"}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"x-requests-remaining", "480"},
+                         {"x-requests-used", "20"},
+                         {"x-requests-last", "2"}}),
+            kT0);
   const QuotaSnapshot s = quota.snapshot();
   EXPECT_EQ(s.remaining, 480);
   EXPECT_EQ(s.used, 20);
@@ -52,8 +59,8 @@ TEST(QuotaTrackerTest, OddsApiHeadersAndAssumedMonthlyReset) {
   EXPECT_EQ(quota.bad_header_values(), 0);
 
   // A later response inside the same period keeps the period's reset.
-  quota.Observe(Answer(200, {{"x-requests-remaining", "470"}, {"x-requests-used", "30"}}),
-                kT0 + Days(3));
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "470"}, {"x-requests-used", "30"}}),
+            kT0 + Days(3));
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Days(30));
   EXPECT_EQ(quota.snapshot().remaining, 470);
 }
@@ -62,29 +69,72 @@ TEST(QuotaTrackerTest, OddsApiAssumedPeriodStartAnchorsTheReset) {
   QuotaConfig config = Mode(QuotaMode::kPace);
   config.assumed_period_start = kT0 - Days(40);  // periods end at kT0-10d, kT0+20d, ...
   QuotaTracker quota(config);
-  quota.Observe(Answer(200, {{"x-requests-remaining", "10"}, {"x-requests-used", "490"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "10"}, {"x-requests-used", "490"}}), kT0);
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Days(20));
 }
 
-TEST(QuotaTrackerTest, FractionalCreditsRoundAgainstTheCaller) {
+TEST(QuotaTrackerTest, FractionalCreditsAreKeptToTheThousandth) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "12.5"},
-                             {"x-requests-used", "7.25"},
-                             {"x-requests-last", "0.5"}}),
-                kT0);
-  EXPECT_EQ(quota.snapshot().remaining, 12);
-  EXPECT_EQ(quota.snapshot().used, 8);
-  EXPECT_EQ(quota.snapshot().last, 1);
+  ObserveAt(quota,
+            Answer(200, {{"x-requests-remaining", "12.5"},
+                         {"x-requests-used", "7.25"},
+                         {"x-requests-last", "0.5"}}),
+            kT0);
+  EXPECT_EQ(quota.snapshot().remaining, 12.5);
+  EXPECT_EQ(quota.snapshot().used, 7.25);
+  EXPECT_EQ(quota.snapshot().last, 0.5);
   EXPECT_EQ(quota.bad_header_values(), 0);
+}
+
+TEST(QuotaTrackerTest, FractionsPastTheThousandthRoundAgainstTheCaller) {
+  QuotaTracker quota(Mode(QuotaMode::kPace));
+  ObserveAt(quota,
+            Answer(200, {{"x-requests-remaining", "12.3456"},
+                         {"x-requests-used", "7.0001"},
+                         {"x-requests-last", "0.0005"}}),
+            kT0);
+  EXPECT_EQ(quota.snapshot().remaining, 12.345);  // down
+  EXPECT_EQ(quota.snapshot().used, 7.001);        // up
+  EXPECT_EQ(quota.snapshot().last, 0.001);        // up
+}
+
+TEST(QuotaTrackerTest, AFractionalCallThatDoesNotFitIsHeldBack) {
+  // 1.9 credits against 3.8 remaining: two calls fit, the third does not
+  // (an int64 tracker truncated 1.9 to 1 and let it go with 1.8 left).
+  QuotaTracker quota(Mode(QuotaMode::kPace));
+  ObserveAt(quota,
+            Answer(200, {{"x-ratelimit-limit", "10"},
+                         {"x-ratelimit-remaining", "3.8"},
+                         {"x-ratelimit-reset", std::to_string(kT0Seconds + 3600)}}),
+            kT0);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(quota.Check(Priority::kCritical, 1.9, kT0).allowed) << i;
+    quota.OnSent(Priority::kCritical, 1.9, kT0);
+  }
+  EXPECT_EQ(quota.snapshot().remaining, 0.0);
+  const QuotaAdmission third = quota.Check(Priority::kCritical, 1.9, kT0);
+  EXPECT_FALSE(third.allowed);
+  EXPECT_TRUE(third.exhausted);
+  EXPECT_EQ(third.retry_at, kT0 + Hours(1));
+  // 1.8 left would hold a 1.8 call, not a 1.9 one.
+  QuotaTracker almost(Mode(QuotaMode::kPace));
+  ObserveAt(almost,
+            Answer(200, {{"x-ratelimit-limit", "10"},
+                         {"x-ratelimit-remaining", "1.8"},
+                         {"x-ratelimit-reset", std::to_string(kT0Seconds + 3600)}}),
+            kT0);
+  EXPECT_FALSE(almost.Check(Priority::kCritical, 1.9, kT0).allowed);
+  EXPECT_TRUE(almost.Check(Priority::kCritical, 1.8, kT0).allowed);
 }
 
 TEST(QuotaTrackerTest, GitHubHeadersWithEpochSecondsReset) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"X-RateLimit-Limit", "5000"},
-                             {"X-RateLimit-Remaining", "4990"},
-                             {"X-RateLimit-Used", "10"},
-                             {"X-RateLimit-Reset", std::to_string(kT0Seconds + 3600)}}),
-                kT0 + Milliseconds(250));
+  ObserveAt(quota,
+            Answer(200, {{"X-RateLimit-Limit", "5000"},
+                         {"X-RateLimit-Remaining", "4990"},
+                         {"X-RateLimit-Used", "10"},
+                         {"X-RateLimit-Reset", std::to_string(kT0Seconds + 3600)}}),
+            kT0 + Milliseconds(250));
   const QuotaSnapshot s = quota.snapshot();
   EXPECT_EQ(s.limit, 5000);
   EXPECT_EQ(s.remaining, 4990);
@@ -96,9 +146,10 @@ TEST(QuotaTrackerTest, GitHubHeadersWithEpochSecondsReset) {
 
 TEST(QuotaTrackerTest, IetfRateLimitAndPolicy) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"RateLimit", "\"default\";r=50;t=30"},
-                             {"RateLimit-Policy", "\"default\";q=100;w=60"}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"RateLimit", "\"default\";r=50;t=30"},
+                         {"RateLimit-Policy", "\"default\";q=100;w=60"}}),
+            kT0);
   QuotaSnapshot s = quota.snapshot();
   EXPECT_EQ(s.remaining, 50);
   EXPECT_EQ(s.limit, 100);
@@ -108,9 +159,10 @@ TEST(QuotaTrackerTest, IetfRateLimitAndPolicy) {
 
 TEST(QuotaTrackerTest, IetfLeastRemainingPolicyBinds) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"RateLimit", "\"daily\";r=900;t=3600, \"burst\";r=5;t=1"},
-                             {"RateLimit-Policy", "\"daily\";q=1000;w=86400, \"burst\";q=10;w=1"}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"RateLimit", "\"daily\";r=900;t=3600, \"burst\";r=5;t=1"},
+                         {"RateLimit-Policy", "\"daily\";q=1000;w=86400, \"burst\";q=10;w=1"}}),
+            kT0);
   QuotaSnapshot s = quota.snapshot();
   EXPECT_EQ(s.remaining, 5);
   EXPECT_EQ(s.limit, 10);
@@ -119,8 +171,9 @@ TEST(QuotaTrackerTest, IetfLeastRemainingPolicyBinds) {
 
 TEST(QuotaTrackerTest, IetfWindowIsTheResetWhenTIsAbsent) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(
-      Answer(200, {{"RateLimit", "default;r=7"}, {"RateLimit-Policy", "default;q=9;w=60"}}), kT0);
+  ObserveAt(quota,
+            Answer(200, {{"RateLimit", "default;r=7"}, {"RateLimit-Policy", "default;q=9;w=60"}}),
+            kT0);
   EXPECT_EQ(quota.snapshot().remaining, 7);
   EXPECT_EQ(quota.snapshot().limit, 9);
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(60));
@@ -128,10 +181,11 @@ TEST(QuotaTrackerTest, IetfWindowIsTheResetWhenTIsAbsent) {
 
 TEST(QuotaTrackerTest, IetfOlderSeparateHeaders) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"RateLimit-Limit", "100"},
-                             {"RateLimit-Remaining", "42"},
-                             {"RateLimit-Reset", "15"}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"RateLimit-Limit", "100"},
+                         {"RateLimit-Remaining", "42"},
+                         {"RateLimit-Reset", "15"}}),
+            kT0);
   EXPECT_EQ(quota.snapshot().limit, 100);
   EXPECT_EQ(quota.snapshot().remaining, 42);
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(15));
@@ -139,23 +193,24 @@ TEST(QuotaTrackerTest, IetfOlderSeparateHeaders) {
 
 TEST(QuotaTrackerTest, IetfDraft07Dictionary) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"RateLimit", "limit=100, remaining=50, reset=30"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"RateLimit", "limit=100, remaining=50, reset=30"}}), kT0);
   EXPECT_EQ(quota.snapshot().limit, 100);
   EXPECT_EQ(quota.snapshot().remaining, 50);
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(30));
   EXPECT_EQ(quota.bad_header_values(), 0);
-  quota.Observe(Answer(200, {{"RateLimit", "limit=100, remaining=x"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"RateLimit", "limit=100, remaining=x"}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), 1);
   EXPECT_EQ(quota.snapshot().remaining, 50);
 }
 
 TEST(QuotaTrackerTest, FirstStyleWinsPerField) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "30"},
-                             {"x-ratelimit-remaining", "99"},
-                             {"x-ratelimit-limit", "100"},
-                             {"x-ratelimit-reset", std::to_string(kT0Seconds + 60)}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"x-requests-remaining", "30"},
+                         {"x-ratelimit-remaining", "99"},
+                         {"x-ratelimit-limit", "100"},
+                         {"x-ratelimit-reset", std::to_string(kT0Seconds + 60)}}),
+            kT0);
   EXPECT_EQ(quota.snapshot().remaining, 30);
   EXPECT_EQ(quota.snapshot().limit, 100);
   EXPECT_EQ(quota.snapshot().reset_at, kT0 + Seconds(60));
@@ -165,7 +220,7 @@ TEST(QuotaTrackerTest, FirstStyleWinsPerField) {
 
 TEST(QuotaTrackerTest, RetryAfterSecondsBlocksEveryoneIncludingCritical) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(429, {{"Retry-After", "120"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"Retry-After", "120"}}), kT0);
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Seconds(120));
   for (Priority p : kAllPriorities) {
     const QuotaAdmission a = quota.Check(p, 1, kT0 + Seconds(120) - Microseconds(1));
@@ -178,12 +233,12 @@ TEST(QuotaTrackerTest, RetryAfterSecondsBlocksEveryoneIncludingCritical) {
 
 TEST(QuotaTrackerTest, RetryAfterHttpDate) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(503, {{"Retry-After", "Mon, 11 Sep 2023 00:02:30 GMT"}}), kT0);
+  ObserveAt(quota, Answer(503, {{"Retry-After", "Mon, 11 Sep 2023 00:02:30 GMT"}}), kT0);
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Seconds(150));
   EXPECT_FALSE(quota.Check(Priority::kCritical, 1, kT0 + Seconds(149)).allowed);
   EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0 + Seconds(150)).allowed);
   // A date in the past asks for no wait: ignored, not an error.
-  quota.Observe(Answer(503, {{"Retry-After", "Sun, 10 Sep 2023 00:00:00 GMT"}}), kT0);
+  ObserveAt(quota, Answer(503, {{"Retry-After", "Sun, 10 Sep 2023 00:00:00 GMT"}}), kT0);
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Seconds(150));
   EXPECT_EQ(quota.bad_header_values(), 0);
 }
@@ -192,18 +247,19 @@ TEST(QuotaTrackerTest, RetryAfterIsClampedAndTheLaterInstantHolds) {
   QuotaConfig config = Mode(QuotaMode::kPace);
   config.max_retry_after = Minutes(10);
   QuotaTracker quota(config);
-  quota.Observe(Answer(429, {{"Retry-After", "7200"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"Retry-After", "7200"}}), kT0);
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Minutes(10));
-  quota.Observe(Answer(429, {{"Retry-After", "5"}}), kT0 + Seconds(1));
+  ObserveAt(quota, Answer(429, {{"Retry-After", "5"}}), kT0 + Seconds(1));
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Minutes(10));
-  quota.Observe(Answer(429, {{"Retry-After", "599"}}), kT0 + Seconds(2));
+  ObserveAt(quota, Answer(429, {{"Retry-After", "599"}}), kT0 + Seconds(2));
   EXPECT_EQ(quota.snapshot().blocked_until, kT0 + Seconds(601));
 }
 
 TEST(QuotaTrackerTest, RetryAfterTakesPrecedenceOverRemainingAndReset) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
   // Quota left, but the server says wait: the wait holds.
-  quota.Observe(Answer(429, {{"RateLimit", "\"default\";r=5;t=10"}, {"Retry-After", "120"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"RateLimit", "\"default\";r=5;t=10"}, {"Retry-After", "120"}}),
+            kT0);
   QuotaAdmission a = quota.Check(Priority::kCritical, 1, kT0 + Seconds(10));
   EXPECT_FALSE(a.allowed);
   EXPECT_EQ(a.retry_at, kT0 + Seconds(120));
@@ -214,7 +270,7 @@ TEST(QuotaTrackerTest, RetryAfterTakesPrecedenceOverRemainingAndReset) {
   QuotaTracker github(Mode(QuotaMode::kPace));
   Headers h = GitHub(5000, 0, Hours(1));
   h.Set("Retry-After", "60");
-  github.Observe(Answer(403, h), kT0);
+  ObserveAt(github, Answer(403, h), kT0);
   EXPECT_EQ(github.snapshot().reset_at, kT0 + Seconds(60));
   a = github.Check(Priority::kCritical, 1, kT0 + Seconds(59));
   EXPECT_FALSE(a.allowed);
@@ -228,65 +284,68 @@ TEST(QuotaTrackerTest, RetryAfterTakesPrecedenceOverRemainingAndReset) {
 
 TEST(QuotaTrackerTest, BadValuesAreIgnoredAndCounted) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "100"}, {"x-requests-used", "0"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "100"}, {"x-requests-used", "0"}}), kT0);
   ASSERT_EQ(quota.bad_header_values(), 0);
   const char* bad[] = {"abc", "-5", "99999999999999999999", "", "1.", "12a", "0x10", " .5"};
   int64_t expected = 0;
   for (const char* value : bad) {
-    quota.Observe(Answer(200, {{"x-requests-remaining", value}}), kT0 + Seconds(1));
+    ObserveAt(quota, Answer(200, {{"x-requests-remaining", value}}), kT0 + Seconds(1));
     EXPECT_EQ(quota.bad_header_values(), ++expected) << '"' << value << '"';
     EXPECT_EQ(quota.snapshot().remaining, 100) << '"' << value << '"';
   }
-  // int64 max itself is fine; one more overflows.
-  quota.Observe(Answer(200, {{"x-requests-last", "9223372036854775807"}}), kT0 + Seconds(1));
-  EXPECT_EQ(quota.snapshot().last, INT64_MAX);
-  quota.Observe(Answer(200, {{"x-requests-last", "9223372036854775808"}}), kT0 + Seconds(1));
+  // Credits are int64 thousandths: 9223372036854774 credits still fit (with
+  // room to round up), one more does not.
+  ObserveAt(quota, Answer(200, {{"x-requests-last", "9223372036854774"}}), kT0 + Seconds(1));
+  EXPECT_EQ(quota.snapshot().last, 9223372036854774.0);
+  ObserveAt(quota, Answer(200, {{"x-requests-last", "9223372036854775"}}), kT0 + Seconds(1));
   EXPECT_EQ(quota.bad_header_values(), ++expected);
-  EXPECT_EQ(quota.snapshot().last, INT64_MAX);
+  EXPECT_EQ(quota.snapshot().last, 9223372036854774.0);
 }
 
 TEST(QuotaTrackerTest, BadResetsRetryAfterAndContradictionsAreCounted) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
   int64_t expected = 0;
   // Reset in epoch milliseconds: beyond the horizon.
-  quota.Observe(Answer(200, {{"x-ratelimit-reset", std::to_string(kT0Seconds * 1000)}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-ratelimit-reset", std::to_string(kT0Seconds * 1000)}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), ++expected);
   // Reset in the past.
-  quota.Observe(Answer(200, {{"x-ratelimit-reset", std::to_string(kT0Seconds - 1)}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-ratelimit-reset", std::to_string(kT0Seconds - 1)}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), ++expected);
   // Reset so large that microseconds overflow.
-  quota.Observe(Answer(200, {{"x-ratelimit-reset", "9223372036854775"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-ratelimit-reset", "9223372036854775"}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), ++expected);
   EXPECT_FALSE(quota.snapshot().reset_at.has_value());
   // Malformed Retry-After.
-  quota.Observe(Answer(429, {{"Retry-After", "soon"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"Retry-After", "soon"}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), ++expected);
-  quota.Observe(Answer(429, {{"Retry-After", "-3"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"Retry-After", "-3"}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), ++expected);
   EXPECT_FALSE(quota.snapshot().blocked_until.has_value());
   // remaining > limit: clamped to the limit; used > limit: dropped.
-  quota.Observe(Answer(200, {{"x-ratelimit-limit", "10"},
-                             {"x-ratelimit-remaining", "11"},
-                             {"x-ratelimit-used", "12"}}),
-                kT0);
+  ObserveAt(quota,
+            Answer(200, {{"x-ratelimit-limit", "10"},
+                         {"x-ratelimit-remaining", "11"},
+                         {"x-ratelimit-used", "12"}}),
+            kT0);
   expected += 2;
   EXPECT_EQ(quota.bad_header_values(), expected);
   EXPECT_EQ(quota.snapshot().remaining, 10);
   EXPECT_FALSE(quota.snapshot().used.has_value());
   // IETF: a member without r, a malformed t, a malformed q.
-  quota.Observe(
+  ObserveAt(
+      quota,
       Answer(200, {{"RateLimit", "\"a\";t=5, \"b\";r=3;t=x"}, {"RateLimit-Policy", "\"b\";q=ten"}}),
       kT0);
   expected += 3;
   EXPECT_EQ(quota.bad_header_values(), expected);
   EXPECT_EQ(quota.snapshot().remaining, 3);
   // Garbage that is not even a list does not crash either.
-  quota.Observe(Answer(200, {{"RateLimit", ";;,,\"\\"}, {"RateLimit-Policy", "\""}}), kT0);
+  ObserveAt(quota, Answer(200, {{"RateLimit", ";;,,\"\\"}, {"RateLimit-Policy", "\""}}), kT0);
   EXPECT_GT(quota.bad_header_values(), expected);
   // Responses without quota headers are not errors.
   const int64_t before = quota.bad_header_values();
-  quota.Observe(Answer(599, {}), kT0);
-  quota.Observe(Answer(200, {{"content-type", "application/json"}}), kT0);
+  ObserveAt(quota, Answer(599, {}), kT0);
+  ObserveAt(quota, Answer(200, {{"content-type", "application/json"}}), kT0);
   EXPECT_EQ(quota.bad_header_values(), before);
 }
 
@@ -294,7 +353,7 @@ TEST(QuotaTrackerTest, BadResetsRetryAfterAndContradictionsAreCounted) {
 
 TEST(QuotaTrackerTest, PaceSpacesSendsEvenlyToTheMicrosecond) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, GitHub(100, 100, Seconds(100))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(100, 100, Seconds(100))), kT0);
   EXPECT_TRUE(quota.Check(Priority::kNormal, 1, kT0).allowed);  // no schedule before a send
   Instant t = kT0;
   for (int i = 0; i < 10; ++i) {
@@ -314,7 +373,7 @@ TEST(QuotaTrackerTest, PaceSpacesSendsEvenlyToTheMicrosecond) {
 
 TEST(QuotaTrackerTest, PaceRoundsUpAndChargesPerCredit) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, GitHub(3, 3, Seconds(1))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(3, 3, Seconds(1))), kT0);
   quota.OnSent(Priority::kLow, 1, kT0);
   // ceil(1,000,000 us / 3) = 333,334 us.
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Microseconds(333'334));
@@ -324,14 +383,14 @@ TEST(QuotaTrackerTest, PaceRoundsUpAndChargesPerCredit) {
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Seconds(1));
 
   QuotaTracker big(Mode(QuotaMode::kPace));
-  big.Observe(Answer(200, GitHub(100, 100, Seconds(100))), kT0);
+  ObserveAt(big, Answer(200, GitHub(100, 100, Seconds(100))), kT0);
   big.OnSent(Priority::kNormal, 3, kT0);
   EXPECT_EQ(big.snapshot().next_send_at, kT0 + Seconds(3));
 }
 
 TEST(QuotaTrackerTest, PaceSpreadsOnlyWhatIsAboveTheCriticalFloor) {
   QuotaTracker quota(Mode(QuotaMode::kPace, /*critical_floor=*/10));
-  quota.Observe(Answer(200, GitHub(100, 100, Seconds(100))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(100, 100, Seconds(100))), kT0);
   quota.OnSent(Priority::kNormal, 1, kT0);
   // 100 s over the 90 credits non-CRITICAL may spend: ceil(100e6 / 90).
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Microseconds(1'111'112));
@@ -339,7 +398,7 @@ TEST(QuotaTrackerTest, PaceSpreadsOnlyWhatIsAboveTheCriticalFloor) {
 
 TEST(QuotaTrackerTest, CriticalIgnoresPacingAndDoesNotMoveTheSchedule) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, GitHub(100, 100, Seconds(100))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(100, 100, Seconds(100))), kT0);
   quota.OnSent(Priority::kHigh, 1, kT0);
   EXPECT_FALSE(quota.Check(Priority::kHigh, 1, kT0).allowed);
   EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0).allowed);
@@ -350,7 +409,7 @@ TEST(QuotaTrackerTest, CriticalIgnoresPacingAndDoesNotMoveTheSchedule) {
 
 TEST(QuotaTrackerTest, CriticalFloorIsKeptForCritical) {
   QuotaTracker quota(Mode(QuotaMode::kPace, /*critical_floor=*/10));
-  quota.Observe(Answer(200, GitHub(100, 12, Hours(1))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(100, 12, Hours(1))), kT0);
   EXPECT_TRUE(quota.Check(Priority::kHigh, 2, kT0).allowed);  // leaves exactly 10
   QuotaAdmission a = quota.Check(Priority::kHigh, 3, kT0);
   EXPECT_FALSE(a.allowed);
@@ -381,7 +440,7 @@ TEST(QuotaTrackerTest, CriticalFloorIsKeptForCritical) {
 // call (hence no answer) could ever correct it.
 TEST(QuotaTrackerTest, ZeroLimitRefusesOnlyUntilTheReset) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, GitHub(0, 0, Minutes(5))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(0, 0, Minutes(5))), kT0);
   EXPECT_FALSE(quota.Check(Priority::kCritical, 1, kT0).allowed);
   EXPECT_EQ(quota.Check(Priority::kNormal, 1, kT0).retry_at, kT0 + Minutes(5));
   EXPECT_TRUE(quota.Check(Priority::kNormal, 1, kT0 + Minutes(5)).allowed);
@@ -392,7 +451,7 @@ TEST(QuotaTrackerTest, ZeroLimitRefusesOnlyUntilTheReset) {
 
 TEST(QuotaTrackerTest, ExhaustedUntilResetThenRecovers) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, GitHub(5000, 0, Hours(1))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(5000, 0, Hours(1))), kT0);
   EXPECT_TRUE(quota.exhausted(kT0));
   QuotaAdmission a = quota.Check(Priority::kCritical, 0, kT0);  // even a free call
   EXPECT_FALSE(a.allowed);
@@ -414,10 +473,10 @@ TEST(QuotaTrackerTest, ExhaustedUntilResetThenRecovers) {
 
 TEST(QuotaTrackerTest, OddsApiExhaustionLastsUntilTheAssumedPeriodEnds) {
   QuotaTracker quota(Mode(QuotaMode::kPace));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "1"}, {"x-requests-used", "499"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "1"}, {"x-requests-used", "499"}}), kT0);
   quota.OnSent(Priority::kNormal, 1, kT0 + Days(1));
-  quota.Observe(Answer(200, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}),
-                kT0 + Days(1));
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}),
+            kT0 + Days(1));
   const QuotaAdmission a = quota.Check(Priority::kCritical, 1, kT0 + Days(2));
   EXPECT_FALSE(a.allowed);
   EXPECT_TRUE(a.exhausted);
@@ -434,7 +493,7 @@ TEST(QuotaTrackerTest, ExhaustedWithUnknownResetRechecksAfterAnInterval) {
   config.assumed_period = Duration::Zero();
   config.unknown_reset_recheck = Hours(1);
   QuotaTracker quota(config);
-  quota.Observe(Answer(200, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}), kT0);
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}), kT0);
   const QuotaAdmission a = quota.Check(Priority::kCritical, 1, kT0 + Minutes(10));
   EXPECT_FALSE(a.allowed);
   EXPECT_TRUE(a.exhausted);
@@ -442,12 +501,12 @@ TEST(QuotaTrackerTest, ExhaustedWithUnknownResetRechecksAfterAnInterval) {
   EXPECT_FALSE(quota.Check(Priority::kCritical, 1, kT0 + Hours(1) - Microseconds(1)).allowed);
   // One call may look again; the answer's headers start a new interval.
   EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0 + Hours(1)).allowed);
-  quota.Observe(Answer(429, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}),
-                kT0 + Hours(1));
+  ObserveAt(quota, Answer(429, {{"x-requests-remaining", "0"}, {"x-requests-used", "500"}}),
+            kT0 + Hours(1));
   EXPECT_EQ(quota.Check(Priority::kNormal, 1, kT0 + Hours(1)).retry_at, kT0 + Hours(2));
   // Fresh headers lift it.
-  quota.Observe(Answer(200, {{"x-requests-remaining", "500"}, {"x-requests-used", "0"}}),
-                kT0 + Days(365));
+  ObserveAt(quota, Answer(200, {{"x-requests-remaining", "500"}, {"x-requests-used", "0"}}),
+            kT0 + Days(365));
   EXPECT_TRUE(quota.Check(Priority::kCritical, 1, kT0 + Days(365)).allowed);
 }
 
@@ -484,28 +543,28 @@ TEST(QuotaTrackerTest, AimdSpacesSendsAtOneOverRate) {
 
 TEST(QuotaTrackerTest, AimdIncreasesPerSuccessWindowAndHalvesOn429) {
   QuotaTracker quota(Aimd());
-  quota.Observe(Answer(200, {}), kT0);  // opens the first window
+  ObserveAt(quota, Answer(200, {}), kT0);  // opens the first window
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 1.0);
-  quota.Observe(Answer(200, {}), kT0 + Milliseconds(500));
+  ObserveAt(quota, Answer(200, {}), kT0 + Milliseconds(500));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 1.0);
-  quota.Observe(Answer(200, {}), kT0 + Seconds(1));
+  ObserveAt(quota, Answer(200, {}), kT0 + Seconds(1));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 1.25);
   quota.OnSent(Priority::kNormal, 1, kT0 + Seconds(1));
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Seconds(1) + Microseconds(800'000));
 
-  quota.Observe(Answer(429, {}), kT0 + Milliseconds(1100));
+  ObserveAt(quota, Answer(429, {}), kT0 + Milliseconds(1100));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.625);
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Seconds(1) + Microseconds(1'600'000));
   // A second 429 inside the window (a call already in flight) does not halve again.
-  quota.Observe(Answer(429, {}), kT0 + Milliseconds(1500));
+  ObserveAt(quota, Answer(429, {}), kT0 + Milliseconds(1500));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.625);
   // No increase until a whole window passed since the decrease.
-  quota.Observe(Answer(200, {}), kT0 + Milliseconds(2099));
+  ObserveAt(quota, Answer(200, {}), kT0 + Milliseconds(2099));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.625);
-  quota.Observe(Answer(200, {}), kT0 + Milliseconds(2100));
+  ObserveAt(quota, Answer(200, {}), kT0 + Milliseconds(2100));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.875);
   // Errors other than 429 change nothing.
-  quota.Observe(Answer(503, {}), kT0 + Seconds(10));
+  ObserveAt(quota, Answer(503, {}), kT0 + Seconds(10));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.875);
 }
 
@@ -513,22 +572,22 @@ TEST(QuotaTrackerTest, AimdStaysWithinMinAndMax) {
   QuotaTracker quota(Aimd());
   const double expected_down[] = {0.5, 0.25, 0.125, 0.1, 0.1};
   for (int i = 0; i < 5; ++i) {
-    quota.Observe(Answer(429, {}), kT0 + Seconds(i));
+    ObserveAt(quota, Answer(429, {}), kT0 + Seconds(i));
     EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, expected_down[i]) << i;
   }
   quota.OnSent(Priority::kNormal, 1, kT0 + Seconds(4));
   EXPECT_EQ(quota.snapshot().next_send_at, kT0 + Seconds(14));  // 1 / 0.1 per s
-  for (int i = 5; i < 20; ++i) quota.Observe(Answer(200, {}), kT0 + Seconds(i));
+  for (int i = 5; i < 20; ++i) ObserveAt(quota, Answer(200, {}), kT0 + Seconds(i));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 2.0);
 }
 
 TEST(QuotaTrackerTest, AimdDecreasesWhenTheQuotaRunsLow) {
   QuotaTracker quota(Aimd());
   // 10 credits for 100 s: at 1 call/s (1 credit each) 100 would be wanted.
-  quota.Observe(Answer(200, GitHub(1000, 10, Seconds(100))), kT0);
+  ObserveAt(quota, Answer(200, GitHub(1000, 10, Seconds(100))), kT0);
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.5);
   // Plenty left: a 200 after the window increases again.
-  quota.Observe(Answer(200, GitHub(1000, 1000, Seconds(100))), kT0 + Seconds(1));
+  ObserveAt(quota, Answer(200, GitHub(1000, 1000, Seconds(100))), kT0 + Seconds(1));
   EXPECT_DOUBLE_EQ(quota.snapshot().aimd_rate_per_s, 0.75);
 }
 
@@ -538,7 +597,7 @@ TEST(QuotaTrackerTest, ModeOffAlwaysAllowsButStillTracks) {
   QuotaTracker quota(Mode(QuotaMode::kOff, /*critical_floor=*/10));
   Headers h = GitHub(100, 0, Hours(1));
   h.Set("Retry-After", "600");
-  quota.Observe(Answer(429, h), kT0);
+  ObserveAt(quota, Answer(429, h), kT0);
   for (Priority p : kAllPriorities) {
     const QuotaAdmission a = quota.Check(p, 5, kT0);
     EXPECT_TRUE(a.allowed);
@@ -554,7 +613,7 @@ TEST(QuotaTrackerTest, DisabledIgnoresEverything) {
   QuotaConfig config = Mode(QuotaMode::kPace);
   config.enabled = false;
   QuotaTracker quota(config);
-  quota.Observe(Answer(429, {{"Retry-After", "60"}, {"x-requests-remaining", "abc"}}), kT0);
+  ObserveAt(quota, Answer(429, {{"Retry-After", "60"}, {"x-requests-remaining", "abc"}}), kT0);
   EXPECT_TRUE(quota.Check(Priority::kLow, 1, kT0).allowed);
   EXPECT_FALSE(quota.snapshot().blocked_until.has_value());
   EXPECT_EQ(quota.bad_header_values(), 0);
@@ -572,7 +631,7 @@ TEST(QuotaTrackerTest, ValidateNamesTheField) {
   EXPECT_EQ(message([](QuotaConfig& c) { c.mode = static_cast<QuotaMode>(7); }),
             "quota.mode: 7 is not one of off (0), pace (1), aimd (2)");
   EXPECT_EQ(message([](QuotaConfig& c) { c.critical_floor = -1; }),
-            "quota.critical_floor: -1 must be >= 0 credits");
+            "quota.critical_floor: -1 must be >= 0 and <= 9.2e15 credits");
   EXPECT_EQ(message([](QuotaConfig& c) { c.max_retry_after = Duration::Zero(); }),
             "quota.max_retry_after: \"0s\" must be > 0");
   EXPECT_EQ(message([](QuotaConfig& c) { c.assumed_period = -Days(1); }),
@@ -626,7 +685,7 @@ TEST(QuotaTrackerTest, GreedyPacedSenderSpendsExactlyTheSpendableBeforeTheReset)
     const int64_t floor = static_cast<int64_t>(NextRandom(seed) % 20);
     const int64_t horizon_s = 1 + static_cast<int64_t>(NextRandom(seed) % 100'000);
     QuotaTracker quota(Mode(QuotaMode::kPace, floor));
-    quota.Observe(Answer(200, GitHub(1000, remaining, Seconds(horizon_s))), kT0);
+    ObserveAt(quota, Answer(200, GitHub(1000, remaining, Seconds(horizon_s))), kT0);
     const Instant reset = kT0 + Seconds(horizon_s);
     Instant t = kT0;
     int64_t sent = 0;

@@ -377,19 +377,17 @@ TEST(RequestQueueConfigTest, ValidateNamesTheField) {
   RequestQueueConfig c;
   c.escalate_after[PriorityIndex(kNormal)] = Duration::Zero();
   EXPECT_EQ(c.validate().message(),
-            "request_queue.escalate_after[NORMAL]: \"0s\" must be > 0 (or infinite for never)");
+            "queue.escalate_after[NORMAL]: \"0s\" must be > 0 (or infinite for never)");
   c = RequestQueueConfig{};
   c.escalate_after[PriorityIndex(kCritical)] = Duration::Zero();  // ignored
   EXPECT_TRUE(c.validate().ok());
   c = RequestQueueConfig{};
   c.game_rules.push_back({-Minutes(5), kHigh});
-  EXPECT_EQ(c.validate().message(),
-            "request_queue.game_rules[2].within: \"-5m\" must be > 0 and finite");
+  EXPECT_EQ(c.validate().message(), "queue.game_rules[2].within: \"-5m\" must be > 0 and finite");
   c.game_rules = {{Duration::Infinite(), kHigh}};
   EXPECT_FALSE(c.validate().ok());
   c.game_rules = {{Hours(1), static_cast<Priority>(7)}};
-  EXPECT_EQ(c.validate().message(),
-            "request_queue.game_rules[0].to: 7 must be a priority class 0..4");
+  EXPECT_EQ(c.validate().message(), "queue.game_rules[0].to: 7 must be a priority class 0..4");
 }
 
 // ---- Randomized comparison against a brute-force model -------------------

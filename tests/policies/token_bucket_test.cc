@@ -169,18 +169,17 @@ TEST(TokenBucketTest, ValidateNamesTheField) {
   EXPECT_TRUE(TokenBucketConfig{}.validate().ok());
   EXPECT_TRUE(Config(0.25, 3.0, {{Priority::kHigh, 3.0}}).validate().ok());
   auto message = [](const TokenBucketConfig& c) { return c.validate().message(); };
-  EXPECT_EQ(message(Config(0.0, 10.0)),
-            "token_bucket.rate_per_s: 0 must be >= 1e-9 tokens per second");
-  EXPECT_EQ(message(Config(NAN, 10.0)).rfind("token_bucket.rate_per_s: ", 0), 0u);
-  EXPECT_EQ(message(Config(1.0, -1.0)), "token_bucket.burst: -1 must be > 0 and <= 1e9 tokens");
-  EXPECT_EQ(message(Config(1.0, 2e9)).rfind("token_bucket.burst: ", 0), 0u);
+  EXPECT_EQ(message(Config(0.0, 10.0)), "bucket.rate_per_s: 0 must be >= 1e-9 tokens per second");
+  EXPECT_EQ(message(Config(NAN, 10.0)).rfind("bucket.rate_per_s: ", 0), 0u);
+  EXPECT_EQ(message(Config(1.0, -1.0)), "bucket.burst: -1 must be > 0 and <= 1e9 tokens");
+  EXPECT_EQ(message(Config(1.0, 2e9)).rfind("bucket.burst: ", 0), 0u);
   TokenBucketConfig cost = Config(1.0, 2.0);
   cost.cost_per_call = 3.0;
-  EXPECT_EQ(message(cost), "token_bucket.cost_per_call: 3 must be >= 0 and <= burst (2)");
+  EXPECT_EQ(message(cost), "bucket.cost_per_call: 3 must be >= 0 and <= burst (2)");
   EXPECT_EQ(message(Config(1.0, 10.0, {{Priority::kCritical, 1.0}, {Priority::kHigh, 11.0}})),
-            "token_bucket.reserves[1].tokens: 11 must be >= 0 and <= burst (10)");
+            "bucket.reserves[1].tokens: 11 must be >= 0 and <= burst (10)");
   EXPECT_EQ(message(Config(1.0, 10.0, {{Priority::kCritical, -0.5}}))
-                .rfind("token_bucket.reserves[0].tokens: ", 0),
+                .rfind("bucket.reserves[0].tokens: ", 0),
             0u);
 }
 

@@ -167,10 +167,10 @@ TEST(SweepOverridesTest, NestsPathsAndOverlaysThePolicy) {
       "cache": {"default_ttl": "2m"}, "apis": {"odds": {"bucket": {"rate_per_s": 1.5}}}})"));
   const scenario::Scenario s = SmallScenario();
   const scenario::Variant v = ApplyOverrides(*s.FindVariant("tuned"), overrides, "test");
-  EXPECT_EQ(v.policy.breaker.failure_threshold, 3);
-  EXPECT_EQ(v.policy.cache.default_ttl, Minutes(2));
+  EXPECT_EQ(v.policy.defaults.breaker.failure_threshold, 3);
+  EXPECT_EQ(v.policy.defaults.cache.default_ttl, Minutes(2));
   EXPECT_EQ(v.policy.apis.at("odds").bucket.rate_per_s, 1.5);
-  EXPECT_EQ(v.policy.retry.max_attempts, 2);  // untouched fields keep the variant's value
+  EXPECT_EQ(v.policy.defaults.retry.max_attempts, 2);  // untouched fields keep the variant's value
   EXPECT_THROW(OverridesFor({ParseParameter("a.b=1"), ParseParameter("a.b.c=2")}, {1, 2}),
                SweepError);
 }
@@ -208,8 +208,8 @@ TEST(SweepPlanTest, ManifestNamesVariantPointsAndSeeds) {
   EXPECT_EQ(plan.manifest["variant"], "tuned");  // the last variant by default
   EXPECT_EQ(plan.manifest["seeds"], Json::parse("[7,8,9]"));
   EXPECT_EQ(plan.points.size(), 4u);
-  EXPECT_EQ(plan.variants[3].policy.retry.max_attempts, 2);
-  EXPECT_EQ(plan.variants[3].policy.cache.default_ttl, Minutes(2));
+  EXPECT_EQ(plan.variants[3].policy.defaults.retry.max_attempts, 2);
+  EXPECT_EQ(plan.variants[3].policy.defaults.cache.default_ttl, Minutes(2));
   spec.variant = "nope";
   EXPECT_THROW(PlanSweep(s, testing::SmallScenarioText(), spec), SweepError);
 }

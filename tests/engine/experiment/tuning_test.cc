@@ -125,13 +125,8 @@ TEST(TuningAnalyzeTest, FeasibleSetParetoAndRecommendation) {
   EXPECT_EQ(t.recommended_preset["retry"], Json::parse(R"({"enabled": true, "max_attempts": 2})"));
   EXPECT_EQ(t.recommended_preset["cache"], Json::parse(R"({"default_ttl": "1m"})"));
   // The preset reads back as a valid policy.
-  OrchestratorConfig config;
-  scenario::ObjectReader reader(t.recommended_preset, "", "recommended.json");
-  std::string description;
-  reader.String("description", &description);
-  config::ReadPolicy(reader, &config);
-  reader.Finish();
-  EXPECT_EQ(config.retry.max_attempts, 2);
+  const OrchestratorConfig config = config::ResolvePolicy(t.recommended_preset, "recommended.json");
+  EXPECT_EQ(config.defaults.retry.max_attempts, 2);
 
   spec.objective = ParseObjective("max:credits");
   EXPECT_EQ(*AnalyzeSweep(r, spec).recommended, 2u);

@@ -14,9 +14,9 @@ namespace {
 
 OrchestratorConfig OneApiBucket(double rate, double burst, double cost) {
   OrchestratorConfig config;
-  config.default_api.bucket.rate_per_s = rate;
-  config.default_api.bucket.burst = burst;
-  config.default_api.bucket.cost_per_call = cost;
+  config.defaults.bucket.rate_per_s = rate;
+  config.defaults.bucket.burst = burst;
+  config.defaults.bucket.cost_per_call = cost;
   return config;
 }
 
@@ -74,7 +74,7 @@ TEST(BucketWindowChecker, FindsAWindowInsideALongRun) {
 
 TEST(BucketWindowChecker, IgnoresProbesAndDisabledBuckets) {
   OrchestratorConfig config = OneApiBucket(1.0, 1.0, 1.0);
-  config.apis["free"].bucket.enabled = false;
+  config.Api("free").bucket.enabled = false;
   BucketWindowChecker checker(config);
   for (int i = 0; i < 5; ++i) {
     checker.OnCallSent(CallTo("a", CallKind::kProbe), kT0);

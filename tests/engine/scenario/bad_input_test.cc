@@ -141,7 +141,7 @@ TEST(BadInputCorpusTest, TheValidBaseLoadsWithTheCorpusCsvAndPreset) {
   EXPECT_EQ(s.games[0].id, "g1");
   EXPECT_EQ(FormatInstant(s.games[0].kickoff), "2024-01-06T18:00:00Z");  // 13:00 EST
   EXPECT_EQ(s.variants[0].preset, "valid");
-  EXPECT_EQ(s.variants[0].policy.retry.max_attempts, 2);
+  EXPECT_EQ(s.variants[0].policy.defaults.retry.max_attempts, 2);
 }
 
 }  // namespace

@@ -93,34 +93,34 @@ TEST_F(Nfl2023Test, VariantsAndBaseline) {
 
 TEST_F(Nfl2023Test, NaiveHasEveryMechanismOff) {
   const OrchestratorConfig& p = Get("naive").policy;
-  EXPECT_FALSE(p.default_api.bucket.enabled);
-  EXPECT_FALSE(p.default_api.quota.enabled);
+  EXPECT_FALSE(p.defaults.bucket.enabled);
+  EXPECT_FALSE(p.defaults.quota.enabled);
   EXPECT_TRUE(p.apis.empty());
-  EXPECT_FALSE(p.coalescer.enabled);
-  EXPECT_FALSE(p.batcher.enabled);
-  EXPECT_FALSE(p.cache.enabled);
+  EXPECT_FALSE(p.defaults.coalescer.enabled);
+  EXPECT_FALSE(p.defaults.batcher.enabled);
+  EXPECT_FALSE(p.defaults.cache.enabled);
   EXPECT_FALSE(p.prefetch.enabled);
-  EXPECT_FALSE(p.breaker.enabled);
-  EXPECT_FALSE(p.retry.enabled);
-  EXPECT_FALSE(p.retry_budget.enabled);
-  EXPECT_FALSE(p.concurrency.enabled);
-  EXPECT_FALSE(p.timeouts.enabled);
+  EXPECT_FALSE(p.defaults.breaker.enabled);
+  EXPECT_FALSE(p.defaults.retry.enabled);
+  EXPECT_FALSE(p.defaults.retry_budget.enabled);
+  EXPECT_FALSE(p.defaults.concurrency.enabled);
+  EXPECT_FALSE(p.defaults.timeouts.enabled);
   EXPECT_FALSE(p.health.enabled);
 }
 
 TEST_F(Nfl2023Test, SeedPlanIsTheTeamsFirstPlan) {
   const OrchestratorConfig& p = Get("seed-plan").policy;
-  EXPECT_TRUE(p.default_api.bucket.enabled);
-  EXPECT_EQ(p.default_api.bucket.rate_per_s, 5);
-  EXPECT_TRUE(p.breaker.enabled);
-  EXPECT_EQ(p.breaker.trigger, BreakerTrigger::kConsecutiveFailures);
-  EXPECT_EQ(p.breaker.failure_threshold, 5);
-  EXPECT_EQ(p.breaker.open_wait, Seconds(60));
-  EXPECT_TRUE(p.retry.enabled);
-  EXPECT_EQ(p.retry.max_attempts, 3);
-  EXPECT_EQ(p.retry.backoff, BackoffKind::kExponential);
-  EXPECT_TRUE(p.cache.enabled);
-  EXPECT_EQ(p.cache.default_ttl, Minutes(1));
+  EXPECT_TRUE(p.defaults.bucket.enabled);
+  EXPECT_EQ(p.defaults.bucket.rate_per_s, 5);
+  EXPECT_TRUE(p.defaults.breaker.enabled);
+  EXPECT_EQ(p.defaults.breaker.trigger, BreakerTrigger::kConsecutiveFailures);
+  EXPECT_EQ(p.defaults.breaker.failure_threshold, 5);
+  EXPECT_EQ(p.defaults.breaker.open_wait, Seconds(60));
+  EXPECT_TRUE(p.defaults.retry.enabled);
+  EXPECT_EQ(p.defaults.retry.max_attempts, 3);
+  EXPECT_EQ(p.defaults.retry.backoff, BackoffKind::kExponential);
+  EXPECT_TRUE(p.defaults.cache.enabled);
+  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(1));
   EXPECT_FALSE(p.prefetch.enabled);
 }
 
@@ -140,12 +140,12 @@ TEST_F(Nfl2023Test, TunedOverridesOnTopOfItsPreset) {
   EXPECT_FALSE(p.apis.at("scores").quota.enabled);
   EXPECT_EQ(p.apis.at("scores").bucket.rate_per_s, 5);  // the preset's default_api
   EXPECT_EQ(p.apis.at("weather").bucket.rate_per_s, 0.9);
-  ASSERT_EQ(p.cache.rules.size(), 4u);  // overrides replace the preset's []
-  EXPECT_EQ(p.cache.rules[0].endpoint_pattern, "odds");
-  EXPECT_EQ(p.cache.rules[0].near_game.size(), 3u);
-  EXPECT_EQ(p.cache.rules[0].live_ttl, Minutes(2));
-  EXPECT_FALSE(p.cache.rules[2].live_ttl.has_value());
-  EXPECT_EQ(p.cache.default_ttl, Minutes(5));  // from the preset
+  ASSERT_EQ(p.defaults.cache.rules.size(), 4u);  // overrides replace the preset's []
+  EXPECT_EQ(p.defaults.cache.rules[0].endpoint_pattern, "odds");
+  EXPECT_EQ(p.defaults.cache.rules[0].near_game.size(), 3u);
+  EXPECT_EQ(p.defaults.cache.rules[0].live_ttl, Minutes(2));
+  EXPECT_FALSE(p.defaults.cache.rules[2].live_ttl.has_value());
+  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(5));  // from the preset
   EXPECT_TRUE(p.prefetch.enabled);
   EXPECT_EQ(p.prefetch.offsets, (std::vector<Duration>{Hours(2), Hours(1), Minutes(30)}));
   ASSERT_EQ(p.prefetch.targets.size(), 1u);
@@ -154,8 +154,8 @@ TEST_F(Nfl2023Test, TunedOverridesOnTopOfItsPreset) {
   EXPECT_TRUE(p.health.enabled);
   EXPECT_EQ(p.health.min_samples, 5);
   EXPECT_TRUE(p.health.active_probes);
-  EXPECT_EQ(p.breaker.trigger, BreakerTrigger::kFailureRate);
-  EXPECT_EQ(p.retry.backoff, BackoffKind::kDecorrelatedJitter);
+  EXPECT_EQ(p.defaults.breaker.trigger, BreakerTrigger::kFailureRate);
+  EXPECT_EQ(p.defaults.retry.backoff, BackoffKind::kDecorrelatedJitter);
 }
 
 // ---------------------------------------------------------------- overlay
@@ -182,48 +182,48 @@ OrchestratorConfig PolicyOf(const std::string& variant) {
 
 TEST(OverlayTest, NoPresetNoOverridesIsTheDefaultConfig) {
   const OrchestratorConfig p = PolicyOf(R"({"name": "v"})");
-  const OrchestratorConfig defaults;
-  EXPECT_EQ(p.retry.max_attempts, defaults.retry.max_attempts);
-  EXPECT_EQ(p.retry.base, defaults.retry.base);
-  EXPECT_EQ(p.cache.enabled, defaults.cache.enabled);
-  EXPECT_EQ(p.cache.rules.size(), defaults.cache.rules.size());
-  EXPECT_EQ(p.breaker.enabled, defaults.breaker.enabled);
+  const ApiPolicy defaults;
+  EXPECT_EQ(p.defaults.retry.max_attempts, defaults.retry.max_attempts);
+  EXPECT_EQ(p.defaults.retry.base, defaults.retry.base);
+  EXPECT_EQ(p.defaults.cache.enabled, defaults.cache.enabled);
+  EXPECT_EQ(p.defaults.cache.rules.size(), defaults.cache.rules.size());
+  EXPECT_EQ(p.defaults.breaker.enabled, defaults.breaker.enabled);
   EXPECT_TRUE(p.apis.empty());
 }
 
 TEST(OverlayTest, PresetThenOverridesFieldByField) {
   const OrchestratorConfig p =
       PolicyOf(R"({"name": "v", "preset": "base", "overrides": {"retry": {"max_attempts": 2}}})");
-  EXPECT_EQ(p.retry.max_attempts, 2);          // override
-  EXPECT_EQ(p.retry.base, Milliseconds(100));  // preset
-  EXPECT_EQ(p.retry.cap, Seconds(2));          // preset
-  EXPECT_EQ(p.retry.backoff, BackoffKind::kExponential);
-  EXPECT_EQ(p.retry.honour_retry_after, OrchestratorConfig{}.retry.honour_retry_after);  // default
-  EXPECT_EQ(p.cache.default_ttl, Minutes(2));
+  EXPECT_EQ(p.defaults.retry.max_attempts, 2);          // override
+  EXPECT_EQ(p.defaults.retry.base, Milliseconds(100));  // preset
+  EXPECT_EQ(p.defaults.retry.cap, Seconds(2));          // preset
+  EXPECT_EQ(p.defaults.retry.backoff, BackoffKind::kExponential);
+  EXPECT_EQ(p.defaults.retry.honour_retry_after, ApiPolicy{}.retry.honour_retry_after);  // default
+  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(2));
 }
 
 TEST(OverlayTest, PresetAloneAndTheVariantRemembersIt) {
   const Scenario s =
       ParseScenario(WithVariant(R"({"name": "v", "preset": "base"})"), "inline.json", kGoodDir);
   EXPECT_EQ(s.variants[0].preset, "base");
-  EXPECT_EQ(s.variants[0].policy.retry.max_attempts, 4);
+  EXPECT_EQ(s.variants[0].policy.defaults.retry.max_attempts, 4);
 }
 
 TEST(OverlayTest, ArraysReplaceInsteadOfAppending) {
   const OrchestratorConfig p = PolicyOf(R"({"name": "v", "preset": "base", "overrides": {
       "cache": {"rules": [{"endpoint": "injuries", "ttl": "3h"}]},
       "retry": {"retryable_statuses": [502, 504]}}})");
-  ASSERT_EQ(p.cache.rules.size(), 1u);
-  EXPECT_EQ(p.cache.rules[0].endpoint_pattern, "injuries");
-  EXPECT_EQ(p.cache.rules[0].ttl, Hours(3));
-  EXPECT_EQ(p.retry.retryable_statuses, (std::vector<int>{502, 504}));
-  EXPECT_TRUE(p.cache.enabled);  // the rest of the cache object stays
-  EXPECT_EQ(p.cache.default_ttl, Minutes(2));
+  ASSERT_EQ(p.defaults.cache.rules.size(), 1u);
+  EXPECT_EQ(p.defaults.cache.rules[0].endpoint_pattern, "injuries");
+  EXPECT_EQ(p.defaults.cache.rules[0].ttl, Hours(3));
+  EXPECT_EQ(p.defaults.retry.retryable_statuses, (std::vector<int>{502, 504}));
+  EXPECT_TRUE(p.defaults.cache.enabled);  // the rest of the cache object stays
+  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(2));
 
   const OrchestratorConfig emptied =
       PolicyOf(R"({"name": "v", "preset": "base", "overrides": {"cache": {"rules": []}}})");
-  EXPECT_TRUE(emptied.cache.rules.empty());
-  EXPECT_EQ(PolicyOf(R"({"name": "v", "preset": "base"})").cache.rules.size(), 2u);
+  EXPECT_TRUE(emptied.defaults.cache.rules.empty());
+  EXPECT_EQ(PolicyOf(R"({"name": "v", "preset": "base"})").defaults.cache.rules.size(), 2u);
 }
 
 TEST(OverlayTest, NewApisEntryStartsFromDefaultApi) {
@@ -240,15 +240,15 @@ TEST(OverlayTest, NewApisEntryStartsFromDefaultApi) {
   EXPECT_EQ(p.apis.at("feed").bucket.rate_per_s, 5);
 }
 
-TEST(OverlayTest, DefaultApiOverrideReachesNewEntriesButNotExistingOnes) {
+TEST(OverlayTest, DefaultApiOverrideReachesEveryEntryThatDoesNotSetTheField) {
   const OrchestratorConfig p = PolicyOf(R"({"name": "v", "preset": "base", "overrides": {
       "apis": {"odds": {"bucket": {"rate_per_s": 1}}},
       "default_api": {"bucket": {"burst": 50}}}})");
-  EXPECT_EQ(p.default_api.bucket.burst, 50);
+  EXPECT_EQ(p.defaults.bucket.burst, 50);
   // default_api is applied before apis whatever the key order in the file.
   EXPECT_EQ(p.apis.at("odds").bucket.burst, 50);
   EXPECT_EQ(p.apis.at("odds").bucket.rate_per_s, 1);
-  // An entry the preset already had overlays its own values.
+  // The preset's entry sets its own burst, which stays.
   EXPECT_EQ(p.apis.at("feed").bucket.burst, 3);
 }
 

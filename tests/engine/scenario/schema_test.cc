@@ -115,7 +115,7 @@ constexpr const char* kFullScenario = R"({
      "burst": {"count": 2, "kickoff_offset": "-5m"}}],
   "variants": [{"name": "v", "preset": "probe", "overrides": {
     "default_api": {"bucket": {"reserves": [{"min_priority": "HIGH", "tokens": 1}]}, "quota": {}},
-    "apis": {"api": {}},
+    "apis": {"api": {"cache": {}, "endpoints": {"odds": {}}}},
     "queue": {"escalate_after": {}, "game_rules": [{"within": "1h", "to": "HIGH"}]},
     "coalescer": {}, "batcher": {},
     "cache": {"rules": [{"endpoint": "odds", "ttl": "1h",
@@ -160,8 +160,11 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/variant", "/variants/0"},
       {"policy:", "preset:"},
       {"policy:/$defs/policyFields", "/variants/0/overrides"},
-      {"policy:/$defs/apiPolicy", "/variants/0/overrides/default_api"},
+      {"policy:/$defs/apiFields", "/variants/0/overrides/default_api"},
       {"policy:/$defs/apiPolicy", "/variants/0/overrides/apis/api"},
+      {"policy:/$defs/callFields", "/variants/0/overrides/apis/api/endpoints/odds"},
+      {"policy:/$defs/cacheFields", "/variants/0/overrides/apis/api/cache"},
+      {"policy:/$defs/sharedCache", "/variants/0/overrides/cache"},
       {"policy:/$defs/bucket", "/variants/0/overrides/default_api/bucket"},
       {"policy:/$defs/bucket/properties/reserves/items",
        "/variants/0/overrides/default_api/bucket/reserves/0"},
@@ -173,9 +176,8 @@ const std::multimap<std::string, std::string>& Places() {
        "/variants/0/overrides/queue/game_rules/0"},
       {"policy:/$defs/coalescer", "/variants/0/overrides/coalescer"},
       {"policy:/$defs/batcher", "/variants/0/overrides/batcher"},
-      {"policy:/$defs/cache", "/variants/0/overrides/cache"},
-      {"policy:/$defs/cache/properties/rules/items", "/variants/0/overrides/cache/rules/0"},
-      {"policy:/$defs/cache/properties/rules/items/properties/near_game/items",
+      {"policy:/$defs/cacheFields/properties/rules/items", "/variants/0/overrides/cache/rules/0"},
+      {"policy:/$defs/cacheFields/properties/rules/items/properties/near_game/items",
        "/variants/0/overrides/cache/rules/0/near_game/0"},
       {"policy:/$defs/prefetch", "/variants/0/overrides/prefetch"},
       {"policy:/$defs/prefetch/properties/targets/items",
@@ -388,7 +390,7 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 56);
+  EXPECT_EQ(durations, 59);
   EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
                            // assumed_period_start
 }
