@@ -12,6 +12,9 @@
 #include "tools/kernel_demo.h"
 #include "tools/plot_command.h"
 #include "tools/run_command.h"
+#ifdef ORCHSIM_HAVE_LIVE
+#include "tools/serve_command.h"
+#endif
 #include "tools/sweep_command.h"
 
 namespace po = boost::program_options;
@@ -31,6 +34,7 @@ constexpr const char* kUsage =
     "  tune      re-analyse a finished sweep with another objective or constraints\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "  fidelity  check the simulator against queueing theory and the published backoff study\n"
+    "  serve     run the core as an HTTP sidecar in front of real APIs (serve.json + preset)\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
 
@@ -75,6 +79,9 @@ int main(int argc, char** argv) {
     if (command == "merge") return orchsim::tools::MergeCommand(args);
     if (command == "tune") return orchsim::tools::TuneCommand(args);
     if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
+#ifdef ORCHSIM_HAVE_LIVE
+    if (command == "serve") return orchsim::tools::ServeCommand(args);
+#endif
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;

@@ -2,7 +2,9 @@
 # Installs what orchsim needs to build, test and plot, from Debian's packages.
 # clang and its runtimes (libclang-rt-dev) build the sanitizer pass of
 # tools/run_tests.sh, which also compares its results with the GCC build's,
-# and the libFuzzer targets of tools/run_fuzz.sh.
+# and the libFuzzer targets of tools/run_fuzz.sh. live/ (orchsim serve) needs
+# Boost.Asio/Beast (libboost-dev, libboost-system-dev), OpenSSL, the system CA
+# store, prometheus-cpp and spdlog; wrk measures the sidecar (README).
 # Idempotent: when everything is present it says so and installs nothing.
 # Works as root (CI) or through sudo; never prompts.
 set -euo pipefail
@@ -17,6 +19,9 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   python3 python3-matplotlib
+  libboost-system-dev libssl-dev ca-certificates
+  prometheus-cpp-dev libspdlog-dev
+  wrk
 )
 
 missing=()

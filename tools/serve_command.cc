@@ -1,0 +1,54 @@
+#include "tools/serve_command.h"
+
+#include <iostream>
+
+#include "live/serve_config.h"
+#include "live/sidecar.h"
+#include "tools/cli_common.h"
+
+namespace orchsim::tools {
+
+int ServeCommand(const std::vector<std::string>& args) {
+  std::string config_path;
+  std::string listen;
+  po::options_description options(
+      "orchsim serve --config serve.json [options]\n\n"
+      "Runs the orchestration core as an HTTP sidecar in front of the upstream APIs of\n"
+      "serve.json (schema: scenarios/schema/serve.schema.json), with the policy preset it\n"
+      "names. Clients call http://LISTEN/<api>/<path>?<query>. JSON log lines go to stderr.\n"
+      "SIGTERM/SIGINT: drain and exit 0. SIGHUP: reload serve.json and the preset\n"
+      "(an invalid one is logged and the running one kept).\n\noptions");
+  options.add_options()("help,h", "show this help")("config", po::value<std::string>(&config_path),
+                                                    "the serve config (JSON)")(
+      "listen", po::value<std::string>(&listen),
+      "host:port to listen on instead of the config's \"listen\" (port 0: any free port)")(
+      "check", "validate the config and its preset, then exit (0 ok, 2 bad)");
+  po::variables_map vm;
+  if (!ParseCommandLine(args, options, "unexpected", 0, &vm)) return 0;
+  if (config_path.empty()) {
+    std::cerr << "orchsim serve: missing --config FILE\n";
+    return 2;
+  }
+  if (vm.count("check")) {
+    StatusOr<live::ServeConfig> config = live::LoadServeConfig(config_path);
+    if (!config.ok()) {
+      std::cerr << "orchsim serve: " << config.status().message() << "\n";
+      return 2;
+    }
+    std::cout << config_path << ": ok (" << config->upstreams.size() << " upstreams, preset "
+              << config->preset_file << ")\n";
+    return 0;
+  }
+  live::SidecarOptions sidecar_options;
+  sidecar_options.config_path = config_path;
+  sidecar_options.handle_signals = true;
+  if (!listen.empty()) sidecar_options.listen = listen;
+  StatusOr<std::unique_ptr<live::Sidecar>> sidecar = live::Sidecar::Create(sidecar_options);
+  if (!sidecar.ok()) {
+    std::cerr << "orchsim serve: " << sidecar.status().message() << "\n";
+    return 2;
+  }
+  return (*sidecar)->Run();
+}
+
+}  // namespace orchsim::tools
