@@ -176,6 +176,30 @@ void HttpConnection::OnWritten(const boost::system::error_code& ec) {
     FinishExchange(std::move(result));
     return;
   }
+  // The head first, then the body: Beast 1.74 misses the body limit of a
+  // Content-Length response whose head and body arrive in one read
+  // (async_read parses eagerly past the limit check), so the length is
+  // checked here before the body is read.
+  auto on_header = [self = shared_from_this()](const boost::system::error_code& e, size_t) {
+    self->OnHeader(e);
+  };
+  if (tls_) {
+    http::async_read_header(*tls_, buffer_, *parser_, std::move(on_header));
+  } else {
+    http::async_read_header(*plain_, buffer_, *parser_, std::move(on_header));
+  }
+}
+
+void HttpConnection::OnHeader(const boost::system::error_code& ec) {
+  if (ec || closed_) {
+    OnRead(ec ? ec : net::error::operation_aborted);
+    return;
+  }
+  const boost::optional<std::uint64_t> length = parser_->content_length();
+  if (length && *length > limits_.max_response_bytes) {
+    OnRead(http::error::body_limit);
+    return;
+  }
   auto on_read = [self = shared_from_this()](const boost::system::error_code& e, size_t) {
     self->OnRead(e);
   };

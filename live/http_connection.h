@@ -93,6 +93,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnConnected(const boost::system::error_code& ec);
   void FinishConnect(const std::string& error);
   void OnWritten(const boost::system::error_code& ec);
+  void OnHeader(const boost::system::error_code& ec);
   void OnRead(const boost::system::error_code& ec);
   void FinishExchange(ExchangeResult result);
 
