@@ -156,6 +156,7 @@ size_t ReadBytes(ObjectReader& r, const std::string& key, size_t value, int64_t 
 UpstreamConfig ReadUpstream(ObjectReader& r, const std::string& name, const EnvLookup& env) {
   UpstreamConfig up;
   up.name = name;
+  r.Allow("headers");
   r.String("base_url", &up.base_url_text, true);
   StatusOr<BaseUrl> url = ParseBaseUrl(up.base_url_text);
   if (!url.ok()) r.Fail("base_url", url.status().message() + ", got \"" + up.base_url_text + "\"");
@@ -213,6 +214,8 @@ ServeConfig Read(const std::string& path, const EnvLookup& env) {
   ObjectReader r(json, "", path);
   r.Allow("$schema");
   r.Allow("description");
+  r.Allow("overrides");
+  r.Allow("seed");
   ReadListen(r, &out);
   std::string preset;
   r.String("preset", &preset, true);
