@@ -90,6 +90,9 @@ RouteResult Route(const ServeConfig& config, std::string_view method, std::strin
     if (!PercentDecode(segment, &decoded)) {
       return Error(400, "bad_path", "malformed percent-encoding in the path");
     }
+    if (decoded == "." || decoded == "..") {  // "%2e%2e" climbs at an upstream that decodes
+      return Error(400, "bad_path", "empty, \".\" or \"..\" path segment");
+    }
     segments.push_back(segment);
     if (slash == std::string_view::npos) break;
     body = body.substr(slash + 1);

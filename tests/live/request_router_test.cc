@@ -126,6 +126,7 @@ TEST(RouteTest, MalformedRequestsAreRefusedWithAReason) {
   EXPECT_EQ(Refused(config, "/odds/v4/sports/nfl/odds/extra").code, "no_route");
   EXPECT_EQ(Refused(config, "/odds/files/../secret").code, "bad_path");
   EXPECT_EQ(Refused(config, "/odds/files//x").code, "bad_path");
+  EXPECT_EQ(Refused(config, "/odds/files/%2e%2E/secret").code, "bad_path");
   EXPECT_EQ(Refused(config, "/odds/files/a b").code, "bad_path");
   EXPECT_EQ(Refused(config, "/odds/files/%zz").code, "bad_path");
   EXPECT_EQ(Refused(config, "odds/v4").code, "bad_path");
