@@ -33,8 +33,7 @@ bool IsIpLiteral(const std::string& host) {
 
 HttpConnection::HttpConnection(net::io_context& io, net::ssl::context* tls, BaseUrl url,
                                ConnectionLimits limits)
-    : io_(io),
-      tls_context_(tls),
+    : tls_context_(tls),
       url_(std::move(url)),
       limits_(limits),
       resolver_(io),

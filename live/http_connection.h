@@ -97,7 +97,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnRead(const boost::system::error_code& ec);
   void FinishExchange(ExchangeResult result);
 
-  boost::asio::io_context& io_;
   boost::asio::ssl::context* tls_context_;
   BaseUrl url_;
   ConnectionLimits limits_;
