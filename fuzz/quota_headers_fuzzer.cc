@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
   }
 
-  const Instant wall = *orchsim::ParseInstant("2023-09-11T00:00:00Z") +
-                       orchsim::Seconds(offset_seconds);
+  const Instant wall =
+      *orchsim::ParseInstant("2023-09-11T00:00:00Z") + orchsim::Seconds(offset_seconds);
   const Duration horizon = orchsim::Days(400);
   const orchsim::QuotaHeaders q = orchsim::ParseQuotaHeaders(headers, wall, horizon);
   for (const auto* field : {&q.limit, &q.remaining, &q.used, &q.last}) {

@@ -98,9 +98,9 @@ TEST(ApiAdmissionTest, AdmitDoesTheQuotaBookkeepingInFractionalCredits) {
   admission.Admit(breaker, Priority::kCritical, 2.5, kT0);
   EXPECT_EQ(admission.quota().snapshot().remaining, 2.5);
   admission.OnCallEnded();
-  EXPECT_EQ(admission.Check(breaker, Priority::kCritical, 2.6, kT0 + Hours(2), kT0 + Seconds(5))
-                .verdict,
-            AdmissionVerdict::kWait);  // 2.5 left: a 2.6-credit call waits for the reset
+  EXPECT_EQ(
+      admission.Check(breaker, Priority::kCritical, 2.6, kT0 + Hours(2), kT0 + Seconds(5)).verdict,
+      AdmissionVerdict::kWait);  // 2.5 left: a 2.6-credit call waits for the reset
 }
 
 }  // namespace

@@ -123,9 +123,8 @@ OrchestratorConfig TwoApis() {
 
 TEST_F(PerApiTest, EachApiHasItsOwnBreakerAndRetries) {
   Build(TwoApis());
-  transport_.set_auto_responder([](const UpstreamCall&) {
-    return std::make_pair(ErrorResponse(503), Milliseconds(10));
-  });
+  transport_.set_auto_responder(
+      [](const UpstreamCall&) { return std::make_pair(ErrorResponse(503), Milliseconds(10)); });
   Submit(1, "odds", "a");
   Submit(2, "weather", "a");
   timers_.AdvanceBy(Seconds(1));
@@ -167,7 +166,7 @@ TEST_F(PerApiTest, EachApiHasItsOwnTimeoutAndBulkhead) {
   // weather's attempts last 5 s: then the third request takes a freed slot
   // and one of the two retries (100 ms later) the other.
   EXPECT_EQ(SendTimes("weather"), (std::vector<Instant>{kT0, kT0, kT0 + Seconds(5),
-                                                         kT0 + Seconds(5) + Milliseconds(100)}));
+                                                        kT0 + Seconds(5) + Milliseconds(100)}));
   EXPECT_EQ(transport_.cancelled().size(), 3u + 2u);  // odds at 1, 2, 3 s; weather's two at 5 s
   EXPECT_EQ(core_->bulkhead("weather")->in_flight(), 2);
   EXPECT_EQ(core_->bulkhead("odds")->in_flight(), 0);
@@ -188,7 +187,7 @@ TEST_F(PerApiTest, ATimedOutCallKeepsItsBulkheadSlotUntilTheTransportConfirms) {
   Build(c);
   transport_.set_cancel_delay(Milliseconds(500));
   for (uint64_t id = 1; id <= 5; ++id) Submit(id, "odds", Key(id));
-  size_t most_outstanding = 0;  // calls the core counts as out
+  size_t most_outstanding = 0;               // calls the core counts as out
   for (int step = 0; step < 1000; ++step) {  // 10 s in 10 ms steps
     timers_.AdvanceBy(Milliseconds(10));
     most_outstanding = std::max(most_outstanding, core_->calls_in_flight());
@@ -327,9 +326,8 @@ TEST_F(PerApiTest, EndpointOverridesApplyToThatEndpointOnly) {
   scores.retry.max_attempts = 4;
   scores.breaker.failure_threshold = 4;
   Build(c);
-  transport_.set_auto_responder([](const UpstreamCall&) {
-    return std::make_pair(ErrorResponse(503), Milliseconds(1));
-  });
+  transport_.set_auto_responder(
+      [](const UpstreamCall&) { return std::make_pair(ErrorResponse(503), Milliseconds(1)); });
   Submit(1, "odds", "a", Priority::kNormal, "lines");
   Submit(2, "odds", "a", Priority::kNormal, "scores");
   timers_.AdvanceBy(Seconds(1));

@@ -49,9 +49,8 @@ TEST(ToMilliCreditsTest, RoundsToTheNearestThousandthAndClamps) {
 }
 
 TEST(ParseQuotaHeadersTest, OddsApiDerivesTheLimitFromRemainingPlusUsed) {
-  const QuotaHeaders q = Parse({{"x-requests-remaining", "470.5"},
-                                {"x-requests-used", "29.5"},
-                                {"x-requests-last", "6"}});
+  const QuotaHeaders q = Parse(
+      {{"x-requests-remaining", "470.5"}, {"x-requests-used", "29.5"}, {"x-requests-last", "6"}});
   EXPECT_EQ(q.remaining, 470500);
   EXPECT_EQ(q.used, 29500);
   EXPECT_EQ(q.limit, 500000);
@@ -83,7 +82,7 @@ TEST(ParseQuotaHeadersTest, ContradictionsAndBadValuesAreDroppedAndCounted) {
                           {"x-ratelimit-remaining", "11"},
                           {"x-ratelimit-used", "12"},
                           {"x-ratelimit-reset", "1694390399"}});  // 1 s in the past
-  EXPECT_EQ(q.remaining, 10000);  // clamped to the limit
+  EXPECT_EQ(q.remaining, 10000);                                  // clamped to the limit
   EXPECT_FALSE(q.used.has_value());
   EXPECT_FALSE(q.reset_at.has_value());
   EXPECT_EQ(q.bad_values, 3);

@@ -221,7 +221,7 @@ TEST(ResponseCacheTest, TheByteBoundEvictsLeastRecentlyUsedAndRefusesTheOversize
   cache.Put("b", "weather", std::nullopt, 1, kT0, kT0, body(9));
   cache.Put("c", "weather", std::nullopt, 1, kT0, kT0, body(9));
   EXPECT_EQ(cache.bytes(), config.max_bytes);
-  EXPECT_EQ(cache.Get("a", kT0).first, CacheLookup::kFresh);  // a is most recent
+  EXPECT_EQ(cache.Get("a", kT0).first, CacheLookup::kFresh);       // a is most recent
   cache.Put("d", "weather", std::nullopt, 1, kT0, kT0, body(19));  // needs two slots' bytes
   EXPECT_THAT(cache.KeysByRecency(), ElementsAre("d", "a"));
   EXPECT_EQ(cache.evictions(), 2u);

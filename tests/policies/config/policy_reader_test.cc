@@ -98,8 +98,9 @@ TEST(PolicyReaderTest, ShippedPresetsLoadWithoutTheSimulator) {
         LoadPolicyFile(kSourceDir + "/scenarios/policies/" + preset + ".json");
     ASSERT_TRUE(c.ok()) << preset << ": " << c.status().message();
   }
-  const StatusOr<OrchestratorConfig> tuned = LoadPolicyFile(
-      kSourceDir + "/scenarios/policies/tuned.json", R"({"apis": {"odds": {"retry": {"max_attempts": 1}}}})");
+  const StatusOr<OrchestratorConfig> tuned =
+      LoadPolicyFile(kSourceDir + "/scenarios/policies/tuned.json",
+                     R"({"apis": {"odds": {"retry": {"max_attempts": 1}}}})");
   ASSERT_TRUE(tuned.ok());
   EXPECT_EQ(tuned->apis.at("odds").retry.max_attempts, 1);
   EXPECT_EQ(tuned->apis.at("odds").retry.backoff, BackoffKind::kDecorrelatedJitter);
@@ -118,8 +119,9 @@ TEST(PolicyReaderTest, LoadPolicyFileSaysWhatIsWrongAndWhere) {
                      R"({"apis": {"odds": {"expected_credits_per_call": 1e300}}})");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
-            kSourceDir + "/scenarios/policies/tuned.json: apis.odds.expected_credits_per_call: "
-                         "1e+300 must be >= 0 and <= 1e12 credits");
+            kSourceDir +
+                "/scenarios/policies/tuned.json: apis.odds.expected_credits_per_call: "
+                "1e+300 must be >= 0 and <= 1e12 credits");
 }
 
 }  // namespace
