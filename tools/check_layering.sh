@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the dependency rules of DESIGN.md:
 #  - policies/ includes nothing from engine/, reads no real clock, never
-#    sleeps, starts no threads and draws no unseeded randomness;
+#    sleeps, starts no threads and draws no unseeded randomness; it uses the
+#    standard library only (policies/config/ may add nlohmann_json), and the
+#    core never includes its preset loader;
 #  - engine/kernel/ includes nothing from policies/ but the time types;
 #  - no std:: distributions anywhere (they differ between standard libraries).
 set -euo pipefail
@@ -10,6 +12,14 @@ status=0
 fail() { echo "layering: $1"; echo "$2"; status=1; }
 if hits=$(grep -rnE '#include *"engine/' policies); then
   fail "policies/ must not include engine/:" "$hits"
+fi
+if hits=$(grep -rnE '#include *[<"](nlohmann|boost|Eigen)' policies --include='*.h' --include='*.cc' |
+  grep -v '^policies/config/.*nlohmann'); then
+  fail "policies/ uses the standard library only (policies/config/ may use nlohmann_json):" "$hits"
+fi
+if hits=$(grep -rnE '#include *"policies/config/' policies --include='*.h' --include='*.cc' |
+  grep -v '^policies/config/'); then
+  fail "the core (policies/) must not depend on its preset loader (policies/config/):" "$hits"
 fi
 if hits=$(grep -rnE 'system_clock|steady_clock|high_resolution_clock|sleep_for|sleep_until|std::rand\b|[^_a-z]rand\(\)|random_device|std::thread|std::async|<thread>|<chrono>' policies); then
   fail "policies/ must use its ports for time, timers and randomness:" "$hits"
