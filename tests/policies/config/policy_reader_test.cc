@@ -87,9 +87,10 @@ TEST(PolicyReaderTest, TheSharedCacheBoundsAreTopLevelOnly) {
   EXPECT_EQ(ErrorOf(R"({"apis": {"odds": {"cache": {"max_entries": 3}}}})"),
             "policy.json: /apis/odds/cache/max_entries: bounds the one cache every API shares; "
             "set it in the top-level \"cache\", not per API or endpoint");
-  EXPECT_EQ(ErrorOf(R"({"apis": {"odds": {"endpoints": {"e": {"bucket": {}}}}}})"),
-            "policy.json: /apis/odds/endpoints/e/bucket: unknown key \"bucket\"; expected one of: "
-            "batcher, breaker, cache, coalescer, expected_credits_per_call, retry, timeouts");
+  EXPECT_EQ(
+      ErrorOf(R"({"apis": {"odds": {"endpoints": {"e": {"bucket": {}}}}}})"),
+      "policy.json: /apis/odds/endpoints/e/bucket: unknown key \"bucket\"; expected one of: "
+      "batcher, breaker, cache, coalescer, expected_credits_per_call, hedging, retry, timeouts");
 }
 
 TEST(PolicyReaderTest, ShippedPresetsLoadWithoutTheSimulator) {
