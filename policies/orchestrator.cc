@@ -152,9 +152,9 @@ Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_v
   const CallPolicy& policy = api.policy.ForEndpoint(endpoint);
   // The API's breaker, unless this endpoint's settings call for its own.
   const bool own_breaker = policy.breaker.per_endpoint || !(policy.breaker == api.policy.breaker);
-  CircuitBreaker& breaker =
-      own_breaker ? breakers_.For(api.name + "/" + std::string(endpoint), policy.breaker)
-                  : breakers_.For(api.name, api.policy.breaker);
+  CircuitBreaker& breaker = own_breaker
+                                ? breakers_.For(BreakerName(api.name, endpoint), policy.breaker)
+                                : breakers_.For(BreakerName(api.name), api.policy.breaker);
   auto state = std::make_unique<EndpointState>(api, std::string(endpoint), policy, breaker);
   state->batch_group = RequestKey(api.name, endpoint, "").encoded();
   EndpointState& ref = *state;
