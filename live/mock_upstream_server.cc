@@ -163,7 +163,7 @@ class Session;
 class MockUpstreamServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(net::io_context& io, RealTimeUpstream& upstream, MockUpstreamServerOptions options)
-      : io_(io), upstream_(upstream), options_(std::move(options)), acceptor_(io), retry_(io) {}
+      : upstream_(upstream), options_(std::move(options)), acceptor_(io), retry_(io) {}
 
   Status Start();
   void Stop();
@@ -190,7 +190,6 @@ class MockUpstreamServer::Impl : public std::enable_shared_from_this<Impl> {
  private:
   void Accept();
 
-  net::io_context& io_;
   RealTimeUpstream& upstream_;
   MockUpstreamServerOptions options_;
   tcp::acceptor acceptor_;

@@ -248,10 +248,10 @@ TEST(MockUpstreamServerTest, OutageWindowOnTheRealClock) {
   world::UpstreamModelConfig model = PlainModel();
   model.latency.constant = Milliseconds(1);
   model.outages.push_back({kScenarioStart + Seconds(3600), kScenarioStart + Seconds(7200), 503});
-  // Process start is 400 ms before the outage begins.
-  MockServer mock(model, Seconds(3600) - Milliseconds(400));
+  // Process start is a second before the outage begins.
+  MockServer mock(model, Seconds(3600) - Seconds(1));
   EXPECT_EQ(mock.Get("/odds?key=a").status, 200);
-  std::this_thread::sleep_for(milliseconds(500));
+  std::this_thread::sleep_for(milliseconds(1100));
   HttpAnswer down = mock.Get("/odds?key=a");
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(down.body, R"({"status":503,"error":"Service Unavailable"})");
