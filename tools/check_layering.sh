@@ -4,6 +4,7 @@
 #    sleeps, starts no threads and draws no unseeded randomness; it uses the
 #    standard library only (policies/config/ may add nlohmann_json), and the
 #    core never includes its preset loader;
+#  - engine/ and policies/ include nothing from live/;
 #  - engine/kernel/ includes nothing from policies/ but the time types;
 #  - no std:: distributions anywhere (they differ between standard libraries).
 set -euo pipefail
@@ -23,6 +24,9 @@ if hits=$(grep -rnE '#include *"policies/config/' policies --include='*.h' --inc
 fi
 if hits=$(grep -rnE 'system_clock|steady_clock|high_resolution_clock|sleep_for|sleep_until|std::rand\b|[^_a-z]rand\(\)|random_device|std::thread|std::async|<thread>|<chrono>' policies); then
   fail "policies/ must use its ports for time, timers and randomness:" "$hits"
+fi
+if hits=$(grep -rnE '#include *"live/' engine policies); then
+  fail "engine/ and policies/ must not include live/:" "$hits"
 fi
 if hits=$(grep -rnE '#include *"policies/' engine/kernel | grep -v 'policies/time.h'); then
   fail "engine/kernel/ may use only policies/time.h from the core:" "$hits"
