@@ -100,6 +100,10 @@ ProxyAnswer AnswerFor(const std::string& api, const std::string& endpoint, const
                          SecondsUntil(until, now, kUnknownQuotaRetryS));
       break;
     }
+    case Outcome::kRejectedThrottled:
+      answer = JsonError(503, "throttled",
+                         "client-side throttling: " + api + " is refusing too many calls", 1);
+      break;
     case Outcome::kTimedOut:
       answer = JsonError(504, "timed_out", "the request's deadline passed");
       break;

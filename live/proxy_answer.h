@@ -12,6 +12,7 @@
 //                           breaker's open period ends
 //   rejected_quota          429, Retry-After until the  JSON {"error": "quota", ...}
 //                           quota returns (or 60 s)
+//   rejected_throttled      503, Retry-After: 1         JSON {"error": "throttled", ...}
 //   timed_out               504                         JSON {"error": "timed_out", ...}
 //   cancelled               503, Retry-After: 1         JSON {"error": "shutting_down", ...}
 // Every answer carries X-Orchsim-Outcome (the outcome's name); answers with

@@ -7,7 +7,22 @@ ApiAdmission::ApiAdmission(const ApiPolicy& policy, Instant now)
       bucket_(policy.bucket, now),
       quota_(policy.quota),
       bulkhead_(policy.concurrency),
-      retry_budget_(policy.retry_budget) {}
+      retry_budget_(policy.retry_budget),
+      hedge_budget_(policy.hedging.Budget()),
+      throttle_(policy.adaptive_throttling),
+      throttle_enabled_(policy.adaptive_throttling.enabled),
+      retry_throttle_(policy.retry_throttling),
+      adaptive_concurrency_(policy.adaptive_concurrency) {
+  if (adaptive_concurrency_.enabled()) bulkhead_.set_limit(adaptive_concurrency_.limit());
+  hedging_ = policy.hedging.enabled;
+  for (const auto& [name, endpoint] : policy.endpoints)
+    hedging_ = hedging_ || endpoint.hedging.enabled;
+}
+
+void ApiAdmission::RecordFirstAttempt(Instant now) {
+  retry_budget_.RecordFirstAttempt(now);
+  if (hedging_) hedge_budget_.RecordFirstAttempt(now);
+}
 
 AdmissionDecision ApiAdmission::Check(const CircuitBreaker& breaker, Priority p, double credits,
                                       Instant deadline, Instant now) const {
@@ -33,6 +48,23 @@ void ApiAdmission::Admit(CircuitBreaker& breaker, Priority p, double credits, In
   bucket_.TryAcquire(p, bucket_cost_, now);
   bulkhead_.TryAcquire();
   quota_.OnSent(p, credits, now);
+}
+
+bool ApiAdmission::PassThrottle(RandomSource& random, Instant now) {
+  if (!throttle_enabled_) return true;
+  const double u = throttle_.ShouldDraw(now) ? random.Uniform01() : 1.0;
+  return throttle_.Admit(u, now);
+}
+
+void ApiAdmission::OnCallResult(int status, Duration latency, bool timed_out, bool retryable,
+                                Instant now) {
+  throttle_.RecordAnswer(timed_out ? kStatusTransportError : status, now);
+  retry_throttle_.RecordAnswer(timed_out || retryable);
+  if (adaptive_concurrency_.enabled()) {
+    const bool dropped = timed_out || status == 429 || status == 503;
+    adaptive_concurrency_.OnSample(latency, dropped, bulkhead_.in_flight());
+    bulkhead_.set_limit(adaptive_concurrency_.limit());
+  }
 }
 
 }  // namespace orchsim

@@ -194,6 +194,28 @@ Duration CircuitBreaker::time_open(Instant now) const {
   return total;
 }
 
+std::string BreakerName(std::string_view api) {
+  std::string name;
+  name.reserve(api.size());
+  for (char c : api) {
+    if (c == '%') {
+      name += "%25";
+    } else if (c == '/') {
+      name += "%2F";
+    } else {
+      name += c;
+    }
+  }
+  return name;
+}
+
+std::string BreakerName(std::string_view api, std::string_view endpoint) {
+  std::string name = BreakerName(api);
+  name += '/';
+  name += endpoint;
+  return name;
+}
+
 CircuitBreaker& BreakerRegistry::For(const std::string& key, const CircuitBreakerConfig& config) {
   auto it = breakers_.find(key);
   if (it == breakers_.end()) {

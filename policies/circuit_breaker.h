@@ -50,6 +50,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -179,6 +180,13 @@ class CircuitBreaker {
 // Hands out one breaker per upstream API, or per API and endpoint when
 // config.per_endpoint. Breakers are created on first use and live as long as
 // the registry; references returned by For stay valid.
+// The name of an API's breaker, or of one endpoint's: "api" or
+// "api/endpoint", with '%' and '/' in the api percent-encoded ("%25",
+// "%2F") so that the first '/' always ends the api: ("a/b", "c") and
+// ("a", "b/c") get different breakers.
+std::string BreakerName(std::string_view api);
+std::string BreakerName(std::string_view api, std::string_view endpoint);
+
 class BreakerRegistry {
  public:
   // The breaker named `key` ("api" or "api/endpoint"), created with `config`

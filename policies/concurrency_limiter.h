@@ -46,6 +46,13 @@ class ConcurrencyLimiter {
   bool CanAcquire() const { return !config_.enabled || in_flight_ < config_.max_in_flight; }
   // The most calls ever in flight at once.
   int peak() const { return peak_; }
+  int limit() const { return config_.max_in_flight; }
+  // Adaptive concurrency: a new limit (>= 1) from now on; enables the
+  // limiter. Calls in flight above it keep their slots.
+  void set_limit(int limit) {
+    config_.enabled = true;
+    config_.max_in_flight = limit < 1 ? 1 : limit;
+  }
 
  private:
   ConcurrencyLimitConfig config_;

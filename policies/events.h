@@ -23,7 +23,7 @@ enum class HealthState : uint8_t { kHealthy, kDegraded, kUnhealthy };
 std::string_view HealthStateName(HealthState s);  // "healthy", "degraded", "unhealthy"
 
 struct BreakerTransition {
-  std::string breaker;  // registry key: "api" or "api/endpoint"
+  std::string breaker;  // BreakerName: "api" or "api/endpoint" (circuit_breaker.h)
   BreakerState from;
   BreakerState to;
   Instant at;

@@ -77,9 +77,11 @@ struct Orchestrator::Flight {
   Instant latest_deadline = Instant::Epoch();
   Instant first_sent_at = Instant::Max();
   int attempts = 0;
-  uint64_t call_id = 0;  // the attempt in flight; 0 when none
-  Instant sent_at;
-  Timers::TimerId attempt_timer = 0;
+  // The calls of the current attempt still out: the attempt's call and its
+  // hedges. Empty while queued or backing off.
+  std::vector<uint64_t> calls;
+  int hedges = 0;  // hedges sent for the current attempt
+  Timers::TimerId hedge_timer = 0;
   Timers::TimerId backoff_timer = 0;
   std::unique_ptr<Backoff> backoff;
 };
@@ -91,6 +93,7 @@ struct Orchestrator::Call {
   uint64_t flight_id = 0;  // 0: a health probe
   Transport::CallHandle handle = 0;
   Instant sent_at;
+  Timers::TimerId attempt_timer = 0;
   bool holds_slot = false;  // admitted through the bulkhead
   bool abandoned = false;   // the core no longer waits for it (cancelled)
 };
@@ -149,9 +152,9 @@ Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_v
   const CallPolicy& policy = api.policy.ForEndpoint(endpoint);
   // The API's breaker, unless this endpoint's settings call for its own.
   const bool own_breaker = policy.breaker.per_endpoint || !(policy.breaker == api.policy.breaker);
-  CircuitBreaker& breaker =
-      own_breaker ? breakers_.For(api.name + "/" + std::string(endpoint), policy.breaker)
-                  : breakers_.For(api.name, api.policy.breaker);
+  CircuitBreaker& breaker = own_breaker
+                                ? breakers_.For(BreakerName(api.name, endpoint), policy.breaker)
+                                : breakers_.For(BreakerName(api.name), api.policy.breaker);
   auto state = std::make_unique<EndpointState>(api, std::string(endpoint), policy, breaker);
   state->batch_group = RequestKey(api.name, endpoint, "").encoded();
   EndpointState& ref = *state;
@@ -243,7 +246,7 @@ void Orchestrator::Submit(Request request, DoneFn done) {
         Flight& flight = flight_it->second;
         flight.latest_deadline = std::max(flight.latest_deadline, state.deadline);
         if (join.raised && AtLeast(join.flight_priority, flight.priority) &&
-            join.flight_priority != flight.priority && flight.call_id == 0) {
+            join.flight_priority != flight.priority && flight.calls.empty()) {
           flight.priority = join.flight_priority;
           ApiState& api = flight.endpoint->api;
           api.queue.Raise(flight.id, join.flight_priority, now);
@@ -418,6 +421,10 @@ void Orchestrator::Dispatch(ApiState& api) {
     }
     if (decision.verdict == AdmissionVerdict::kWaitForSlot) break;  // a call's end wakes it
     api.queue.Pop(now);
+    if (!api.admission.PassThrottle(random_, now)) {
+      EndFlight(flight.id, Outcome::kRejectedThrottled, nullptr);
+      continue;
+    }
     api.admission.Admit(flight.endpoint->breaker, flight.priority, credits, now);
     SendAttempt(flight);
   }
@@ -440,45 +447,91 @@ void Orchestrator::ArmWake(ApiState& api, Instant at) {
 
 void Orchestrator::SendAttempt(Flight& flight) {
   const Instant now = clock_.now();
-  EndpointState& endpoint = *flight.endpoint;
-  ApiState& api = endpoint.api;
   ++flight.attempts;
-  const uint64_t call_id = next_call_id_++;
-  flight.call_id = call_id;
-  flight.sent_at = now;
+  flight.hedges = 0;
   if (flight.first_sent_at == Instant::Max()) flight.first_sent_at = now;
   for (const auto& [id, index] : flight.members) {
     auto it = requests_.find(id);
     if (it != requests_.end()) ++it->second.attempts;
   }
+  const CallKind kind = flight.attempts > 1 ? CallKind::kRetry : flight.kind;
+  if (kind == CallKind::kRetry) {
+    ++stats_.retries;
+  } else {
+    flight.endpoint->api.admission.RecordFirstAttempt(now);
+  }
+  SendCall(flight, kind);
+  ArmHedge(flight);
+}
+
+void Orchestrator::SendCall(Flight& flight, CallKind kind) {
+  const Instant now = clock_.now();
+  EndpointState& endpoint = *flight.endpoint;
+  ApiState& api = endpoint.api;
+  const uint64_t call_id = next_call_id_++;
+  flight.calls.push_back(call_id);
   UpstreamCall call;
   call.call_id = call_id;
   call.api = api.name;
   call.endpoint = endpoint.name;
   call.keys.reserve(flight.keys.size());
   for (const RequestKey& key : flight.keys) call.keys.emplace_back(key.key());
-  call.kind = flight.attempts > 1 ? CallKind::kRetry : flight.kind;
+  call.kind = kind;
   call.priority = flight.priority;
   call.attempt = flight.attempts;
+  call.deadline = AttemptDeadline(endpoint.policy.timeouts, now, flight.latest_deadline);
   ++stats_.calls_sent;
-  if (call.kind == CallKind::kRetry) {
-    ++stats_.retries;
-  } else {
-    api.admission.retry_budget().RecordFirstAttempt(now);
-  }
-  const Instant attempt_deadline =
-      AttemptDeadline(endpoint.policy.timeouts, now, flight.latest_deadline);
-  const uint64_t flight_id = flight.id;
-  if (attempt_deadline != Instant::Max()) {
-    flight.attempt_timer = timers_.ScheduleAt(
-        attempt_deadline, [this, flight_id, call_id] { OnAttemptTimeout(flight_id, call_id); });
+  Timers::TimerId attempt_timer = 0;
+  if (call.deadline != Instant::Max()) {
+    attempt_timer =
+        timers_.ScheduleAt(call.deadline, [this, call_id] { OnAttemptTimeout(call_id); });
   }
   for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-  calls_.emplace(call_id, Call{call, &api, flight_id, 0, now, /*holds_slot=*/true, false});
+  calls_.emplace(call_id,
+                 Call{call, &api, flight.id, 0, now, attempt_timer, /*holds_slot=*/true, false});
   const Transport::CallHandle handle = transport_.Send(
       call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
   // A transport that broke its contract may have called back already.
   if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
+}
+
+void Orchestrator::ArmHedge(Flight& flight) {
+  const HedgeConfig& hedging = flight.endpoint->policy.hedging;
+  if (!hedging.enabled || flight.hedges >= hedging.max_hedges || shutting_down_) return;
+  const uint64_t flight_id = flight.id;
+  flight.hedge_timer = timers_.ScheduleAt(clock_.now() + hedging.delay,
+                                          [this, flight_id] { OnHedgeTimer(flight_id); });
+}
+
+void Orchestrator::OnHedgeTimer(uint64_t flight_id) {
+  auto it = flights_.find(flight_id);
+  if (it == flights_.end()) return;
+  Flight& flight = it->second;
+  flight.hedge_timer = 0;
+  if (flight.calls.empty() || shutting_down_) return;
+  const Instant now = clock_.now();
+  ApiState& api = flight.endpoint->api;
+  const double credits = flight.endpoint->policy.expected_credits_per_call;
+  // A hedge goes only through open gates: it never waits, and it spends the
+  // API's retry throttling and hedge budget like a retry would.
+  if (api.admission
+              .Check(flight.endpoint->breaker, flight.priority, credits, flight.latest_deadline,
+                     now)
+              .verdict != AdmissionVerdict::kSend ||
+      !api.admission.retry_throttle().AllowRetry() ||
+      !api.admission.hedge_budget().TryAcquireRetry(now)) {
+    ++stats_.hedges_denied;
+    return;
+  }
+  if (!api.admission.PassThrottle(random_, now)) {
+    ++stats_.hedges_denied;
+    return;
+  }
+  api.admission.Admit(flight.endpoint->breaker, flight.priority, credits, now);
+  ++flight.hedges;
+  ++stats_.hedges;
+  SendCall(flight, CallKind::kHedge);
+  ArmHedge(flight);
 }
 
 // ---------------------------------------------------------------- answers
@@ -494,13 +547,12 @@ void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& respons
   const Instant now = clock_.now();
   // The call has ended: its bulkhead slot is free again.
   if (call.holds_slot) call.api->admission.OnCallEnded();
+  if (call.attempt_timer != 0) timers_.Cancel(call.attempt_timer);
   cost_.RecordCall(call.call.api, call.call.endpoint, BelievableCredits(response));
   Flight* flight = nullptr;
   if (call.flight_id != 0 && !call.abandoned) {
     auto flight_it = flights_.find(call.flight_id);
-    if (flight_it != flights_.end() && flight_it->second.call_id == call_id) {
-      flight = &flight_it->second;
-    }
+    if (flight_it != flights_.end()) flight = &flight_it->second;
   }
   const bool late = stopped_ || (call.flight_id != 0 && flight == nullptr);
   for (OrchestratorObserver* o : observers_) o->OnCallAnswered(call.call, response, late, now);
@@ -513,10 +565,8 @@ void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& respons
     health_.Record(call.api->name, response.ok(), now - call.sent_at, now);
     return;
   }
-  if (flight->attempt_timer != 0) timers_.Cancel(flight->attempt_timer);
-  flight->attempt_timer = 0;
   call.api->admission.quota().Observe(response, now, clock_.wall_now());
-  FinishAttempt(*flight, response);
+  OnCallResult(*flight, call_id, call.sent_at, response, /*timed_out=*/false);
 }
 
 double Orchestrator::BelievableCredits(const Response& response) {
@@ -527,34 +577,55 @@ double Orchestrator::BelievableCredits(const Response& response) {
   return 0.0;
 }
 
-void Orchestrator::OnAttemptTimeout(uint64_t flight_id, uint64_t call_id) {
-  auto it = flights_.find(flight_id);
-  if (it == flights_.end() || it->second.call_id != call_id) return;
-  Flight& flight = it->second;
-  flight.attempt_timer = 0;
+void Orchestrator::OnAttemptTimeout(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || it->second.abandoned) return;
+  it->second.attempt_timer = 0;
+  const Instant sent_at = it->second.sent_at;
+  auto flight_it = flights_.find(it->second.flight_id);
+  AbandonCall(call_id);
+  if (flight_it == flights_.end()) return;
   Response timeout;
   timeout.status = kStatusTransportError;
-  timeout.latency = clock_.now() - flight.sent_at;
-  AbandonCall(call_id);
-  FinishAttempt(flight, timeout);
+  timeout.latency = clock_.now() - sent_at;
+  OnCallResult(flight_it->second, call_id, sent_at, timeout, /*timed_out=*/true);
 }
 
 void Orchestrator::AbandonCall(uint64_t call_id) {
   auto it = calls_.find(call_id);
   if (it == calls_.end() || it->second.abandoned) return;
   it->second.abandoned = true;
+  if (it->second.attempt_timer != 0) timers_.Cancel(it->second.attempt_timer);
+  it->second.attempt_timer = 0;
   ++stats_.calls_cancelled;
   transport_.Cancel(it->second.handle);
 }
 
+void Orchestrator::OnCallResult(Flight& flight, uint64_t call_id, Instant sent_at,
+                                const Response& response, bool timed_out) {
+  const Instant now = clock_.now();
+  auto call = std::find(flight.calls.begin(), flight.calls.end(), call_id);
+  if (call != flight.calls.end()) flight.calls.erase(call);
+  EndpointState& endpoint = *flight.endpoint;
+  const Duration latency = now - sent_at;
+  endpoint.breaker.RecordResult(response.status, latency, now);
+  health_.Record(endpoint.api.name, response.ok(), latency, now);
+  endpoint.api.admission.OnCallResult(response.status, latency, timed_out,
+                                      !response.ok() && endpoint.retry.IsRetryable(response.status),
+                                      now);
+  if (!response.ok() && !flight.calls.empty()) return;  // a hedge may still answer
+  if (flight.hedge_timer != 0) timers_.Cancel(flight.hedge_timer);
+  flight.hedge_timer = 0;
+  // The first good answer wins: the attempt's other calls are cancelled.
+  for (uint64_t other : flight.calls) AbandonCall(other);
+  flight.calls.clear();
+  FinishAttempt(flight, response);
+}
+
 void Orchestrator::FinishAttempt(Flight& flight, const Response& response) {
   const Instant now = clock_.now();
-  flight.call_id = 0;
   EndpointState& endpoint = *flight.endpoint;
   ApiState& api = endpoint.api;
-  const Duration latency = now - flight.sent_at;
-  endpoint.breaker.RecordResult(response.status, latency, now);
-  health_.Record(api.name, response.ok(), latency, now);
   if (response.ok()) {
     for (size_t i = 0; i < flight.keys.size(); ++i) {
       bool cacheable = flight.kind == CallKind::kPrefetch;
@@ -583,6 +654,11 @@ void Orchestrator::FinishAttempt(Flight& flight, const Response& response) {
 void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
   const Instant now = clock_.now();
   EndpointState& endpoint = *flight.endpoint;
+  if (!endpoint.api.admission.retry_throttle().AllowRetry()) {
+    ++stats_.retries_throttled;
+    EndFlight(flight.id, Outcome::kFailed, &response);
+    return;
+  }
   if (!endpoint.api.admission.retry_budget().TryAcquireRetry(now)) {
     ++stats_.retry_budget_denied;
     for (const auto& [id, index] : flight.members) {
@@ -598,7 +674,8 @@ void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
   // Retry-After is wall time (seconds from now, or an HTTP-date).
   const Duration delay =
       endpoint.retry.DelayFor(response, *flight.backoff, flight.attempts, clock_.wall_now());
-  if (now + delay > flight.latest_deadline) {
+  // Deadline propagation: no retry that cannot finish in time.
+  if (!AttemptFits(endpoint.policy.timeouts, now + delay, flight.latest_deadline)) {
     EndFlight(flight.id, Outcome::kFailed, &response);
     return;
   }
@@ -626,9 +703,9 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
   if (it == flights_.end()) return;
   Flight flight = std::move(it->second);
   flights_.erase(it);
-  if (flight.attempt_timer != 0) timers_.Cancel(flight.attempt_timer);
+  if (flight.hedge_timer != 0) timers_.Cancel(flight.hedge_timer);
   if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
-  if (flight.call_id != 0) AbandonCall(flight.call_id);
+  for (uint64_t call : flight.calls) AbandonCall(call);
   const Instant now = clock_.now();
   const bool success = leader_outcome == Outcome::kServed;
   const int status = response != nullptr ? response->status : 0;
@@ -647,7 +724,8 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
       if (success) {
         Complete(id, success_outcome, status, version, body, now, flight.first_sent_at);
       } else if ((leader_outcome == Outcome::kFailed ||
-                  leader_outcome == Outcome::kRejectedCircuitOpen) &&
+                  leader_outcome == Outcome::kRejectedCircuitOpen ||
+                  leader_outcome == Outcome::kRejectedThrottled) &&
                  TryServeStale(id, status, flight.first_sent_at)) {
       } else {
         Complete(id, leader_outcome, status, 0, nullptr, Instant::Epoch(), flight.first_sent_at);
@@ -755,7 +833,7 @@ void Orchestrator::SendProbe(ApiState& api) {
   const uint64_t call_id = call.call_id;
   // Probes bypass the queue and the bulkhead: they must get through when
   // the API's slots are held by calls to an unhealthy upstream.
-  calls_.emplace(call_id, Call{call, &api, 0, 0, now, /*holds_slot=*/false, false});
+  calls_.emplace(call_id, Call{call, &api, 0, 0, now, 0, /*holds_slot=*/false, false});
   const Transport::CallHandle handle = transport_.Send(
       call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
   if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
@@ -804,7 +882,7 @@ void Orchestrator::FinishShutdown() {
   for (const auto& [id, state] : requests_) pending.emplace_back(id, FirstSentAt(state));
   std::sort(pending.begin(), pending.end());
   for (auto& [id, flight] : flights_) {
-    if (flight.attempt_timer != 0) timers_.Cancel(flight.attempt_timer);
+    if (flight.hedge_timer != 0) timers_.Cancel(flight.hedge_timer);
     if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
   }
   flights_.clear();

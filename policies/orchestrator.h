@@ -18,13 +18,20 @@
 //                  quota tracker (wait, or kRejectedQuota when it cannot
 //                  admit before the flight's deadline), token bucket
 //                  (reserves per priority), bulkhead (max in flight)
-//   7. transport   one upstream call per attempt of a flight, with a
-//                  per-attempt timeout; on timeout the call is cancelled and
-//                  keeps its bulkhead slot until the transport confirms
+//   7. transport   one upstream call per attempt of a flight (plus hedges
+//                  after the hedge delay), each with a per-attempt timeout
+//                  capped by the request's deadline, which the call carries
+//                  (deadline propagation); on timeout the call is cancelled
+//                  and keeps its bulkhead slot until the transport confirms;
+//                  the first good answer wins and cancels the others
 //   8. outcome     success: cache fill (payload bytes included), kServed /
 //                  kCoalesced. Failure: retry with backoff if retryable,
-//                  within max attempts and the api's retry budget; else
+//                  within max attempts, the api's retry throttling and
+//                  retry budget, and if it fits before the deadline; else
 //                  stale-if-error (kServedStale) or kFailed
+// Overload (per api, off by default): adaptive throttling rejects a call at
+// admission (kRejectedThrottled, or stale) while the upstream refuses most
+// calls; adaptive concurrency resizes the bulkhead from measured latency.
 // Prefetch flights (from the Prefetcher) enter at stage 5 with priority
 // PREFETCH and, with reserves configured, spend only spare tokens; they answer
 // no client. Active health probes are calls of kind kProbe outside the queue.
@@ -90,6 +97,9 @@ struct OrchestratorStats {
   uint64_t calls_cancelled = 0;  // calls the core abandoned and asked the transport to cancel
   uint64_t retries = 0;
   uint64_t retry_budget_denied = 0;
+  uint64_t retries_throttled = 0;  // retries retry throttling refused
+  uint64_t hedges = 0;
+  uint64_t hedges_denied = 0;  // hedges a closed gate, retry throttling or the budget refused
   // Transport callbacks for calls the core no longer waited for (answers
   // after a timeout, cancellation confirmations, anything after stop) and
   // for calls it never sent or that were already answered (a broken
@@ -174,9 +184,17 @@ class Orchestrator {
   bool HasLiveMembers(const Flight& flight) const;
   void Dispatch(ApiState& api);
   void ArmWake(ApiState& api, Instant at);
+  // A new attempt (first or retry): its call, then its hedges' timer.
   void SendAttempt(Flight& flight);
+  void SendCall(Flight& flight, CallKind kind);
+  void ArmHedge(Flight& flight);
+  void OnHedgeTimer(uint64_t flight_id);
   void OnTransportCallback(uint64_t call_id, const Response& response);
-  void OnAttemptTimeout(uint64_t flight_id, uint64_t call_id);
+  void OnAttemptTimeout(uint64_t call_id);
+  // One call of the flight's attempt answered (or timed out): the attempt
+  // ends with its first good answer or its last failure.
+  void OnCallResult(Flight& flight, uint64_t call_id, Instant sent_at, const Response& response,
+                    bool timed_out);
   // Marks the call abandoned and asks the transport to cancel it.
   void AbandonCall(uint64_t call_id);
   // response.credits_charged if believable, else 0 (counted in stats).

@@ -26,7 +26,7 @@ Status CallPolicy::validate() const {
                       "must be >= 0 and <= 1e12 credits");
   }
   return FirstError({breaker.validate(), retry.validate(), timeouts.validate(), cache.validate(),
-                     coalescer.validate(), batcher.validate()});
+                     coalescer.validate(), batcher.validate(), hedging.validate()});
 }
 
 CallPolicy& ApiPolicy::Endpoint(const std::string& endpoint) {
@@ -44,7 +44,9 @@ const CallPolicy& ApiPolicy::ForEndpoint(std::string_view endpoint) const {
 
 Status ApiPolicy::validate() const {
   Status s = FirstError({bucket.validate(), quota.validate(), concurrency.validate(),
-                         retry_budget.validate(), CallPolicy::validate()});
+                         retry_budget.validate(), adaptive_throttling.validate(),
+                         retry_throttling.validate(), adaptive_concurrency.validate(),
+                         CallPolicy::validate()});
   if (!s.ok()) return s;
   for (const auto& [name, endpoint] : endpoints) {
     if (!(s = Prefixed("endpoints." + name + ".", endpoint.validate())).ok()) return s;

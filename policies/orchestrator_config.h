@@ -11,10 +11,12 @@
 //
 // What lives where:
 //   - per call of an endpoint (CallPolicy; overridable per endpoint):
-//     breaker, retry, timeouts, cache TTL rules and stale-if-error,
-//     coalescing, batching, expected credits per call;
+//     breaker, retry, timeouts (deadline propagation), cache TTL rules and
+//     stale-if-error, coalescing, batching, hedging, expected credits per call;
 //   - per API (ApiPolicy; shared by its endpoints, so not per endpoint):
-//     token bucket, quota, bulkhead (concurrency), retry budget;
+//     token bucket, quota, bulkhead (concurrency), retry budget, adaptive
+//     throttling, retry throttling, adaptive concurrency (and the hedge
+//     budget, from the API's hedging settings);
 //   - for the whole core (OrchestratorConfig): the priority queue rules,
 //     the cache store's bounds, prefetch targets, health monitoring, prices.
 //
@@ -29,6 +31,8 @@
 #include <string>
 #include <string_view>
 
+#include "policies/adaptive_concurrency.h"
+#include "policies/adaptive_throttle.h"
 #include "policies/batcher.h"
 #include "policies/cache_policy.h"
 #include "policies/circuit_breaker.h"
@@ -36,12 +40,14 @@
 #include "policies/concurrency_limiter.h"
 #include "policies/cost_tracker.h"
 #include "policies/health_monitor.h"
+#include "policies/hedging.h"
 #include "policies/prefetcher.h"
 #include "policies/quota_tracker.h"
 #include "policies/request_queue.h"
 #include "policies/response_cache.h"
 #include "policies/retry.h"
 #include "policies/retry_budget.h"
+#include "policies/retry_throttle.h"
 #include "policies/status.h"
 #include "policies/timeouts.h"
 #include "policies/token_bucket.h"
@@ -60,6 +66,7 @@ struct CallPolicy {
   CacheConfig cache;
   CoalescerConfig coalescer;
   BatcherConfig batcher;
+  HedgeConfig hedging;
   // Credits one call is expected to cost, for the quota check before sending
   // (the real charge comes back in the response); in [0, kMaxCreditsPerCall].
   double expected_credits_per_call = 1.0;
@@ -74,6 +81,12 @@ struct ApiPolicy : CallPolicy {
   QuotaConfig quota;
   ConcurrencyLimitConfig concurrency;
   RetryBudgetConfig retry_budget;
+  // Overload: client-side rejection when the upstream refuses (SRE adaptive
+  // throttling), retries/hedges stopped while it fails (gRPC retry
+  // throttling), the bulkhead sized by latency (adaptive concurrency).
+  AdaptiveThrottleConfig adaptive_throttling;
+  RetryThrottleConfig retry_throttling;
+  AdaptiveConcurrencyConfig adaptive_concurrency;
   // Per-endpoint overrides, complete values (see the header).
   std::map<std::string, CallPolicy, std::less<>> endpoints;
 

@@ -26,9 +26,10 @@ constexpr std::string_view kOutcomeNames[] = {"served",
                                               "rejected_circuit_open",
                                               "rejected_quota",
                                               "timed_out",
-                                              "cancelled"};
-constexpr std::string_view kCallKindNames[] = {"first_attempt", "retry", "probe", "prefetch",
-                                               "batch"};
+                                              "cancelled",
+                                              "rejected_throttled"};
+constexpr std::string_view kCallKindNames[] = {"first_attempt", "retry", "probe",
+                                               "prefetch",      "batch", "hedge"};
 
 }  // namespace
 

@@ -82,7 +82,8 @@ class Headers {
 };
 
 // Why the core sent an upstream call.
-enum class CallKind : uint8_t { kFirstAttempt, kRetry, kProbe, kPrefetch, kBatch };
+enum class CallKind : uint8_t { kFirstAttempt, kRetry, kProbe, kPrefetch, kBatch, kHedge };
+inline constexpr int kCallKindCount = 6;
 std::string_view CallKindName(CallKind k);
 
 // One call to an upstream. A batch call carries several keys.
@@ -94,6 +95,10 @@ struct UpstreamCall {
   CallKind kind = CallKind::kFirstAttempt;
   Priority priority = Priority::kNormal;
   int attempt = 1;  // 1 for the first attempt, 2 for the first retry, ...
+  // When the core stops waiting for this call (monotonic; Instant::Max()
+  // when never): a transport may pass it on (deadline propagation) so the
+  // upstream can drop work nobody will wait for.
+  Instant deadline = Instant::Max();
 };
 
 // Status code the transport reports when no HTTP answer came (connection
@@ -132,8 +137,9 @@ enum class Outcome : uint8_t {
   kRejectedQuota,        // the quota or the bucket could not admit it in time
   kTimedOut,             // the overall deadline passed
   kCancelled,            // still pending when shutdown's drain ended
+  kRejectedThrottled,    // refused by client-side adaptive throttling (upstream overloaded)
 };
-inline constexpr int kOutcomeCount = 10;
+inline constexpr int kOutcomeCount = 11;
 std::string_view OutcomeName(Outcome o);
 
 // What the caller's completion callback receives.

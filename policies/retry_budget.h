@@ -10,15 +10,9 @@
 // The comparison tolerates 1e-9 of floating-point error, so ratio 0.2 with
 // 5 first attempts allows exactly one retry.
 //
-// Window and rounding: time is cut into buckets of kRetryBudgetBucket (1 s)
-// aligned on the Unix epoch; the window is the current bucket plus the
-// window/1s - 1 before it. An event is therefore counted for more than
-// window - 1s and at most window after it happened (it leaves whole, when the
-// clock enters the bucket `window` after its own). Memory is window/1s
-// buckets, whatever the traffic; each call costs amortised O(1).
-//
-// Time must not go backwards; an instant older than the latest seen counts
-// as the latest bucket.
+// Window and rounding: sliding_counts.h (1 s buckets on the Unix epoch; an
+// event counts for more than window - 1s and at most window). Memory is
+// window/1s buckets, whatever the traffic; each call costs amortised O(1).
 //
 // Disabled: every retry is granted (and counted in granted()); nothing is
 // recorded in the window.
@@ -31,12 +25,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "policies/sliding_counts.h"
 #include "policies/status.h"
 #include "policies/time.h"
 
 namespace orchsim {
 
-inline constexpr Duration kRetryBudgetBucket = Seconds(1);
+inline constexpr Duration kRetryBudgetBucket = kSlidingBucket;
 inline constexpr Duration kRetryBudgetMaxWindow = Hours(1);  // bounds memory: 3600 buckets
 inline constexpr double kRetryBudgetMaxRatio = 100.0;
 
@@ -67,23 +62,15 @@ class RetryBudget {
 
   // Counts inside the window as of the latest instant seen (for tests and
   // metrics).
-  uint64_t first_attempts_in_window() const { return window_first_attempts_; }
-  uint64_t retries_in_window() const { return window_retries_; }
+  uint64_t first_attempts_in_window() const { return counts_.totals()[kFirstAttempts]; }
+  uint64_t retries_in_window() const { return counts_.totals()[kRetries]; }
 
  private:
-  struct Bucket {
-    uint64_t first_attempts = 0;
-    uint64_t retries = 0;
-  };
-  // Moves the window to the bucket holding `now`, expiring older buckets.
-  Bucket& Advance(Instant now);
+  static constexpr size_t kFirstAttempts = 0;
+  static constexpr size_t kRetries = 1;
 
   RetryBudgetConfig config_;
-  std::vector<Bucket> ring_;  // bucket index i lives in ring_[i mod size]
-  int64_t current_bucket_ = 0;
-  bool started_ = false;
-  uint64_t window_first_attempts_ = 0;
-  uint64_t window_retries_ = 0;
+  SlidingCounts<2> counts_;
   uint64_t granted_ = 0;
   uint64_t denied_ = 0;
 };

@@ -24,6 +24,9 @@ Status TimeoutConfig::validate() const {
   if (overall <= Duration::Zero()) {
     return FieldError("timeouts.overall", FormatDuration(overall), "must be > 0");
   }
+  if (min_attempt < Duration::Zero()) {
+    return FieldError("timeouts.min_attempt", FormatDuration(min_attempt), "must be >= 0");
+  }
   return Status::Ok();
 }
 
@@ -31,6 +34,12 @@ Instant AttemptDeadline(const TimeoutConfig& config, Instant attempt_start,
                         Instant request_deadline) {
   if (!config.enabled) return request_deadline;
   return std::min(AddSaturating(attempt_start, config.per_attempt), request_deadline);
+}
+
+bool AttemptFits(const TimeoutConfig& config, Instant start, Instant request_deadline) {
+  if (start > request_deadline) return false;
+  if (!config.enabled || request_deadline == Instant::Max()) return true;
+  return config.min_attempt <= request_deadline - start;
 }
 
 Instant OverallDeadline(const TimeoutConfig& config, Instant submitted_at,

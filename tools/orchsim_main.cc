@@ -10,6 +10,7 @@
 #include "tools/check_command.h"
 #include "tools/fidelity_command.h"
 #include "tools/kernel_demo.h"
+#include "tools/mock_upstream_command.h"
 #include "tools/plot_command.h"
 #include "tools/run_command.h"
 #ifdef ORCHSIM_HAVE_LIVE
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "  tune      re-analyse a finished sweep with another objective or constraints\n"
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "  fidelity  check the simulator against queueing theory and the published backoff study\n"
+    "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
     "  serve     run the core as an HTTP sidecar in front of real APIs (serve.json + preset)\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
     if (command == "merge") return orchsim::tools::MergeCommand(args);
     if (command == "tune") return orchsim::tools::TuneCommand(args);
     if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
+    if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
 #ifdef ORCHSIM_HAVE_LIVE
     if (command == "serve") return orchsim::tools::ServeCommand(args);
 #endif

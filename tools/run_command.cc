@@ -1,12 +1,14 @@
 #include "tools/run_command.h"
 
 #include <iostream>
+#include <optional>
 
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
 #include "tools/plot_command.h"
+#include "tools/run_outputs.h"
 
 namespace orchsim::tools {
 
@@ -14,6 +16,9 @@ int RunCommand(const std::vector<std::string>& args) {
   std::vector<std::string> variants;
   uint64_t seed = 0;
   std::string out_dir;
+  std::string record;
+  std::string openmetrics;
+  std::string openmetrics_step;
   po::options_description options(
       "orchsim run SCENARIO [options]\n\n"
       "Runs every variant of SCENARIO (or those named with --variant) on the same seed,\n"
@@ -25,7 +30,15 @@ int RunCommand(const std::vector<std::string>& args) {
       "run only this variant (repeatable; default: all)")(
       "seed", po::value<uint64_t>(&seed), "root seed (default: the scenario's seed)")(
       "out", po::value<std::string>(&out_dir), "results folder (default: results/<scenario name>)")(
-      "quiet,q", "no progress on stderr")("no-plots", "do not draw the plots");
+      "quiet,q", "no progress on stderr")("no-plots", "do not draw the plots")(
+      "record", po::value<std::string>(&record),
+      "write each variant's trace (JSON lines): FILE with one variant, a pattern with\n"
+      "{variant} (traces/{variant}.jsonl) or a folder (traces/) with several")(
+      "openmetrics", po::value<std::string>(&openmetrics),
+      "write the run's time series in OpenMetrics text (for promtool tsdb\n"
+      "create-blocks-from openmetrics)")(
+      "openmetrics-step", po::value<std::string>(&openmetrics_step),
+      "sampling step of --openmetrics (default: 1m up to a 2-day window, else 1h)");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", 1, &vm)) return 0;
   if (!vm.count("scenario")) {
@@ -45,10 +58,44 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   if (!vm.count("seed")) seed = scenario.seed;
   if (out_dir.empty()) out_dir = "results/" + scenario.name;
+  std::vector<std::string> chosen = variants;
+  if (chosen.empty()) {
+    for (const auto& variant : scenario.variants) chosen.push_back(variant.name);
+  }
+  std::vector<RecordTarget> record_targets;
+  if (vm.count("record")) {
+    StatusOr<std::vector<RecordTarget>> resolved = ResolveRecordPaths(record, chosen);
+    if (!resolved.ok()) {
+      std::cerr << "orchsim run: " << resolved.status().message() << "\n";
+      return 2;
+    }
+    record_targets = std::move(resolved).value();
+  }
+  std::optional<Duration> step;
+  if (vm.count("openmetrics-step")) {
+    ParseResult<Duration> parsed = ParseDuration(openmetrics_step);
+    if (!parsed.ok() || *parsed < Seconds(1)) {
+      std::cerr << "orchsim run: --openmetrics-step " << openmetrics_step
+                << ": expected a duration of at least 1s (\"1m\", \"1h\")\n";
+      return 2;
+    }
+    step = *parsed;
+  }
+  if (vm.count("openmetrics") && openmetrics.empty()) {
+    std::cerr << "orchsim run: --openmetrics: empty path\n";
+    return 2;
+  }
+  RunOutputs outputs(scenario, seed, std::move(record_targets), openmetrics, step);
   Progress progress(!vm.count("quiet"));
-  const auto runs = experiment::RunComparison(
-      scenario, variants, seed,
-      [&progress](const std::string& variant, double f) { progress.Update(variant, f); });
+  std::vector<experiment::VariantRun> runs;
+  for (const std::string& name : chosen) {
+    experiment::RunOptions run_options =
+        outputs.Begin(name, [&progress, &name](double f) { progress.Update(name, f); });
+    runs.push_back(
+        experiment::RunVariant(scenario, *scenario.FindVariant(name), seed, run_options));
+    outputs.End();
+  }
+  outputs.Finish();
   progress.Done();
   std::cout << "scenario " << scenario.name << ", seed " << seed << "\n\n"
             << experiment::ComparisonTable(scenario, runs);
@@ -63,6 +110,7 @@ int RunCommand(const std::vector<std::string>& args) {
     if (!error.empty()) std::cerr << "orchsim run: warning: plots not drawn: " << error << "\n";
   }
   std::cout << "\nresults written to " << out_dir << "/\n";
+  for (const std::string& line : outputs.written()) std::cout << line << "\n";
   return 0;
 }
 

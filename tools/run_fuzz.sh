@@ -5,6 +5,7 @@
 # Usage: tools/run_fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   TARGET: scenario      (ParseScenario + presets + schedules, fuzz/scenario_fuzzer.cc)
 #           schedule_csv  (ParseScheduleCsv, fuzz/schedule_csv_fuzzer.cc)
+#           quota_headers (ParseQuotaHeaders + QuotaTracker, fuzz/quota_headers_fuzzer.cc)
 # Seeds: scenarios/*.json, scenarios/policies/*.json (alone and as the
 # "#preset" part of a scenario), the bad-input corpus
 # (tests/engine/scenario/bad/: its scenarios for "scenario", its schedules
@@ -16,16 +17,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
-  echo "usage: tools/run_fuzz.sh scenario|schedule_csv SECONDS [libFuzzer flags...]" >&2
+  echo "usage: tools/run_fuzz.sh scenario|schedule_csv|quota_headers SECONDS [libFuzzer flags...]" >&2
   exit 2
 fi
 target="${1%_fuzzer}"
 seconds="$2"
 shift 2
 case "$target" in
-  scenario | schedule_csv) ;;
+  scenario | schedule_csv | quota_headers) ;;
   *)
-    echo "run_fuzz: unknown target '$target' (expected scenario or schedule_csv)" >&2
+    echo "run_fuzz: unknown target '$target' (expected scenario, schedule_csv or quota_headers)" >&2
     exit 2
     ;;
 esac
@@ -67,7 +68,7 @@ fi
 bad=tests/engine/scenario/bad
 if [ "$target" = scenario ]; then
   for f in "$bad"/*.json; do cp "$f" "$seeds/bad-$(basename "$f")"; done
-else
+elif [ "$target" = schedule_csv ]; then
   for f in "$bad"/schedules/*.csv; do cp "$f" "$seeds/bad-$(basename "$f")"; done
 fi
 if [ -d "fuzz/corpus/$target" ]; then cp "fuzz/corpus/$target"/* "$seeds/"; fi

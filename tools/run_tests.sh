@@ -30,5 +30,5 @@ if [ "${ORCHSIM_SKIP_SANITIZERS:-0}" != 1 ]; then
   ASAN_OPTIONS=abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan-clang --output-on-failure -j "$jobs" \
-    -E 'Fidelity|Nfl2023|Season|Determinism|SeedTest|CommonRandomNumbers|RunnerTest|^cli_|^plot_|^scenario_schemas'
+    -E 'Fidelity|Nfl2023|Season|Determinism|SeedTest|CommonRandomNumbers|RunnerTest|^cli_|^plot_|^scenario_schemas|^consumer_'
 fi

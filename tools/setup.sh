@@ -2,9 +2,11 @@
 # Installs what orchsim needs to build, test and plot, from Debian's packages.
 # clang and its runtimes (libclang-rt-dev) build the sanitizer pass of
 # tools/run_tests.sh, which also compares its results with the GCC build's,
-# and the libFuzzer targets of tools/run_fuzz.sh. live/ (orchsim serve) needs
-# Boost.Asio/Beast (libboost-dev, libboost-system-dev), OpenSSL, the system CA
-# store, prometheus-cpp and spdlog; wrk measures the sidecar (README).
+# and the libFuzzer targets of tools/run_fuzz.sh. prometheus gives promtool,
+# which the tests use to load a simulated run's OpenMetrics file; Boost's
+# Asio and Beast (libboost-dev, header-only) serve the real-time mock upstream.
+# orchsim serve (live/) also needs libboost-system-dev, OpenSSL with the
+# system CA store, prometheus-cpp and spdlog; wrk measures it (README).
 # Idempotent: when everything is present it says so and installs nothing.
 # Works as root (CI) or through sudo; never prompts.
 set -euo pipefail
@@ -18,7 +20,8 @@ packages=(
   libeigen3-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
-  python3 python3-matplotlib
+  python3 python3-matplotlib python3-jsonschema
+  prometheus
   libboost-system-dev libssl-dev ca-certificates
   prometheus-cpp-dev libspdlog-dev
   wrk

@@ -71,8 +71,6 @@
 
 namespace orchsim::experiment {
 
-inline constexpr int kCallKindCount = 5;
-
 // Mechanisms that avoid upstream calls (see the header comment).
 enum class SavingMechanism : uint8_t {
   kCacheHits,

@@ -3,12 +3,11 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <string_view>
-#include <unordered_map>
 
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
 #include "engine/world/demand.h"
+#include "engine/world/game_kickoffs.h"
 #include "engine/world/mock_transport.h"
 #include "engine/world/sim_ports.h"
 
@@ -18,20 +17,6 @@ namespace {
 // Games are announced to the prefetcher this long before kickoff (longer
 // than any sensible prefetch offset).
 constexpr Duration kAnnounceLead = Days(1);
-
-// Splits a cache key into tokens that may be game ids ("odds:2023_01_DET_KC:us").
-std::vector<std::string_view> KeyTokens(std::string_view key) {
-  std::vector<std::string_view> tokens;
-  size_t begin = 0;
-  for (size_t i = 0; i <= key.size(); ++i) {
-    if (i == key.size() || key[i] == ':' || key[i] == '|' || key[i] == '/' || key[i] == ',' ||
-        key[i] == ' ' || key[i] == '=' || key[i] == '&') {
-      if (i > begin) tokens.push_back(key.substr(begin, i - begin));
-      begin = i + 1;
-    }
-  }
-  return tokens;
-}
 
 class Run {
  public:
@@ -45,11 +30,11 @@ class Run {
         transport_(sim_),
         jitter_(seeds_, "policy/jitter"),
         progress_(options.progress),
-        on_finished_(options.on_finished) {
-    for (const world::Game& game : scenario.games) kickoff_by_game_[game.id] = game.kickoff;
+        on_finished_(options.on_finished),
+        kickoffs_(scenario.games) {
     for (const auto& upstream : scenario.upstreams) {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
-      mock.SetKickoffLookup([this](const std::string& key) { return KickoffsFor(key); });
+      mock.SetKickoffLookup([this](const std::string& key) { return kickoffs_.For(key); });
     }
     StatusOr<std::unique_ptr<Orchestrator>> core =
         Orchestrator::Create(variant.policy, clock_, timers_, transport_, jitter_);
@@ -108,15 +93,6 @@ class Run {
   }
 
  private:
-  std::vector<Instant> KickoffsFor(const std::string& key) const {
-    std::vector<Instant> kickoffs;
-    for (std::string_view token : KeyTokens(key)) {
-      auto it = kickoff_by_game_.find(std::string(token));
-      if (it != kickoff_by_game_.end()) kickoffs.push_back(it->second);
-    }
-    return kickoffs;
-  }
-
   // Requests the demand generates before scenario.start (a date window over a
   // longer schedule) are dropped, not piled up at the start: the run covers
   // [start, end) only.
@@ -169,7 +145,7 @@ class Run {
   world::RngRandomSource jitter_;
   ProgressFn progress_;
   std::function<void(world::MockTransport&, Instant)> on_finished_;
-  std::unordered_map<std::string, Instant> kickoff_by_game_;
+  world::GameKickoffs kickoffs_;  // the games a key names (game_kickoffs.h)
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<MetricsRecorder> recorder_;
   std::unique_ptr<world::DemandSource> demand_;

@@ -101,7 +101,7 @@ class HealthTimeline {
 // What the upstream saw and answered, so metrics can be checked against it.
 struct UpstreamCounters {
   uint64_t calls = 0;
-  std::array<uint64_t, 5> calls_by_kind{};  // index: static_cast<int>(CallKind)
+  std::array<uint64_t, kCallKindCount> calls_by_kind{};  // index: static_cast<int>(CallKind)
   std::map<std::string, uint64_t, std::less<>> calls_by_endpoint;
   std::map<int, uint64_t> status_counts;
   uint64_t keys_requested = 0;

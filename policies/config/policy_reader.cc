@@ -214,6 +214,16 @@ void ReadCallKeys(ObjectReader& r, CallPolicy* c, CacheStoreConfig* store) {
     o.Bool("enabled", &c->timeouts.enabled);
     o.Dur("per_attempt", &c->timeouts.per_attempt, false, Microseconds(1));
     o.Dur("overall", &c->timeouts.overall, false, Microseconds(1));
+    o.Dur("min_attempt", &c->timeouts.min_attempt);
+  });
+  r.IfObject("hedging", [&](ObjectReader& o) {
+    HedgeConfig& h = c->hedging;
+    o.Bool("enabled", &h.enabled);
+    o.Dur("delay", &h.delay, false, Microseconds(1));
+    o.Int("max_hedges", &h.max_hedges, false, 1, kMaxHedges);
+    o.Number("budget_ratio", &h.budget_ratio, false, 0);
+    o.Number("budget_min_per_s", &h.budget_min_per_s, false, 0);
+    o.Dur("budget_window", &h.budget_window, false, Seconds(1));
   });
   r.Number("expected_credits_per_call", &c->expected_credits_per_call, false, 0);
 }
@@ -227,6 +237,35 @@ void ReadApiKeys(ObjectReader& r, ApiPolicy* a, CacheStoreConfig* store) {
   r.IfObject("concurrency", [&](ObjectReader& o) {
     o.Bool("enabled", &a->concurrency.enabled);
     o.Int("max_in_flight", &a->concurrency.max_in_flight, false, 1);
+  });
+  r.IfObject("adaptive_throttling", [&](ObjectReader& o) {
+    AdaptiveThrottleConfig& t = a->adaptive_throttling;
+    o.Bool("enabled", &t.enabled);
+    o.Number("k", &t.k, false, 1);
+    o.Dur("window", &t.window, false, Seconds(1));
+    o.Number("max_reject_probability", &t.max_reject_probability, false, 0, 1);
+    o.Ints("overload_statuses", &t.overload_statuses);
+  });
+  r.IfObject("retry_throttling", [&](ObjectReader& o) {
+    o.Bool("enabled", &a->retry_throttling.enabled);
+    o.Number("max_tokens", &a->retry_throttling.max_tokens, false, 0);
+    o.Number("token_ratio", &a->retry_throttling.token_ratio, false, 0);
+  });
+  r.IfObject("adaptive_concurrency", [&](ObjectReader& o) {
+    AdaptiveConcurrencyConfig& ac = a->adaptive_concurrency;
+    o.Bool("enabled", &ac.enabled);
+    o.Enum(
+        "algorithm", &ac.algorithm,
+        {{"aimd", ConcurrencyAlgorithm::kAimd}, {"gradient2", ConcurrencyAlgorithm::kGradient2}});
+    o.Int("initial_limit", &ac.initial_limit, false, 1);
+    o.Int("min_limit", &ac.min_limit, false, 1);
+    o.Int("max_limit", &ac.max_limit, false, 1);
+    o.Dur("latency_threshold", &ac.latency_threshold, false, Microseconds(1));
+    o.Number("backoff_ratio", &ac.backoff_ratio, false, 0, 1);
+    o.Number("smoothing", &ac.smoothing, false, 0, 1);
+    o.Number("rtt_tolerance", &ac.rtt_tolerance, false, 1);
+    o.Int("long_window", &ac.long_window, false, 1);
+    o.Int("queue_size", &ac.queue_size, false, 0);
   });
 }
 

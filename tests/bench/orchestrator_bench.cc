@@ -9,6 +9,8 @@
 //   cold: every key distinct and not cacheable, every request goes upstream.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,10 +24,12 @@ namespace {
 
 using testing::SeededRandom;
 
+// Answers every call after 50 ms. Attempts time out after 10 s, so the core
+// never cancels here: Cancel aborts rather than pretend.
 class AnsweringTransport : public Transport {
  public:
   AnsweringTransport(Timers& timers, Clock& clock) : timers_(timers), clock_(clock) {}
-  void Send(const UpstreamCall& call, ResponseCallback on_response) override {
+  CallHandle Send(const UpstreamCall& call, ResponseCallback on_response) override {
     const size_t keys = call.keys.size();
     timers_.ScheduleAt(clock_.now() + Milliseconds(50), [keys, cb = std::move(on_response)] {
       Response r;
@@ -36,11 +40,14 @@ class AnsweringTransport : public Transport {
       r.headers.Set("x-requests-remaining", "1000000000000");  // pacing never binds
       cb(r);
     });
+    return ++handles_;
   }
+  void Cancel(CallHandle /*handle*/) override { std::abort(); }
 
  private:
   Timers& timers_;
   Clock& clock_;
+  CallHandle handles_ = 0;
 };
 
 OrchestratorConfig EverythingOn() {
@@ -62,7 +69,9 @@ void RunPipeline(benchmark::State& state, bool hot) {
   world::SimTimers timers(sim);
   AnsweringTransport transport(timers, clock);
   SeededRandom jitter(1);
-  Orchestrator orchestrator(EverythingOn(), clock, timers, transport, jitter);
+  std::unique_ptr<Orchestrator> core =
+      Orchestrator::Create(EverythingOn(), clock, timers, transport, jitter).value();
+  Orchestrator& orchestrator = *core;
   std::vector<std::string> keys;
   for (int i = 0; i < 40; ++i) keys.push_back("game" + std::to_string(i));
   uint64_t id = 0;

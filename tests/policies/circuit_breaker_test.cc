@@ -369,6 +369,16 @@ TEST(BreakerRegistryTest, KeysKeepBreakersApartEachWithItsOwnConfig) {
   EXPECT_EQ(keys, (std::vector<std::string>{"odds/odds", "odds/scores"}));
 }
 
+TEST(BreakerNameTest, TheFirstSlashAlwaysEndsTheApi) {
+  EXPECT_EQ(BreakerName("odds"), "odds");
+  EXPECT_EQ(BreakerName("odds", "scores/live"), "odds/scores/live");
+  EXPECT_EQ(BreakerName("a/b", "c"), "a%2Fb/c");
+  EXPECT_NE(BreakerName("a/b", "c"), BreakerName("a", "b/c"));
+  EXPECT_NE(BreakerName("a%2Fb"), BreakerName("a/b"));  // '%' is encoded too
+  EXPECT_EQ(BreakerName("a%2Fb"), "a%252Fb");
+  EXPECT_NE(BreakerName("a/b"), BreakerName("a", "b"));  // an API vs an endpoint's
+}
+
 TEST(BreakerRegistryTest, ListenerReachesExistingAndFutureBreakers) {
   BreakerRegistry r;
   CircuitBreaker& existing = r.For("odds", Consecutive(1));

@@ -138,13 +138,14 @@ class FakeTransport : public Transport {
       if (!timers_.Cancel(it->second.timer)) return;
       confirmation.latency = clock_.now() - it->second.sent_at;
       it->second.response = confirmation;
-      it->second.timer = timers_.ScheduleAt(clock_.now(), [this, handle] { Deliver(handle); });
+      it->second.timer =
+          timers_.ScheduleAt(clock_.now() + cancel_delay_, [this, handle] { Deliver(handle); });
       return;
     }
     for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
       if (it->handle != handle) continue;
-      confirmation.latency = clock_.now() - it->at;
-      timers_.ScheduleAt(clock_.now(),
+      confirmation.latency = clock_.now() + cancel_delay_ - it->at;
+      timers_.ScheduleAt(clock_.now() + cancel_delay_,
                          [cb = std::move(it->on_response), confirmation] { cb(confirmation); });
       outstanding_.erase(it);
       return;
@@ -154,6 +155,9 @@ class FakeTransport : public Transport {
   // Cancel does nothing: no confirmation comes (a transport breaking its
   // contract; the core keeps the call's bulkhead slot).
   void set_ignore_cancel(bool ignore) { ignore_cancel_ = ignore; }
+  // The confirmation of a cancel comes this long after it (closing a
+  // connection takes time); zero by default.
+  void set_cancel_delay(Duration delay) { cancel_delay_ = delay; }
   // Answers the oldest outstanding call.
   void AnswerOldest(const Response& response) {
     Sent sent = std::move(outstanding_.front());
@@ -191,6 +195,7 @@ class FakeTransport : public Transport {
   std::vector<Instant> send_times_;
   std::vector<CallHandle> cancelled_;
   CallHandle next_handle_ = 1;
+  Duration cancel_delay_;
   bool ignore_cancel_ = false;
 };
 

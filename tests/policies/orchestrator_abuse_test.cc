@@ -102,6 +102,21 @@ OrchestratorConfig EverythingOnHostileSettings() {
   weather.quota.aimd_initial_rate_per_s = 20;
   weather.quota.aimd_min_rate_per_s = 0.5;
   c.apis["weather"] = weather;
+  // The overload policies ride along: hedges for every API, adaptive
+  // throttling on odds, retry throttling and adaptive concurrency on weather.
+  for (ApiPolicy* api : {&c.defaults, &c.apis["odds"], &c.apis["weather"]}) {
+    api->hedging.enabled = true;
+    api->hedging.delay = Milliseconds(300);
+    api->hedging.max_hedges = 2;
+    api->hedging.budget_ratio = 0.3;
+  }
+  c.apis["odds"].adaptive_throttling.enabled = true;
+  c.apis["odds"].adaptive_throttling.window = Seconds(30);
+  c.apis["weather"].retry_throttling.enabled = true;
+  c.apis["weather"].adaptive_concurrency.enabled = true;
+  c.apis["weather"].adaptive_concurrency.initial_limit = 6;
+  c.apis["weather"].adaptive_concurrency.max_limit = 12;
+  c.defaults.timeouts.min_attempt = Milliseconds(200);
   c.health.active_probes = true;
   c.health.probe_interval = Seconds(30);
   c.health.latency_percentile = 90;
@@ -557,6 +572,8 @@ RunSummary RunAbuse(uint64_t seed, uint64_t requests) {
   EXPECT_GT(transport.duplicates(), 0u);
   EXPECT_GT(transport.never_answered(), 0u);
   EXPECT_GT(transport.cancels(), 0u);
+  EXPECT_GT(orchestrator.stats().hedges, 0u);
+  EXPECT_GT(orchestrator.stats().by_outcome[static_cast<int>(Outcome::kRejectedThrottled)], 0u);
   EXPECT_GT(transport.delivered_after_stop(), 0u);
   EXPECT_GT(orchestrator.stats().late_answers_discarded, 0u);
   EXPECT_GT(orchestrator.stats().bad_credit_reports, 0u);

@@ -57,6 +57,16 @@ OrchestratorConfig EverythingOn() {
   weather.bucket.burst = 5;
   weather.quota.mode = QuotaMode::kAimd;
   c.apis["weather"] = weather;
+  // The overload policies ride along (hedges, throttling, adaptive limits).
+  for (ApiPolicy* api : {&c.defaults, &c.apis["odds"], &c.apis["weather"]}) {
+    api->hedging.enabled = true;
+    api->hedging.delay = Milliseconds(500);
+    api->hedging.budget_ratio = 0.2;
+  }
+  c.apis["odds"].adaptive_throttling.enabled = true;
+  c.apis["weather"].retry_throttling.enabled = true;
+  c.apis["weather"].adaptive_concurrency.enabled = true;
+  c.apis["weather"].adaptive_concurrency.algorithm = ConcurrencyAlgorithm::kAimd;
   c.health.active_probes = true;
   c.health.probe_interval = Seconds(30);
   return c;

@@ -280,6 +280,31 @@ TEST(QuotaTrackerTest, RetryAfterTakesPrecedenceOverRemainingAndReset) {
   EXPECT_EQ(github.SnapshotAt(kT0 + Seconds(60)).remaining, 5000);
 }
 
+// --- two clocks --------------------------------------------------------------
+
+// Header resets are wall time; the tracker's schedule is monotonic. A wall
+// clock set an hour ahead (an NTP step) must not move when calls may go: the
+// reset is taken relative to the wall time the response arrived at.
+TEST(QuotaTrackerTest, AWallClockStepDoesNotMoveTheReset) {
+  QuotaTracker quota(Mode(QuotaMode::kPace));
+  const Instant mono = Instant::FromUnixMicros(5'000'000);  // monotonic origin: boot
+  const Instant wall = kT0 + Hours(1);                      // wall clock, one hour fast
+  quota.Observe(Answer(200, {{"x-ratelimit-limit", "10"},
+                             {"x-ratelimit-remaining", "0"},
+                             {"x-ratelimit-reset", std::to_string(kT0Seconds + 3600 + 60)}}),
+                mono, wall);
+  // Reset 60 s after the response on the wall clock = 60 s on the monotonic one.
+  EXPECT_EQ(quota.snapshot().reset_at, mono + Seconds(60));
+  const QuotaAdmission refused = quota.Check(Priority::kNormal, 1, mono + Seconds(59));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_at, mono + Seconds(60));
+  EXPECT_TRUE(quota.Check(Priority::kNormal, 1, mono + Seconds(60)).allowed);
+  // Retry-After as an HTTP-date is wall time too.
+  QuotaTracker blocked(Mode(QuotaMode::kPace));
+  blocked.Observe(Answer(429, {{"Retry-After", "Mon, 11 Sep 2023 01:00:30 GMT"}}), mono, wall);
+  EXPECT_EQ(blocked.snapshot().blocked_until, mono + Seconds(30));
+}
+
 // --- bad values ------------------------------------------------------------------
 
 TEST(QuotaTrackerTest, BadValuesAreIgnoredAndCounted) {

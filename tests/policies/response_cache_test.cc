@@ -209,6 +209,36 @@ TEST(ResponseCacheTest, SizeOneCacheEvictsOnEveryNewKey) {
   EXPECT_EQ(cache.evictions(), 1u);
 }
 
+// Bytes: an entry counts its key's encoding ("3:api7:weather" + key) and its
+// body (bytes + content type); the least recently used go first.
+TEST(ResponseCacheTest, TheByteBoundEvictsLeastRecentlyUsedAndRefusesTheOversized) {
+  StoreConfig config = OddsConfig();
+  const size_t key_bytes = RequestKey("api", "weather", "a").encoded().size();  // 15
+  const auto body = [](size_t n) { return MakeBody("t", std::string(n, 'x')); };
+  config.max_bytes = 3 * (key_bytes + 1 + 9);  // three entries with 9-byte bodies
+  Store cache(config);
+  cache.Put("a", "weather", std::nullopt, 1, kT0, kT0, body(9));
+  cache.Put("b", "weather", std::nullopt, 1, kT0, kT0, body(9));
+  cache.Put("c", "weather", std::nullopt, 1, kT0, kT0, body(9));
+  EXPECT_EQ(cache.bytes(), config.max_bytes);
+  EXPECT_EQ(cache.Get("a", kT0).first, CacheLookup::kFresh);       // a is most recent
+  cache.Put("d", "weather", std::nullopt, 1, kT0, kT0, body(19));  // needs two slots' bytes
+  EXPECT_THAT(cache.KeysByRecency(), ElementsAre("d", "a"));
+  EXPECT_EQ(cache.evictions(), 2u);
+  EXPECT_EQ(cache.bytes(), 2 * key_bytes + 2 + 19 + 9);
+  // Replacing an entry re-counts its bytes; it is never evicted to make room
+  // for itself.
+  cache.Put("a", "weather", std::nullopt, 2, kT0 + kUs, kT0 + kUs, body(9 + 10));
+  EXPECT_THAT(cache.KeysByRecency(), ElementsAre("a", "d"));
+  EXPECT_EQ(cache.bytes(), 2 * (key_bytes + 1 + 19));
+  // An entry larger than the whole bound is not stored; an older entry for
+  // its key goes (it is older than what was refused).
+  cache.Put("d", "weather", std::nullopt, 2, kT0 + kUs, kT0 + kUs, body(config.max_bytes));
+  EXPECT_EQ(cache.oversized(), 1u);
+  EXPECT_THAT(cache.KeysByRecency(), ElementsAre("a"));
+  EXPECT_EQ(cache.bytes(), key_bytes + 1 + 19);
+}
+
 // Randomized: the intrusive list agrees with a straightforward std::list
 // model over many operations (fixed seed; no expiry involved).
 TEST(ResponseCacheTest, LruMatchesReferenceModelRandomized) {

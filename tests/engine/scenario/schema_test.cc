@@ -122,6 +122,7 @@ constexpr const char* kFullScenario = R"({
                          "near_game": [{"before_start": "1h", "ttl": "1m"}]}]},
     "prefetch": {"targets": [{"api": "api", "endpoint": "odds", "key": "{game}"}]},
     "breaker": {}, "retry": {}, "retry_budget": {}, "concurrency": {}, "timeouts": {},
+    "hedging": {}, "adaptive_throttling": {}, "retry_throttling": {}, "adaptive_concurrency": {},
     "health": {}, "cost": {"prices": {"api": {}}}}}],
   "baseline": "v", "expect": {}
 })";
@@ -187,6 +188,10 @@ const std::multimap<std::string, std::string>& Places() {
       {"policy:/$defs/retryBudget", "/variants/0/overrides/retry_budget"},
       {"policy:/$defs/concurrency", "/variants/0/overrides/concurrency"},
       {"policy:/$defs/timeouts", "/variants/0/overrides/timeouts"},
+      {"policy:/$defs/hedging", "/variants/0/overrides/hedging"},
+      {"policy:/$defs/adaptiveThrottling", "/variants/0/overrides/adaptive_throttling"},
+      {"policy:/$defs/retryThrottling", "/variants/0/overrides/retry_throttling"},
+      {"policy:/$defs/adaptiveConcurrency", "/variants/0/overrides/adaptive_concurrency"},
       {"policy:/$defs/health", "/variants/0/overrides/health"},
       {"policy:/$defs/cost", "/variants/0/overrides/cost"},
       {"policy:/$defs/costPrice", "/variants/0/overrides/cost/prices/api"},
@@ -359,8 +364,9 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
     EXPECT_EQ(e.message(), "expected one of " + list + ", got \"zz_probe\"") << place << "/" << key;
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
-  // kind, rate-limit kind, period, headers, request priority.
-  EXPECT_EQ(probed, 10);
+  // kind, rate-limit kind, period, headers, request priority, adaptive
+  // concurrency algorithm.
+  EXPECT_EQ(probed, 11);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -390,7 +396,7 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 59);
+  EXPECT_EQ(durations, 64);
   EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
                            // assumed_period_start
 }
