@@ -47,6 +47,9 @@ struct LiveCoreOptions {
   std::vector<OrchestratorObserver*> observers;
   // How long Retire waits for cancellation confirmations after the drain.
   Duration grace = Seconds(5);
+  // A clock shared with the host (one monotonic timeline for several cores
+  // and their observers); nullptr: the core has its own. Must outlive it.
+  AsioClock* clock = nullptr;
 };
 
 class LiveCore {
@@ -79,7 +82,8 @@ class LiveCore {
 
   boost::asio::io_context& io_;
   LiveCoreOptions options_;
-  AsioClock clock_;
+  AsioClock own_clock_;
+  AsioClock& clock_;  // own_clock_ or options.clock
   AsioTimers timers_;
   OsRandomSource random_;
   std::unique_ptr<HttpTransport> transport_;

@@ -1,49 +1,48 @@
 // metrics.h — the sidecar's Prometheus metrics (prometheus-cpp core
-// registry, text exposition format 0.0.4), named after the simulator's
-// summary concepts (engine/experiment/metrics.h) so one dashboard reads a
-// simulated season (orchsim run --openmetrics) and production alike.
+// registry, text exposition format 0.0.4) under the names, labels and
+// histogram buckets shared with simulated runs (docs/metrics.md, written by
+// `orchsim run --openmetrics`), so one dashboard reads a simulated season
+// and production alike.
 //
-//   name                                 type       labels            what
-//   orchsim_requests_total               counter    api, outcome      client requests by terminal
-//   outcome
-//                                                                     (served, cache_hit,
-//                                                                     coalesced, served_stale,
-//                                                                     failed, shed,
-//                                                                     rejected_circuit_open,
-//                                                                     rejected_quota, timed_out,
-//                                                                     cancelled)
-//   orchsim_upstream_calls_total         counter    api, kind         calls sent (first_attempt,
-//   retry,
-//                                                                     probe, prefetch, batch)
-//   orchsim_upstream_responses_total     counter    api, status       transport answers by status
-//   (499:
-//                                                                     cancelled, 599: no answer)
-//   orchsim_upstream_latency_seconds     histogram  api               send to answer (not cancelled
-//   ones) orchsim_queue_wait_seconds           histogram  priority          time in the priority
-//   queue orchsim_request_duration_seconds     histogram  priority          submit to outcome, in
-//   the core orchsim_data_age_seconds             histogram  api               age of the data
-//   handed out orchsim_breaker_state                gauge      breaker, state    1 for the
-//   breaker's current state
-//                                                                     (closed, open, half_open)
-//   orchsim_breaker_transitions_total    counter    breaker, to       transitions (to="open":
-//   trips) orchsim_quota_remaining_credits      gauge      api               what the quota headers
-//   said (once known) orchsim_quota_limit_credits          gauge      api               the quota's
-//   limit (once known) orchsim_quota_exhausted              gauge      api               1 while
-//   remaining is 0 orchsim_quota_exhaustions_total      counter    api               answers that
-//   first said remaining 0 orchsim_bucket_tokens                gauge      api               token
-//   bucket level (enabled buckets) orchsim_retries_total                counter    api retries
-//   scheduled orchsim_retry_budget_denied_total    counter    api               retries the budget
-//   refused orchsim_credits_total                counter    api               quota credits charged
-//   orchsim_cost_total                   counter    api               money, as the preset's prices
-//   say orchsim_upstream_calls_in_flight     gauge      api               calls holding a bulkhead
-//   slot orchsim_requests_pending             gauge                        requests not yet ended
-//   orchsim_http_responses_total         counter    code              every answer the sidecar sent
-//   orchsim_config_reloads_total         counter    result            SIGHUP reloads (ok, error)
-//   orchsim_ready                        gauge                        1 while /readyz answers 200
+// Shared families (docs/metrics.md), each labelled variant = the preset the
+// core runs (serve.json "variant", default the preset file's name):
+//   orchsim_requests_submitted_total{variant,api,priority}   counter
+//   orchsim_requests_total{variant,api,outcome}              counter
+//   orchsim_upstream_calls_total{variant,api,kind}           counter
+//   orchsim_upstream_responses_total{variant,api,status}     counter (499 cancelled, 599 no answer)
+//   orchsim_credits_total{variant,api}                       counter
+//   orchsim_retries_total{variant,api}                       counter
+//   orchsim_retry_budget_denied_total{variant,api}           counter
+//   orchsim_breaker_trips_total{variant,breaker}             counter
+//   orchsim_breaker_open_seconds_total{variant,breaker}      counter (time not CLOSED)
+//   orchsim_breaker_state{variant,breaker}                   gauge 0 closed, 1 open, 2 half_open
+//   orchsim_upstream_health{variant,api}                     gauge 0 healthy, 1 degraded, 2
+//   unhealthy orchsim_quota_remaining{variant,api}                     gauge (once the headers
+//   said) orchsim_queue_wait_seconds{variant,priority}             histogram
+//   orchsim_request_latency_seconds{variant,priority}        histogram (completion - arrival)
+//   orchsim_bucket_tokens{variant,api}                       gauge (enabled buckets)
+//   orchsim_calls_in_flight{variant,api}                     gauge (calls holding a bulkhead slot)
+//   orchsim_cost_total{variant,api}                          counter (money, the preset's prices)
+// Both histograms use the shared buckets 0.001 ... 60 s, and bucket bounds
+// are written as the simulated export writes them ("1.0", not "1").
+// Live only:
+//   orchsim_upstream_latency_seconds{variant,api}            histogram, send to answer
+//   orchsim_data_age_seconds{variant,api}                    histogram, age of the data handed out
+//   orchsim_quota_limit{variant,api}                         gauge
+//   orchsim_quota_exhausted{variant,api}                     gauge, 1 while the tracker refuses for
+//   quota orchsim_quota_exhaustions_total{variant,api}             counter, answers that first said
+//   0 remaining orchsim_requests_pending{variant}                        gauge
+//   orchsim_http_responses_total{code}                       counter, every answer the sidecar sent
+//   orchsim_config_reloads_total{result}                     counter, ok / error
+//   orchsim_ready                                            gauge, 1 while /readyz answers 200
 //
-// Observer methods count as events happen; Sample() reads the gauges (and
-// the cost) from a core just before a scrape. Thread rules: the loop's
-// thread (prometheus-cpp's own locking makes Serialize safe anywhere).
+// LiveMetrics holds the registry and the process-wide families; CoreMetrics
+// is the observer of one core (one per sidecar generation, so a reload to
+// another preset starts series under its own variant). Observer methods
+// count as events happen; CoreMetrics::Sample() reads the gauges, the cost
+// and the breakers' open time from its core just before a scrape.
+// Thread rules: the loop's thread; prometheus-cpp's own locking makes
+// Serialize safe from anywhere.
 #ifndef ORCHSIM_LIVE_METRICS_H_
 #define ORCHSIM_LIVE_METRICS_H_
 
@@ -56,6 +55,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,23 +66,12 @@
 
 namespace orchsim::live {
 
-class LiveMetrics : public OrchestratorObserver {
+class LiveMetrics {
  public:
-  // REQUIRES: `clock` outlives the metrics (wall time for quota headers).
-  explicit LiveMetrics(const Clock& clock);
+  LiveMetrics();
+  LiveMetrics(const LiveMetrics&) = delete;
+  LiveMetrics& operator=(const LiveMetrics&) = delete;
 
-  void OnCompleted(const Request& request, const Result& result, Instant now) override;
-  void OnCallSent(const UpstreamCall& call, Instant now) override;
-  void OnCallAnswered(const UpstreamCall& call, const Response& response, bool late,
-                      Instant now) override;
-  void OnBreakerTransition(const BreakerTransition& transition) override;
-  void OnRetryScheduled(const Request& request, int attempt, Duration delay, Instant now) override;
-  void OnRetryBudgetDenied(const Request& request, Instant now) override;
-
-  // Reads the gauges and the cost of `core` (generation `generation`) for
-  // the APIs `apis`, at `now`.
-  void Sample(uint64_t generation, const Orchestrator& core, const std::vector<std::string>& apis,
-              Instant now);
   void CountHttpResponse(int status);
   void CountReload(bool ok);
   void SetReady(bool ready);
@@ -91,52 +80,92 @@ class LiveMetrics : public OrchestratorObserver {
   prometheus::Registry& registry() { return *registry_; }
 
  private:
+  friend class CoreMetrics;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& submitted_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Counter>& responses_;
+  prometheus::Family<prometheus::Counter>& credits_;
+  prometheus::Family<prometheus::Counter>& retries_;
+  prometheus::Family<prometheus::Counter>& budget_denied_;
+  prometheus::Family<prometheus::Counter>& breaker_trips_;
+  prometheus::Family<prometheus::Counter>& breaker_open_;
+  prometheus::Family<prometheus::Gauge>& breaker_state_;
+  prometheus::Family<prometheus::Gauge>& health_;
+  prometheus::Family<prometheus::Gauge>& quota_remaining_;
+  prometheus::Family<prometheus::Histogram>& queue_wait_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Gauge>& tokens_;
+  prometheus::Family<prometheus::Gauge>& in_flight_;
+  prometheus::Family<prometheus::Counter>& cost_;
+  prometheus::Family<prometheus::Histogram>& upstream_latency_;
+  prometheus::Family<prometheus::Histogram>& data_age_;
+  prometheus::Family<prometheus::Gauge>& quota_limit_;
+  prometheus::Family<prometheus::Gauge>& quota_exhausted_;
+  prometheus::Family<prometheus::Counter>& quota_exhaustions_;
+  prometheus::Family<prometheus::Gauge>& pending_;
+  prometheus::Family<prometheus::Counter>& http_responses_;
+  prometheus::Family<prometheus::Counter>& reloads_;
+  prometheus::Family<prometheus::Gauge>& ready_;
+  std::map<int, prometheus::Counter*> http_by_code_;
+};
+
+class CoreMetrics : public OrchestratorObserver {
+ public:
+  // REQUIRES: `metrics` and `clock` outlive this observer.
+  CoreMetrics(LiveMetrics& metrics, std::string variant, const Clock& clock);
+
+  void OnSubmitted(const Request& request, Instant now) override;
+  void OnCompleted(const Request& request, const Result& result, Instant now) override;
+  void OnCallSent(const UpstreamCall& call, Instant now) override;
+  void OnCallAnswered(const UpstreamCall& call, const Response& response, bool late,
+                      Instant now) override;
+  void OnBreakerTransition(const BreakerTransition& transition) override;
+  void OnRetryScheduled(const Request& request, int attempt, Duration delay, Instant now) override;
+  void OnRetryBudgetDenied(const Request& request, Instant now) override;
+  void OnHealthChanged(const std::string& api, HealthState from, HealthState to,
+                       Instant now) override;
+
+  // Reads the gauges, the cost and the breakers' open time from `core` (the
+  // core this observes) for the APIs `apis`, at `now`.
+  void Sample(const Orchestrator& core, const std::vector<std::string>& apis, Instant now);
+  const std::string& variant() const { return variant_; }
+
+ private:
   struct ApiMetrics {
     std::array<prometheus::Counter*, kOutcomeCount> outcomes{};
-    std::map<int, prometheus::Counter*> calls_by_kind;
+    std::array<prometheus::Counter*, kPriorityCount> submitted{};
+    std::array<prometheus::Counter*, kCallKindCount> calls{};
     std::map<int, prometheus::Counter*> responses_by_status;
-    prometheus::Histogram* latency = nullptr;
+    prometheus::Histogram* upstream_latency = nullptr;
     prometheus::Histogram* data_age = nullptr;
     prometheus::Counter* retries = nullptr;
     prometheus::Counter* budget_denied = nullptr;
     prometheus::Counter* credits = nullptr;
     prometheus::Counter* cost = nullptr;
     prometheus::Counter* exhaustions = nullptr;
+    prometheus::Gauge* health = nullptr;
     bool exhausted_per_headers = false;
+    double cost_seen = 0.0;  // the core's running money total at the last Sample
+  };
+  struct BreakerMetrics {
+    prometheus::Counter* trips = nullptr;
+    prometheus::Counter* open_seconds = nullptr;
+    prometheus::Gauge* state = nullptr;
+    std::optional<Instant> not_closed_since;  // open time not yet counted starts here
   };
   ApiMetrics& Api(const std::string& api);
+  BreakerMetrics& Breaker(const std::string& name);
+  prometheus::Labels With(prometheus::Labels labels) const;
 
+  LiveMetrics& m_;
+  std::string variant_;
   const Clock& clock_;
-  std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Counter>& calls_;
-  prometheus::Family<prometheus::Counter>& responses_;
-  prometheus::Family<prometheus::Histogram>& upstream_latency_;
-  prometheus::Family<prometheus::Histogram>& queue_wait_;
-  prometheus::Family<prometheus::Histogram>& duration_;
-  prometheus::Family<prometheus::Histogram>& data_age_;
-  prometheus::Family<prometheus::Gauge>& breaker_state_;
-  prometheus::Family<prometheus::Counter>& breaker_transitions_;
-  prometheus::Family<prometheus::Gauge>& quota_remaining_;
-  prometheus::Family<prometheus::Gauge>& quota_limit_;
-  prometheus::Family<prometheus::Gauge>& quota_exhausted_;
-  prometheus::Family<prometheus::Counter>& quota_exhaustions_;
-  prometheus::Family<prometheus::Gauge>& tokens_;
-  prometheus::Family<prometheus::Counter>& retries_;
-  prometheus::Family<prometheus::Counter>& budget_denied_;
-  prometheus::Family<prometheus::Counter>& credits_;
-  prometheus::Family<prometheus::Counter>& cost_;
-  prometheus::Family<prometheus::Gauge>& in_flight_;
-  prometheus::Family<prometheus::Gauge>& pending_;
-  prometheus::Family<prometheus::Counter>& http_responses_;
-  prometheus::Family<prometheus::Counter>& reloads_;
-  prometheus::Family<prometheus::Gauge>& ready_;
   std::array<prometheus::Histogram*, kPriorityCount> wait_by_priority_{};
-  std::array<prometheus::Histogram*, kPriorityCount> duration_by_priority_{};
+  std::array<prometheus::Histogram*, kPriorityCount> latency_by_priority_{};
   std::map<std::string, ApiMetrics, std::less<>> apis_;
-  std::map<int, prometheus::Counter*> http_by_code_;
-  // Cost is a per-core running total: what each generation reported last.
-  std::map<std::pair<uint64_t, std::string>, double> cost_seen_;
+  std::map<std::string, BreakerMetrics, std::less<>> breakers_;
 };
 
 }  // namespace orchsim::live

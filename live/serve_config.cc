@@ -233,6 +233,9 @@ ServeConfig Read(const std::string& path, const EnvLookup& env) {
                            : out.preset_file + ": " + config::DescribeInputFileProblem(probe));
     }
   }
+  out.variant = std::filesystem::path(out.preset_file).stem().string();
+  r.String("variant", &out.variant);
+  if (out.variant.empty()) r.Fail("variant", "expected a non-empty name");
   Json policy = config::ReadPresetFile(out.preset_file);
   if (r.Has("overrides")) {
     const Json& overrides = r.Raw("overrides");

@@ -7,6 +7,8 @@
 //     "listen": "127.0.0.1:8080",            host:port (port 0: any free port)
 //     "preset": "../policies/tuned.json",    relative to this file
 //     "overrides": {...},                    a policy layer over the preset
+//     "variant": "tuned",                    the metrics' variant label (default:
+//                                            the preset file's name without .json)
 //     "drain": "30s",                        SIGTERM: how long pending work may finish
 //     "seed": 7,                             the jitter's seed (default: from the OS)
 //     "log_level": "info",                   trace, debug, info, warn, error
@@ -96,6 +98,7 @@ struct ServeConfig {
   std::string listen_host;
   uint16_t listen_port = 0;
   std::string preset_file;  // resolved against file's folder
+  std::string variant;      // the metrics' "variant" label
   OrchestratorConfig policy;
   Duration drain = Seconds(30);
   std::optional<uint64_t> seed;

@@ -4,8 +4,12 @@
 #include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <unordered_set>
 #include <utility>
+
+#include "policies/trace/trace_recorder.h"
+#include "policies/trace/trace_sink.h"
 
 namespace orchsim::live {
 
@@ -25,6 +29,16 @@ std::optional<std::string_view> HeaderOf(const ClientRequest& request, std::stri
   return std::string_view(value.data(), value.size());
 }
 
+// The trace file of core `generation`: the path itself for the first,
+// "-gN" before the extension after that.
+std::string TracePath(const std::string& path, uint64_t generation) {
+  if (generation <= 1) return path;
+  const std::filesystem::path p(path);
+  return (p.parent_path() /
+          (p.stem().string() + "-g" + std::to_string(generation) + p.extension().string()))
+      .string();
+}
+
 std::string ListenText(const std::string& host, uint16_t port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
          std::to_string(port);
@@ -40,8 +54,13 @@ struct Sidecar::Generation {
   TargetBook book;
   std::unordered_set<std::string> games;
   uint64_t in_progress = 0;
+  std::unique_ptr<CoreMetrics> metrics;              // observes the core: outlives it
+  std::unique_ptr<trace::FileTraceSink> trace_sink;  // with --record
+  std::unique_ptr<trace::TraceRecorder> recorder;    // observes the core: outlives it
   // Last: destroyed first (its transport's resolver reads the members above).
   std::unique_ptr<LiveCore> core;
+
+  void Sample() { metrics->Sample(core->orchestrator(), apis, core->clock().now()); }
 };
 
 // ---------------------------------------------------------------- set-up
@@ -72,7 +91,7 @@ StatusOr<std::unique_ptr<Sidecar>> Sidecar::Create(SidecarOptions options) {
   s.logger_ = MakeJsonLogger(s.options_.log_sink, config->log_level);
   s.clock_ = std::make_unique<AsioClock>();
   s.started_at_ = s.clock_->now();
-  s.metrics_ = std::make_unique<LiveMetrics>(*s.clock_);
+  s.metrics_ = std::make_unique<LiveMetrics>();
   s.log_observer_ = std::make_unique<LogObserver>(s.logger_, *s.clock_);
   StatusOr<std::unique_ptr<Generation>> generation = s.MakeGeneration(config);
   if (!generation.ok()) return generation.status();
@@ -107,8 +126,10 @@ StatusOr<std::unique_ptr<Sidecar>> Sidecar::Create(SidecarOptions options) {
            {{"address", ListenText(config->listen_host, s.port_)},
             {"config", config->file},
             {"preset", config->preset_file},
+            {"variant", config->variant},
             {"upstreams", upstreams},
             {"seed", s.current_->core->seed()},
+            {"record", s.options_.record_path},
             {"generation", s.current_->id}});
   return sidecar;
 }
@@ -120,9 +141,23 @@ StatusOr<std::unique_ptr<Sidecar::Generation>> Sidecar::MakeGeneration(
   g->id = next_generation_++;
   g->config = std::move(config);
   for (const auto& [name, up] : g->config->upstreams) g->apis.push_back(name);
+  g->metrics = std::make_unique<CoreMetrics>(*metrics_, g->config->variant, *clock_);
   LiveCoreOptions core_options;
   core_options.seed = g->config->seed;
-  core_options.observers = {metrics_.get(), log_observer_.get()};
+  core_options.clock = clock_.get();
+  core_options.observers = {g->metrics.get(), log_observer_.get()};
+  if (!options_.record_path.empty()) {
+    const std::string path = TracePath(options_.record_path, g->id);
+    StatusOr<std::unique_ptr<trace::FileTraceSink>> sink = trace::FileTraceSink::Open(path);
+    if (!sink.ok()) return Status::InvalidArgument("--record: " + sink.status().message());
+    g->trace_sink = std::move(sink.value());
+    trace::TraceHeader header;
+    header.source = trace::TraceSource::kLive;
+    header.variant = g->config->variant;
+    header.generator = std::string("orchsim ") + ORCHSIM_VERSION;
+    g->recorder = std::make_unique<trace::TraceRecorder>(*g->trace_sink, header, clock_.get());
+    core_options.observers.push_back(g->recorder.get());
+  }
   for (OrchestratorObserver* o : options_.observers) core_options.observers.push_back(o);
   auto make_transport = [g](net::io_context& io,
                             const Clock& clock) -> StatusOr<std::unique_ptr<HttpTransport>> {
@@ -235,13 +270,8 @@ bool Sidecar::HandleAdmin(const ClientRequest& request, Responder& responder) {
                                                            std::to_string(current_->id) + "}"
                                                      : R"({"status":"draining"})");
   } else {
-    if (current_) {
-      metrics_->Sample(current_->id, current_->core->orchestrator(), current_->apis,
-                       current_->core->clock().now());
-    }
-    for (const auto& g : retiring_) {
-      metrics_->Sample(g->id, g->core->orchestrator(), g->apis, g->core->clock().now());
-    }
+    if (current_) current_->Sample();
+    for (const auto& g : retiring_) g->Sample();
     answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
     answer.body = MakeBody(answer.content_type, metrics_->Serialize());
   }
@@ -310,7 +340,13 @@ void Sidecar::Retire(std::unique_ptr<Generation> generation, Duration drain) {
 }
 
 void Sidecar::OnGenerationRetired(Generation* g) {
-  metrics_->Sample(g->id, g->core->orchestrator(), g->apis, g->core->clock().now());
+  g->Sample();  // what it did since the last scrape
+  if (g->trace_sink) {
+    const Status closed = g->trace_sink->Close();
+    if (!closed.ok()) {
+      LogEvent(*logger_, spdlog::level::err, "trace_write_failed", {{"error", closed.message()}});
+    }
+  }
   LogEvent(*logger_, spdlog::level::info, "generation_retired",
            {{"generation", g->id},
             {"requests", g->core->orchestrator().stats().submitted},
@@ -410,6 +446,7 @@ void Sidecar::ApplyReload(StatusOr<ServeConfig> loaded) {
       LogEvent(*logger_, spdlog::level::info, "reload",
                {{"generation", current_->id},
                 {"preset", current_->config->preset_file},
+                {"variant", current_->config->variant},
                 {"retiring_generation", old ? old->id : 0}});
       if (old) {
         const Duration drain = old->config->drain;

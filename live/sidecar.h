@@ -69,6 +69,12 @@ struct SidecarOptions {
   EnvLookup env = ProcessEnv;
   // Attached to every generation's orchestrator; not owned, must outlive Run().
   std::vector<OrchestratorObserver*> observers;
+  // Records a trace (policies/trace/) of every request and upstream call to
+  // this file (JSON lines, flushed per line); "" for none. The first core
+  // writes the file itself; after a reload, core N writes FILE with "-gN"
+  // before the extension (trace.jsonl -> trace-g2.jsonl): call ids are
+  // unique per core only.
+  std::string record_path;
   spdlog::sink_ptr log_sink;    // nullptr: stderr
   bool handle_signals = false;  // SIGTERM/SIGINT drain, SIGHUP reload
   // Replaces the config's listen address (tests: "127.0.0.1:0").

@@ -11,6 +11,7 @@ namespace orchsim::tools {
 int ServeCommand(const std::vector<std::string>& args) {
   std::string config_path;
   std::string listen;
+  std::string record;
   po::options_description options(
       "orchsim serve --config serve.json [options]\n\n"
       "Runs the orchestration core as an HTTP sidecar in front of the upstream APIs of\n"
@@ -22,6 +23,9 @@ int ServeCommand(const std::vector<std::string>& args) {
                                                     "the serve config (JSON)")(
       "listen", po::value<std::string>(&listen),
       "host:port to listen on instead of the config's \"listen\" (port 0: any free port)")(
+      "record", po::value<std::string>(&record),
+      "write a trace of every request and upstream call to FILE.jsonl (the format of "
+      "orchsim run --record; after a reload, FILE-gN.jsonl)")(
       "check", "validate the config and its preset, then exit (0 ok, 2 bad)");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "unexpected", 0, &vm)) return 0;
@@ -43,6 +47,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   sidecar_options.config_path = config_path;
   sidecar_options.handle_signals = true;
   if (!listen.empty()) sidecar_options.listen = listen;
+  sidecar_options.record_path = record;
   StatusOr<std::unique_ptr<live::Sidecar>> sidecar = live::Sidecar::Create(sidecar_options);
   if (!sidecar.ok()) {
     std::cerr << "orchsim serve: " << sidecar.status().message() << "\n";

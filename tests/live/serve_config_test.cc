@@ -90,6 +90,7 @@ TEST_F(ServeConfigTest, AGoodFile) {
   EXPECT_EQ(config->drain, Seconds(5));
   EXPECT_EQ(config->seed, 9u);
   EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->variant, "p");  // the preset's file name
   const UpstreamConfig& odds = config->upstreams.at("odds");
   EXPECT_TRUE(odds.base_url.tls);
   EXPECT_EQ(odds.base_url.host, "api.example.com");
@@ -136,7 +137,7 @@ TEST_F(ServeConfigTest, BadInputNamesFilePathAndProblem) {
       {"unknown top-level key",
        {Config("", R"("lissten": 1,)"),
         "DIR/serve.json: /lissten: unknown key \"lissten\"; expected one of: $schema, description, "
-        "drain, listen, log_level, overrides, preset, seed, server, upstreams"}},
+        "drain, listen, log_level, overrides, preset, seed, server, upstreams, variant"}},
       {"unitless drain",
        {Config("", R"("drain": 5,)"),
         "DIR/serve.json: /drain: expected a duration string with a unit such as \"250ms\", "

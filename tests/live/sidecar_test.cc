@@ -131,6 +131,7 @@ class SidecarTest : public ::testing::Test {
     SidecarOptions options;
     options.config_path = (dir_ / "serve.json").string();
     options.log_sink = log_;
+    options.record_path = record_path_;
     StatusOr<std::unique_ptr<Sidecar>> sidecar = Sidecar::Create(options);
     ASSERT_TRUE(sidecar.ok()) << sidecar.status().message();
     sidecar_ = std::move(sidecar.value());
@@ -162,6 +163,7 @@ class SidecarTest : public ::testing::Test {
   std::unique_ptr<Sidecar> sidecar_;
   std::thread runner_;
   std::atomic<int> exit_status_{-1};
+  std::string record_path_;
   uint16_t port_ = 0;
 };
 
@@ -221,6 +223,15 @@ TEST_F(SidecarTest, AnOpenBreakerAnswers503WithRetryAfter) {
   EXPECT_NE(rejected.body.find("\"error\":\"circuit_open\""), std::string::npos);
   EXPECT_EQ(upstream_.requests(), 2);
   EXPECT_TRUE(WaitFor([&] { return Logged("\"event\":\"breaker_transition\""); }));
+  const HttpAnswer metrics = Get("/metrics");
+  EXPECT_NE(metrics.body.find("orchsim_breaker_state{breaker=\"flaky\",variant=\"preset\"} 1"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("orchsim_breaker_trips_total{breaker=\"flaky\",variant=\"preset\"} 1"),
+      std::string::npos);
+  EXPECT_EQ(metrics.body.find(
+                "orchsim_breaker_open_seconds_total{breaker=\"flaky\",variant=\"preset\"} 0\n"),
+            std::string::npos);  // accrues while open
 }
 
 TEST_F(SidecarTest, TheOddsApisQuotaHeadersLeadTo429) {
@@ -236,10 +247,11 @@ TEST_F(SidecarTest, TheOddsApisQuotaHeadersLeadTo429) {
   EXPECT_EQ(upstream_.requests(), 1);
   EXPECT_TRUE(WaitFor([&] { return Logged("\"event\":\"quota_exhausted\""); }));
   const HttpAnswer metrics = Get("/metrics");
-  EXPECT_NE(metrics.body.find("orchsim_quota_remaining_credits{api=\"quota\"} 0"),
+  EXPECT_NE(metrics.body.find("orchsim_quota_remaining{api=\"quota\",variant=\"preset\"} 0"),
             std::string::npos);
-  EXPECT_NE(metrics.body.find("orchsim_quota_exhaustions_total{api=\"quota\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("orchsim_quota_exhaustions_total{api=\"quota\",variant=\"preset\"} 1"),
+      std::string::npos);
 }
 
 TEST_F(SidecarTest, MalformedRequestsGetJsonReasonsNeverACrash) {
@@ -272,13 +284,22 @@ TEST_F(SidecarTest, MetricsCountWhatHappened) {
   const HttpAnswer metrics = Get("/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  for (const char* line : {"orchsim_requests_total{api=\"up\",outcome=\"served\"} 1",
-                           "orchsim_requests_total{api=\"up\",outcome=\"cache_hit\"} 1",
-                           "orchsim_upstream_calls_total{api=\"up\",kind=\"first_attempt\"} 1",
-                           "orchsim_upstream_responses_total{api=\"up\",status=\"200\"} 1",
-                           "orchsim_breaker_state{breaker=\"up\",state=\"closed\"} 1",
-                           "orchsim_queue_wait_seconds_count{priority=\"NORMAL\"} 2",
-                           "orchsim_http_responses_total{code=\"200\"} 2", "orchsim_ready 1"}) {
+  // The names, labels and bucket bounds of docs/metrics.md; the variant is
+  // the preset's file name.
+  for (const char* line :
+       {"orchsim_requests_submitted_total{api=\"up\",priority=\"NORMAL\",variant=\"preset\"} 2",
+        "orchsim_requests_total{api=\"up\",outcome=\"served\",variant=\"preset\"} 1",
+        "orchsim_requests_total{api=\"up\",outcome=\"cache_hit\",variant=\"preset\"} 1",
+        "orchsim_upstream_calls_total{api=\"up\",kind=\"first_attempt\",variant=\"preset\"} 1",
+        "orchsim_upstream_responses_total{api=\"up\",status=\"200\",variant=\"preset\"} 1",
+        "orchsim_credits_total{api=\"up\",variant=\"preset\"} 1",
+        "orchsim_breaker_state{breaker=\"up\",variant=\"preset\"} 0",
+        "orchsim_queue_wait_seconds_count{priority=\"NORMAL\",variant=\"preset\"} 2",
+        "orchsim_request_latency_seconds_bucket{priority=\"NORMAL\",variant=\"preset\",le=\"1.0\"} "
+        "2",
+        "orchsim_request_latency_seconds_bucket{priority=\"NORMAL\",variant=\"preset\",le=\"0."
+        "001\"}",
+        "orchsim_http_responses_total{code=\"200\"} 2", "orchsim_ready 1"}) {
     EXPECT_NE(metrics.body.find(line), std::string::npos) << line;
   }
   EXPECT_EQ(Get("/readyz").status, 200);
@@ -383,6 +404,36 @@ TEST_F(SidecarTest, ARequestInFlightDuringAReloadIsAnsweredOnceByItsGeneration) 
   const SidecarCounters c = sidecar_->counters();
   EXPECT_EQ(c.accepted, c.answered);
   EXPECT_EQ(c.submitted, c.completed);
+}
+
+TEST_F(SidecarTest, RecordsATraceOfEveryRequestAndCall) {
+  record_path_ = (dir_ / "trace.jsonl").string();
+  Start();
+  EXPECT_EQ(Get("/up/t?x=1").status, 200);
+  EXPECT_EQ(Get("/up/t?x=1").status, 200);  // a cache hit: a request line, no call
+  sidecar_->Reload();
+  ASSERT_TRUE(WaitFor([&] { return sidecar_->counters().reloads_ok == 1; }));
+  EXPECT_EQ(Get("/up/t?x=2").status, 200);  // the second core writes trace-g2.jsonl
+  Drain();
+  auto lines = [](const std::filesystem::path& path) {
+    std::vector<std::string> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const std::vector<std::string> first = lines(dir_ / "trace.jsonl");
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_NE(first[0].find("\"type\":\"header\""), std::string::npos);
+  EXPECT_NE(first[0].find("\"source\":\"live\""), std::string::npos);
+  EXPECT_NE(first[0].find("\"variant\":\"preset\""), std::string::npos);
+  int requests = 0, calls = 0;
+  for (size_t i = 1; i < first.size(); ++i) {
+    requests += first[i].find("\"type\":\"request\"") != std::string::npos;
+    calls += first[i].find("\"type\":\"call\"") != std::string::npos;
+  }
+  EXPECT_EQ(requests, 2);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(lines(dir_ / "trace-g2.jsonl").size(), 3u);  // header, call, request
 }
 
 TEST_F(SidecarTest, ABadConfigIsRefusedAtStart) {
