@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -80,11 +81,23 @@ StatusOr<std::unique_ptr<Sidecar>> Sidecar::Create(SidecarOptions options) {
   if (!loaded.ok()) return loaded.status();
   auto config = std::make_shared<ServeConfig>(std::move(loaded.value()));
   if (options.listen) {
-    // Same reading as the config's "listen" (tests pass "127.0.0.1:0").
+    // host:port (tests pass "127.0.0.1:0").
     const size_t colon = options.listen->rfind(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("--listen: expected host:port");
+    const std::string port_text =
+        colon == std::string::npos ? "" : options.listen->substr(colon + 1);
+    unsigned port = 0;
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (colon == std::string::npos || colon == 0 || port_text.empty() || ec != std::errc() ||
+        end != port_text.data() + port_text.size() || port > 65535) {
+      return Status::InvalidArgument("--listen: expected host:port, got \"" + *options.listen +
+                                     "\"");
+    }
     config->listen_host = options.listen->substr(0, colon);
-    config->listen_port = static_cast<uint16_t>(std::stoul(options.listen->substr(colon + 1)));
+    if (config->listen_host.size() >= 2 && config->listen_host.front() == '[') {
+      config->listen_host = config->listen_host.substr(1, config->listen_host.size() - 2);
+    }
+    config->listen_port = static_cast<uint16_t>(port);
   }
   std::unique_ptr<Sidecar> sidecar(new Sidecar(std::move(options)));
   Sidecar& s = *sidecar;
