@@ -12,8 +12,7 @@ namespace net = boost::asio;
 // ---------------------------------------------------------------- LiveCore
 
 LiveCore::LiveCore(net::io_context& io, const LiveCoreOptions& options)
-    : io_(io),
-      options_(options),
+    : options_(options),
       clock_(options.clock != nullptr ? *options.clock : own_clock_),
       timers_(io, clock_),
       random_(options.seed ? OsRandomSource(*options.seed) : OsRandomSource()),

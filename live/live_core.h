@@ -80,7 +80,6 @@ class LiveCore {
   LiveCore(boost::asio::io_context& io, const LiveCoreOptions& options);
   void AwaitQuiet(Instant give_up_at);
 
-  boost::asio::io_context& io_;
   LiveCoreOptions options_;
   AsioClock own_clock_;
   AsioClock& clock_;  // own_clock_ or options.clock
