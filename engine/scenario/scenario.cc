@@ -84,6 +84,12 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
 
 }  // namespace
 
+std::string KnownApis(const std::set<std::string>& api_names) {
+  std::string known;
+  for (const std::string& n : api_names) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+
 const Variant* Scenario::FindVariant(const std::string& variant_name) const {
   for (const Variant& v : variants) {
     if (v.name == variant_name) return &v;
@@ -160,6 +166,17 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     v.IfObject("overrides", [&](ObjectReader& o) { config::ReadPolicy(o, &variant.policy); });
     v.Finish();
+    // An override for an API the scenario does not have would change nothing.
+    if (v.Has("overrides") && v.Raw("overrides").contains("apis")) {
+      for (const auto& [api, value] : v.Raw("overrides")["apis"].items()) {
+        if (api_names.count(api) == 0) {
+          throw ConfigError(
+              file, where + "/overrides/apis/" + api,
+              "unknown API \"" + api +
+                  "\"; expected one of the scenario's upstreams: " + KnownApis(api_names));
+        }
+      }
+    }
     const Status status = variant.policy.validate();
     if (!status.ok()) {
       // Say where the bad value may come from: the preset, the overrides or both.

@@ -33,6 +33,7 @@
 #define ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,8 @@ struct Scenario {
 
 // Throws ConfigError.
 Scenario LoadScenario(const std::string& path);
+// "a, b, c": the names, for messages listing the scenario's upstreams.
+std::string KnownApis(const std::set<std::string>& api_names);
 // The same from text; `file` names it in errors, `folder` resolves relative paths.
 Scenario ParseScenario(const std::string& text, const std::string& file, const std::string& folder);
 
