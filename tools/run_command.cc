@@ -2,8 +2,10 @@
 
 #include <iostream>
 
+#include "engine/experiment/check.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/runner.h"
+#include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
 #include "tools/plot_command.h"
@@ -69,8 +71,9 @@ int RunCommand(const std::vector<std::string>& args) {
 int ValidateCommand(const std::vector<std::string>& args) {
   po::options_description options(
       "orchsim validate SCENARIO...\n\n"
-      "Loads each SCENARIO with its presets and schedule and reports the first problem\n"
-      "(exit status 2) or a one-line summary per file (exit status 0).\n\noptions");
+      "Loads each SCENARIO with its presets and schedule, and checks its \"expect\",\n"
+      "\"tolerances\" and \"sweep\" blocks as check and sweep read them; reports the first\n"
+      "problem (exit status 2) or a one-line summary per file (exit status 0).\n\noptions");
   options.add_options()("help,h", "show this help");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", -1, &vm)) return 0;
@@ -80,6 +83,21 @@ int ValidateCommand(const std::vector<std::string>& args) {
   }
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     const scenario::Scenario s = scenario::LoadScenario(path);
+    // What `check` and `sweep` read from the file is checked here too, so a
+    // file that validates is not refused by them.
+    experiment::ReadCheckSpec(s);
+    if (!s.sweep.is_null()) {
+      experiment::SweepSpec spec;
+      experiment::ReadSweepSpec(s.sweep, path, &spec);
+      try {
+        std::vector<std::string> apis;
+        for (const auto& upstream : s.upstreams) apis.push_back(upstream.name);
+        experiment::CheckTuningMetrics(experiment::ParseTuningSpec(spec.analysis),
+                                       experiment::MetricCatalog(apis));
+      } catch (const std::invalid_argument& e) {
+        throw config::ConfigError(path, "/sweep", e.what());
+      }
+    }
     std::cout << path << ": ok (" << s.games.size() << " games, " << s.upstreams.size()
               << " upstreams, " << s.demand.size() << " demand generators, " << s.variants.size()
               << " variants)\n";
