@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/scenario/demand_reader.h"
+#include "engine/scenario/field_error.h"
 #include "engine/scenario/upstream_reader.h"
 #include "policies/config/input_file.h"
 #include "policies/config/policy_reader.h"
@@ -45,7 +46,7 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
       c.String("venue", &columns.venue);
       c.String("league_column", &columns.league_column);
       const Status status = columns.validate();
-      if (!status.ok()) throw ConfigError(c.file(), c.path(), status.message());
+      if (!status.ok()) throw FieldErrorAt(c, "columns.", status);
     });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
@@ -73,7 +74,7 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     l.Inst("season_start", &league->season_start, true);
     l.String("time_zone", &league->time_zone);
     const Status status = league->validate();
-    if (!status.ok()) throw ConfigError(l.file(), l.path(), status.message());
+    if (!status.ok()) throw FieldErrorAt(l, "synthetic_league." + league->name + ".", status);
   });
   r.Finish();
   std::vector<world::Game> games;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "engine/scenario/field_error.h"
+
 namespace orchsim::scenario {
 namespace {
 
@@ -109,7 +111,7 @@ world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name
     o.Dur("game_duration", &c.data.game_duration, false, Microseconds(1));
   });
   const Status status = c.validate();
-  if (!status.ok()) throw ConfigError(r.file(), r.path(), status.message());
+  if (!status.ok()) throw FieldErrorAt(r, "upstreams." + name + ".", status);
   return c;
 }
 

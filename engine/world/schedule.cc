@@ -152,7 +152,7 @@ Status ScheduleColumns::validate() const {
   if (time_zone_column.empty()) {
     auto zone = TimeZone::Find(time_zone_name);
     if (!zone.ok()) {
-      return Status::InvalidArgument("columns.time_zone_name: " + zone.error());
+      return Status::InvalidArgument("columns.time_zone: " + zone.error());
     }
   }
   return Status::Ok();

@@ -75,7 +75,7 @@ struct ScheduleColumns {
   std::string league_column = "";
 
   // Names the field and what is wrong, e.g.
-  // "columns.time_zone_name: \"Mars\" unknown time zone; supported: ...".
+  // "columns.time_zone: unknown time zone \"Mars\"; supported: ..." (the file's keys).
   Status validate() const;
 };
 

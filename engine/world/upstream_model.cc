@@ -74,16 +74,19 @@ Status ValidateLatency(const std::string& f, const LatencyConfig& c) {
   return Status::Ok();
 }
 
+// `f` is "<prefix>failures."; field names are the file's keys.
 Status ValidateFailures(const std::string& f, const FailureConfig& c) {
-  const std::pair<const char*, double> rates[] = {{"500", c.rates.status_500},
-                                                  {"502", c.rates.status_502},
-                                                  {"503", c.rates.status_503},
+  const std::pair<const char*, double> rates[] = {{"status_500", c.rates.status_500},
+                                                  {"status_502", c.rates.status_502},
+                                                  {"status_503", c.rates.status_503},
                                                   {"timeout", c.rates.timeout}};
   for (const auto& [name, p] : rates) {
-    if (!IsProbability(p)) return FieldError(f + "rates." + name, p, "must be within [0, 1]");
+    if (!IsProbability(p)) return FieldError(f + name, p, "must be within [0, 1]");
   }
-  if (c.rates.Sum() > 1.0)
-    return FieldError(f + "rates", c.rates.Sum(), "(their sum) must be <= 1");
+  if (c.rates.Sum() > 1.0) {
+    return FieldError(f.substr(0, f.size() - 1), c.rates.Sum(),
+                      "is status_500 + status_502 + status_503 + timeout; their sum must be <= 1");
+  }
   if (c.timeout_latency <= Duration::Zero()) {
     return DurationError(f + "timeout_latency", c.timeout_latency, "must be > 0s");
   }

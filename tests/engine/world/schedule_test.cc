@@ -215,7 +215,7 @@ TEST(ScheduleColumnsTest, ValidateNamesTheField) {
   ScheduleColumns c;
   EXPECT_TRUE(c.validate().ok());
   c.time_zone_name = "Mars";
-  EXPECT_EQ(c.validate().message().rfind("columns.time_zone_name: unknown time zone", 0), 0u);
+  EXPECT_EQ(c.validate().message().rfind("columns.time_zone: unknown time zone", 0), 0u);
   c.utc_timestamp = "ts";  // the zone is not used then
   EXPECT_TRUE(c.validate().ok());
   c.home = "";
