@@ -42,6 +42,7 @@ int CheckCommand(const std::vector<std::string>& args) {
   std::vector<experiment::CheckSpec> specs;
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     scenarios.push_back(scenario::LoadScenario(path));
+    PrintScenarioWarnings("check", scenarios.back());
     specs.push_back(experiment::ReadCheckSpec(scenarios.back()));
   }
   Progress progress(!vm.count("quiet"));

@@ -36,6 +36,7 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   const std::string scenario_path = vm["scenario"].as<std::vector<std::string>>().front();
   const scenario::Scenario scenario = scenario::LoadScenario(scenario_path);
+  PrintScenarioWarnings("run", scenario);
   for (const std::string& v : variants) {
     if (scenario.FindVariant(v) == nullptr) {
       std::string known;
@@ -83,6 +84,7 @@ int ValidateCommand(const std::vector<std::string>& args) {
   }
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     const scenario::Scenario s = scenario::LoadScenario(path);
+    PrintScenarioWarnings("validate", s);
     // What `check` and `sweep` read from the file is checked here too, so a
     // file that validates is not refused by them.
     experiment::ReadCheckSpec(s);

@@ -188,6 +188,7 @@ int SweepCommand(const std::vector<std::string>& args) {
   }
   const std::string path = vm["scenario"].as<std::vector<std::string>>().front();
   const scenario::Scenario scenario = scenario::LoadScenario(path);
+  PrintScenarioWarnings("sweep", scenario);
   try {
     experiment::SweepSpec spec;
     if (!scenario.sweep.is_null()) experiment::ReadSweepSpec(scenario.sweep, path, &spec);

@@ -21,8 +21,12 @@ std::string Join(const std::string& folder, const std::string& relative) {
   return (std::filesystem::path(folder) / p).lexically_normal().string();
 }
 
+// Warnings of one schedule file, at most this many listed one by one.
+constexpr size_t kMaxListedWarnings = 5;
+
 std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder,
-                                      const kernel::SeedTree& seeds) {
+                                      const kernel::SeedTree& seeds,
+                                      std::vector<std::string>* warnings) {
   if (r.Has("csv") == r.Has("synthetic")) {
     throw ConfigError(r.file(), r.path(),
                       "expected exactly one of \"csv\" (a schedule file) or \"synthetic\" "
@@ -48,6 +52,21 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
       const Status status = columns.validate();
       if (!status.ok()) throw FieldErrorAt(c, "columns.", status);
     });
+    world::ScheduleRowFilter filter;
+    r.ObjectArray("skip_rows", &filter.skip, [](ObjectReader& rule, world::ScheduleRowRule* out) {
+      rule.String("column", &out->column, true);
+      if (rule.Has("equals") && rule.Raw("equals").is_string()) {
+        out->equals = {rule.Raw("equals").get<std::string>()};
+      } else {
+        rule.Strings("equals", &out->equals);
+      }
+      rule.String("matches", &out->matches);
+      if (out->equals.empty() && out->matches.empty()) {
+        throw ConfigError(rule.file(), rule.path(),
+                          "expected \"equals\" (a value or a list of values) and/or \"matches\" "
+                          "(a regular expression the whole value must match)");
+      }
+    });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
     if (!std::ifstream(csv_path)) {
@@ -56,11 +75,22 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
                         " (missing or not readable); expected a CSV file path relative to the "
                         "scenario's folder");
     }
-    const world::ScheduleLoadResult loaded = world::LoadScheduleCsv(csv_path, columns, league);
+    const world::ScheduleLoadResult loaded =
+        world::LoadScheduleCsv(csv_path, columns, league, filter);
     if (!loaded.ok()) {
       throw ConfigError(loaded.error->file,
                         loaded.error->line > 0 ? "line " + std::to_string(loaded.error->line) : "",
                         loaded.error->message);
+    }
+    for (size_t i = 0; i < loaded.warnings.size() && i < kMaxListedWarnings; ++i) {
+      warnings->push_back(csv_path + ": line " + std::to_string(loaded.warnings[i].line) + ": " +
+                          loaded.warnings[i].message);
+    }
+    if (loaded.warnings.size() > kMaxListedWarnings) {
+      warnings->push_back(csv_path + ": " +
+                          std::to_string(loaded.warnings.size() - kMaxListedWarnings) +
+                          " more rows with placeholder teams (" +
+                          std::to_string(loaded.warnings.size()) + " in all)");
     }
     return loaded.games;
   }
@@ -122,7 +152,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   const kernel::SeedTree seeds(s.seed);
   {
     ObjectReader schedule = r.Object("schedule");
-    s.games = ReadSchedule(schedule, folder, seeds);
+    s.games = ReadSchedule(schedule, folder, seeds, &s.warnings);
   }
   if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
   s.start = s.games.front().kickoff - Days(1);

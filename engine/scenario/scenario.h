@@ -8,7 +8,9 @@
 //     "start": "2023-09-01T00:00:00Z", "end": "2024-02-15T00:00:00Z",
 //     "drain": "1m",
 //     "schedule": {"csv": "schedules/nfl-2023.csv", "league": "NFL",
-//                  "columns": {...}}            // or {"synthetic": [{...}]}
+//                  "columns": {...},            // or {"synthetic": [{...}]}
+//                  "skip_rows": [{"column": "home_team", "equals": [" ()", "TBD"]},
+//                                {"column": "week", "matches": "P.*"}]}
 //     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h
 //     "demand": [{...}, ...],                    // see demand_reader.h
 //     "baseline": "naive",
@@ -67,6 +69,9 @@ struct Scenario {
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
   Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
+  // Things that loaded but look wrong ("FILE: line N: ..."), for the CLI to
+  // print; e.g. schedule rows whose teams are placeholders.
+  std::vector<std::string> warnings;
 
   const Variant* FindVariant(const std::string& name) const;
 };

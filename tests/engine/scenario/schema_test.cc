@@ -136,6 +136,7 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:", ""},
       {"scenario:/$defs/csvSchedule", "csv:/schedule"},
       {"scenario:/$defs/columns", "csv:/schedule/columns"},
+      {"scenario:/$defs/csvSchedule/properties/skip_rows/items", "csv:/schedule/skip_rows/0"},
       {"scenario:/$defs/syntheticSchedule", "/schedule"},
       {"scenario:/$defs/syntheticLeague", "/schedule/synthetic/0"},
       {"scenario:/$defs/upstream", "/upstreams/api"},
@@ -234,7 +235,8 @@ class SchemaTest : public ::testing::Test {
             {"home", "home"},
             {"away", "away"},
             {"venue", ""},
-            {"league_column", "league"}}}};
+            {"league_column", "league"}}},
+          {"skip_rows", Json::array({{{"column", "home"}, {"equals", "TBD"}}})}};
       return {false, place.substr(4)};
     }
     return {false, place};
