@@ -16,8 +16,8 @@
 namespace orchsim::experiment {
 
 // The plots, each written as <name>.png and <name>.svg next to report.md.
-inline constexpr std::array<const char*, 5> kPlotNames = {"calls", "wait", "quota", "breakers",
-                                                          "staleness"};
+inline constexpr std::array<const char*, 6> kPlotNames = {"calls", "wait",     "latency",
+                                                          "quota", "breakers", "staleness"};
 
 std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
 

@@ -34,6 +34,29 @@ Json WaitJson(const Histogram& h) {
   return w;
 }
 
+// The call balance (metrics.h): calls = requests - served_without_call -
+// failed_without_call + added + other.
+Json BalanceJson(const RequestAccounting& a, const CallBalance& b) {
+  Json out;
+  out["requests"] = a.requests;
+  out["served_without_call"] = {{"total", b.served_without_call},
+                                {"cache_hits", a.cache_hits},
+                                {"stale_answers", a.stale_without_call},
+                                {"coalescing", a.coalesced},
+                                {"batching", a.batched_keys}};
+  Json failed = {{"total", b.failed_without_call}};
+  for (int i = 0; i < kOutcomeCount; ++i) {
+    if (IsClientFailure(static_cast<Outcome>(i))) {
+      failed[std::string(OutcomeName(static_cast<Outcome>(i)))] = a.failed_without_call[i];
+    }
+  }
+  out["failed_without_call"] = failed;
+  out["calls_added"] = b.added;
+  out["other"] = b.other;
+  out["calls"] = b.calls;
+  return out;
+}
+
 Json KindsJson(const std::array<uint64_t, kCallKindCount>& kinds) {
   Json out;
   for (int k = 0; k < kCallKindCount; ++k) {
@@ -160,28 +183,14 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     const std::vector<std::string> mismatches = CountMismatches(run);
     v["counts_match_upstreams"] = mismatches.empty();
     v["calls_saved_vs_baseline"] = CallsSaved(runs, scenario.baseline, run);
-    Json avoided;
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      avoided[std::string(SavingMechanismName(static_cast<SavingMechanism>(i)))] =
-          m.avoided_calls[i];
-    }
-    v["avoided_calls"] = avoided;
     if (auto b = SavedAgainst(runs, scenario.baseline, run)) {
-      Json saved;
-      saved["baseline"] = b->baseline;
-      saved["total"] = b->saved;
-      saved["percent"] = Round(100.0 * b->saved_fraction, 3);
-      Json by;
-      for (int i = 0; i < kSavingMechanismCount; ++i) {
-        by[std::string(SavingMechanismName(static_cast<SavingMechanism>(i)))] = b->by_mechanism[i];
-      }
-      saved["by_mechanism"] = by;
-      saved["added_calls"] = b->added_calls;
-      saved["other"] = b->other;
-      v["calls_saved"] = saved;
+      v["calls_saved"] = {{"baseline", b->baseline},
+                          {"total", b->saved},
+                          {"percent", Round(100.0 * b->saved_fraction, 3)}};
     } else {
       v["calls_saved"] = nullptr;
     }
+    v["call_balance"] = BalanceJson(m.accounting, m.balance());
     Json apis = Json::object();
     for (const auto& [name, a] : m.apis) {
       Json api;
@@ -197,6 +206,13 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
       Json statuses = Json::object();
       for (const auto& [status, count] : a.statuses) statuses[std::to_string(status)] = count;
       api["statuses"] = statuses;
+      Json api_outcomes;
+      for (int i = 0; i < kOutcomeCount; ++i) {
+        api_outcomes[std::string(OutcomeName(static_cast<Outcome>(i)))] = a.outcomes[i];
+      }
+      api["outcomes"] = api_outcomes;
+      api["call_balance"] = BalanceJson(a.accounting, a.balance());
+      api["latency"] = WaitJson(a.latency);
       if (up != run.upstreams.end()) {
         api["quota_exhausted_s"] = Round(InSeconds(up->second.quota_exhausted_time), 3);
         api["quota_rejected"] = up->second.quota_rejected;
@@ -207,6 +223,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     v["apis"] = apis;
     v["credits"] = Round(m.credits, 3);
     v["quota_exhausted_s"] = Round(InSeconds(m.quota_exhausted_time), 3);
+    v["quota_refused_calls"] = QuotaRefusedCalls(run);
     Json breakers = Json::object();
     for (const auto& [key, b] : m.breakers) {
       breakers[key] = {{"trips", b.trips},
@@ -224,8 +241,16 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     Json latency;
     latency["all"] = WaitJson(m.latency);
     for (Priority p : kAllPriorities) {
-      waits[std::string(PriorityName(p))] = WaitJson(m.wait_by_priority[PriorityIndex(p)]);
-      latency[std::string(PriorityName(p))] = WaitJson(m.latency_by_priority[PriorityIndex(p)]);
+      const int i = PriorityIndex(p);
+      Json w = WaitJson(m.wait_by_priority[i]);
+      w["waited"] = m.waited_by_priority[i];
+      w["waited_fraction"] = Round(m.wait_by_priority[i].count() == 0
+                                       ? 0.0
+                                       : static_cast<double>(m.waited_by_priority[i]) /
+                                             static_cast<double>(m.wait_by_priority[i].count()),
+                                   6);
+      waits[std::string(PriorityName(p))] = w;
+      latency[std::string(PriorityName(p))] = WaitJson(m.latency_by_priority[i]);
     }
     v["wait"] = waits;
     v["latency"] = latency;
@@ -283,20 +308,30 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
         count("api_rate_limited", name, up->second.rate_limited);
       }
     }
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      count("avoided_calls", std::string(SavingMechanismName(static_cast<SavingMechanism>(i))),
-            m.avoided_calls[i]);
+    {
+      const RequestAccounting& a = m.accounting;
+      const CallBalance b = m.balance();
+      count("call_balance", "requests", a.requests);
+      count("call_balance", "cache_hits", a.cache_hits);
+      count("call_balance", "stale_answers", a.stale_without_call);
+      count("call_balance", "coalescing", a.coalesced);
+      count("call_balance", "batching", a.batched_keys);
+      for (int i = 0; i < kOutcomeCount; ++i) {
+        if (IsClientFailure(static_cast<Outcome>(i))) {
+          count("call_balance",
+                "failed_without_call_" + std::string(OutcomeName(static_cast<Outcome>(i))),
+                a.failed_without_call[i]);
+        }
+      }
+      count("call_balance", "calls_added", b.added);
+      row("call_balance", "other", std::to_string(b.other));
+      count("call_balance", "calls", b.calls);
     }
     if (auto b = SavedAgainst(runs, scenario.baseline, run)) {
       row("calls_saved", "", std::to_string(b->saved));
       row("calls_saved_percent", "", Fixed(100.0 * b->saved_fraction, 3));
-      for (int i = 0; i < kSavingMechanismCount; ++i) {
-        row("calls_saved_by", std::string(SavingMechanismName(static_cast<SavingMechanism>(i))),
-            std::to_string(b->by_mechanism[i]));
-      }
-      row("calls_saved_by", "added_calls", std::to_string(-b->added_calls));
-      row("calls_saved_by", "other", std::to_string(b->other));
     }
+    count("quota_refused_calls", "", QuotaRefusedCalls(run));
     row("credits", "", Fixed(m.credits, 3));
     row("quota_exhausted_s", "", Fixed(InSeconds(m.quota_exhausted_time), 3));
     count("breaker_trips", "", m.breaker_trips);
@@ -316,6 +351,7 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
       row(prefix + "_p90_ms", label, Fixed(InMillis(h.Quantile(0.9)), 3));
       row(prefix + "_p99_ms", label, Fixed(InMillis(h.Quantile(0.99)), 3));
       row(prefix + "_max_ms", label, Fixed(InMillis(h.max()), 3));
+      row(prefix + "_mean_ms", label, Fixed(h.mean() / 1e3, 3));
     };
     for (Priority p : kAllPriorities) {
       quantiles("wait", std::string(PriorityName(p)), m.wait_by_priority[PriorityIndex(p)]);
@@ -324,6 +360,10 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
     for (Priority p : kAllPriorities) {
       quantiles("latency", std::string(PriorityName(p)), m.latency_by_priority[PriorityIndex(p)]);
     }
+    for (Priority p : kAllPriorities) {
+      count("waited", std::string(PriorityName(p)), m.waited_by_priority[PriorityIndex(p)]);
+    }
+    for (const auto& [name, a] : m.apis) quantiles("api_latency", name, a.latency);
     count("answered_with_data", "", m.answered_with_data);
     count("outdated", "", m.answered_outdated);
     row("outdated_fraction", "", Fixed(m.outdated_fraction(), 6));
@@ -456,6 +496,10 @@ std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
 std::string StalenessCsv(const std::vector<VariantRun>& runs) {
   Csv csv("variant,metric,low,high,count");
   for (const VariantRun& run : runs) {
+    // The denominators: every request, and those answered with data (the
+    // histograms below hold only the latter).
+    csv.Row(run.variant, "requests", "", "", run.metrics.submitted);
+    csv.Row(run.variant, "answered_with_data", "", "", run.metrics.answered_with_data);
     for (const HistogramBucket& b : run.metrics.data_age.Buckets(2)) {
       csv.Row(run.variant, "age_s", Fixed(static_cast<double>(b.lower) / 1e6, 6),
               Fixed(static_cast<double>(b.upper + 1) / 1e6, 6), b.count);

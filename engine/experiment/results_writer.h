@@ -9,7 +9,7 @@
 // renames them into place only when all are complete, so an interrupted run
 // never leaves a half-written file; other files in the folder are left alone.
 //
-// Formats (schema_version 1; CSVs are long/tidy, with a header row):
+// Formats (schema_version 2; CSVs are long/tidy, with a header row):
 //  summary.json  see SummaryJson below and README "Reading the report".
 //  summary.csv   variant,metric,label,value — one row per variant x metric
 //                (x label: the api, priority class, outcome, call kind,
@@ -24,9 +24,12 @@
 //                is 1 when the remaining credits no longer cover the most
 //                expensive call (some calls are refused).
 //  breaker_transitions.csv variant,breaker,at,hours_since_start,from,to
-//  staleness.csv variant,metric,low,high,count — histogram buckets [low,
-//                high) of age_s (seconds) and versions_behind, two per power of
-//                two, non-empty only.
+//  staleness.csv variant,metric,low,high,count — first the denominators
+//                (metric "requests": every request; "answered_with_data":
+//                those that got data; low and high empty), then histogram
+//                buckets [low, high) of age_s (seconds) and versions_behind
+//                over the answers with data, two per power of two, non-empty
+//                only.
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 
@@ -39,7 +42,9 @@
 
 namespace orchsim::experiment {
 
-inline constexpr int kSummarySchemaVersion = 1;
+// 2: "call_balance" (per variant and API) replaces "avoided_calls" and
+// "calls_saved.by_mechanism"; latency per API; wait mean and waited share.
+inline constexpr int kSummarySchemaVersion = 2;
 
 scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
 std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);

@@ -167,7 +167,7 @@ std::string WithVariant(const std::string& variant) {
     "name": "overlay",
     "schedule": {"synthetic": [{"name": "L", "teams": 2, "season_days": 1,
                                 "season_start": "2024-01-01T00:00:00Z"}]},
-    "upstreams": {"feed": {}},
+    "upstreams": {"feed": {}, "odds": {}},
     "demand": [{"name": "d", "request": {"api": "feed", "endpoint": "odds"},
                 "offsets": {"offsets": ["-1h"]}}],
     "variants": [)" +
