@@ -6,6 +6,7 @@
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/replications.h"
 
 namespace orchsim::experiment {
 namespace {
@@ -170,8 +171,8 @@ std::string WithCommas(int64_t value) {
   return out;
 }
 
-std::string ReportMarkdown(const scenario::Scenario& scenario,
-                           const std::vector<VariantRun>& runs) {
+std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                           const ReplicationSummary* replications) {
   std::ostringstream md;
   const VariantRun* base = FindRun(runs, scenario.baseline);
   md << "# orchsim report: " << scenario.name << "\n\n";
@@ -183,6 +184,7 @@ std::string ReportMarkdown(const scenario::Scenario& scenario,
      << " |\n";
   md << "| baseline | " << (base != nullptr ? "`" + scenario.baseline + "`" : "none") << " |\n";
   md << "| orchsim | " << OrchsimVersion() << " (commit " << OrchsimGitCommit() << ") |\n\n";
+  if (replications != nullptr) md << ReplicationsMarkdown(*replications);
 
   md << "## Comparison\n\n";
   md << Header({"variant", "requests", "upstream calls",

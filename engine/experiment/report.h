@@ -19,7 +19,12 @@ namespace orchsim::experiment {
 inline constexpr std::array<const char*, 6> kPlotNames = {"calls", "wait",     "latency",
                                                           "quota", "breakers", "staleness"};
 
-std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+struct ReplicationSummary;  // replications.h
+
+// With `replications`, a section of means and 95% intervals over the seeds
+// follows the header.
+std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                           const ReplicationSummary* replications = nullptr);
 
 // "1,234,567" (thousands separated by commas; negative numbers keep their sign).
 std::string WithCommas(int64_t value);

@@ -12,6 +12,7 @@
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/replications.h"
 #include "engine/experiment/report.h"
 
 namespace orchsim::experiment {
@@ -140,7 +141,8 @@ void BucketRows(Csv& csv, const std::string& variant, const char* bucket, Instan
 
 }  // namespace
 
-Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs) {
+Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                 const ReplicationSummary* replications) {
   Json out;
   out["schema_version"] = kSummarySchemaVersion;
   out["orchsim"] = {{"version", std::string(OrchsimVersion())},
@@ -271,6 +273,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     v["events"] = run.events;
     out["variants"].push_back(v);
   }
+  if (replications != nullptr) out["replications"] = ReplicationsJson(*replications);
   return out;
 }
 
@@ -512,7 +515,7 @@ std::string StalenessCsv(const std::vector<VariantRun>& runs) {
 }
 
 void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
-                  const std::vector<VariantRun>& runs) {
+                  const std::vector<VariantRun>& runs, const ReplicationSummary* replications) {
   namespace fs = std::filesystem;
   const fs::path target(dir);
   std::error_code ec;
@@ -526,13 +529,14 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
     return [make = std::move(make)](std::ostream& out) { out << make(); };
   };
   const std::vector<std::pair<std::string, Producer>> files = {
-      {"summary.json", text([&] { return SummaryJson(scenario, runs).dump(2) + "\n"; })},
+      {"summary.json",
+       text([&] { return SummaryJson(scenario, runs, replications).dump(2) + "\n"; })},
       {"summary.csv", text([&] { return SummaryCsv(scenario, runs); })},
       {"timeseries.csv", [&](std::ostream& out) { WriteTimeseriesCsv(out, runs); }},
       {"quota.csv", [&](std::ostream& out) { WriteQuotaCsv(out, scenario, runs); }},
       {"breaker_transitions.csv", text([&] { return BreakerTransitionsCsv(scenario, runs); })},
       {"staleness.csv", text([&] { return StalenessCsv(runs); })},
-      {"report.md", text([&] { return ReportMarkdown(scenario, runs); })},
+      {"report.md", text([&] { return ReportMarkdown(scenario, runs, replications); })},
   };
   // Every file is complete under a temporary name before any is renamed.
   try {

@@ -46,7 +46,12 @@ namespace orchsim::experiment {
 // "calls_saved.by_mechanism"; latency per API; wait mean and waited share.
 inline constexpr int kSummarySchemaVersion = 2;
 
-scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+struct ReplicationSummary;  // replications.h
+
+// With `replications` (run --seeds N), summary.json gains "replications"
+// and report.md a section with means and 95% intervals.
+scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                           const ReplicationSummary* replications = nullptr);
 std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
 std::string TimeseriesCsv(const std::vector<VariantRun>& runs);
 std::string QuotaCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
@@ -61,7 +66,8 @@ std::string StalenessCsv(const std::vector<VariantRun>& runs);
 // Writes every file above into `dir` (created). Throws std::runtime_error
 // naming the path when the file system refuses.
 void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
-                  const std::vector<VariantRun>& runs);
+                  const std::vector<VariantRun>& runs,
+                  const ReplicationSummary* replications = nullptr);
 
 }  // namespace orchsim::experiment
 
