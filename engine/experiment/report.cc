@@ -182,6 +182,11 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
   md << "| seed | " << (runs.empty() ? scenario.seed : runs.front().seed) << " |\n";
   md << "| simulated | " << FormatInstant(scenario.start) << " → " << FormatInstant(scenario.end)
      << " |\n";
+  if (scenario.warmup > Duration::Zero()) {
+    md << "| warm-up | " << FormatDuration(scenario.warmup) << ", until "
+       << FormatInstant(scenario.start + scenario.warmup)
+       << ": left out of every number below; the plots of the time series include it |\n";
+  }
   md << "| baseline | " << (base != nullptr ? "`" + scenario.baseline + "`" : "none") << " |\n";
   md << "| orchsim | " << OrchsimVersion() << " (commit " << OrchsimGitCommit() << ") |\n\n";
   if (replications != nullptr) md << ReplicationsMarkdown(*replications);

@@ -152,6 +152,8 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
   out["seed"] = runs.empty() ? scenario.seed : runs.front().seed;
   out["start"] = FormatInstant(scenario.start);
   out["end"] = FormatInstant(scenario.end);
+  out["warmup"] = FormatDuration(scenario.warmup);
+  out["steady_from"] = FormatInstant(scenario.start + scenario.warmup);
   out["baseline"] = scenario.baseline;
   Json upstreams = Json::object();
   for (const world::UpstreamModelConfig& u : scenario.upstreams) {

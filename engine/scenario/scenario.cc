@@ -160,6 +160,11 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Inst("start", &s.start);
   r.Inst("end", &s.end);
   if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
+  r.Dur("warmup", &s.warmup);
+  if (s.start + s.warmup >= s.end) {
+    r.Fail("warmup", "expected a warm-up shorter than the run (" + FormatDuration(s.end - s.start) +
+                         " from \"start\" to \"end\"), got " + JsonPreview(r.Raw("warmup")));
+  }
 
   {
     ObjectReader upstreams = r.Object("upstreams");

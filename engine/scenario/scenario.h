@@ -6,7 +6,7 @@
 //   {
 //     "name": "nfl-2023", "description": "...", "seed": 2023,
 //     "start": "2023-09-01T00:00:00Z", "end": "2024-02-15T00:00:00Z",
-//     "drain": "1m",
+//     "drain": "1m", "warmup": "2d",          // warm-up: left out of the totals
 //     "schedule": {"csv": "schedules/nfl-2023.csv", "league": "NFL",
 //                  "columns": {...},            // or {"synthetic": [{...}]}
 //                  "skip_rows": [{"column": "home_team", "equals": [" ()", "TBD"]},
@@ -61,6 +61,9 @@ struct Scenario {
   Instant start;
   Instant end;
   Duration drain = Minutes(1);  // shutdown drain at `end`
+  // Left out of the totals (metrics.h "warm-up"): the first `warmup` of
+  // [start, end), while caches fill and queues settle. 0 = none.
+  Duration warmup;
   std::vector<world::Game> games;
   std::vector<world::UpstreamModelConfig> upstreams;
   std::vector<world::DemandGeneratorConfig> demand;
