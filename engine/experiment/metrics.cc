@@ -266,6 +266,17 @@ void MetricsRecorder::OnHealthChanged(const std::string&, HealthState, HealthSta
   if (!InWarmup(now)) ++metrics_.health_changes;
 }
 
+void MetricsRecorder::OnQuota(const std::string& api, Instant at, double used, bool refused) {
+  QuotaSample sample;
+  sample.peak_used = used;
+  sample.last_used = used;
+  sample.last_at_us = at.unix_micros();
+  sample.refused = refused ? 1 : 0;
+  auto& quotas = BucketAt(at).quota_by_api;
+  auto [it, inserted] = quotas.emplace(api, sample);
+  if (!inserted) it->second.Add(sample);
+}
+
 void MetricsRecorder::Finish(Instant end) {
   for (auto& [breaker, track] : breaker_states_) CloseInterval(breaker, track, end);
 }

@@ -224,6 +224,10 @@ class MetricsRecorder : public OrchestratorObserver {
   void OnRetryBudgetDenied(const Request& request, Instant now) override;
   void OnHealthChanged(const std::string& api, HealthState from, HealthState to,
                        Instant now) override;
+  // From the upstream's side (not the core's): `api`'s quota had `used`
+  // credits used in its period at `at`, after a charge or a refusal. Goes to
+  // the time series only (TimeBucket::quota_by_api), for quota plots.
+  void OnQuota(const std::string& api, Instant at, double used, bool refused);
 
   // Closes open breaker intervals at `end`; call once when the run ends.
   void Finish(Instant end);

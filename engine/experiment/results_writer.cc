@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -64,20 +65,6 @@ Json KindsJson(const std::array<uint64_t, kCallKindCount>& kinds) {
     out[std::string(CallKindName(static_cast<CallKind>(k)))] = kinds[k];
   }
   return out;
-}
-
-// 00:00Z of the first day of `t`'s month, and of the next month.
-Instant MonthStart(Instant t, int add_months) {
-  const int64_t day_us = Days(1).micros();
-  const int64_t days = t.unix_micros() / day_us;
-  int64_t year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  CivilFromDays(days, &year, &month, &day);
-  int64_t m = static_cast<int64_t>(month) - 1 + add_months;
-  year += m / 12;
-  m %= 12;
-  return Instant::FromUnixMicros(DaysFromCivil(year, static_cast<unsigned>(m + 1), 1) * day_us);
 }
 
 // Rows to a string (str()) or straight to a stream (files of a long run).
@@ -161,6 +148,8 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     q["enabled"] = u.quota.enabled;
     q["limit"] = u.quota.limit;
     q["period"] = std::string(world::QuotaPeriodName(u.quota.period));
+    q["period_length_s"] = Round(InSeconds(u.quota.PeriodLength()), 3);  // 0: calendar months
+    q["charge"] = std::string(world::QuotaChargeName(u.quota.charge));
     upstreams[u.name] = {{"quota", q}};
   }
   out["upstreams"] = upstreams;
@@ -422,58 +411,69 @@ void WriteQuotaCsv(std::ostream& out, const scenario::Scenario& scenario,
                    const std::vector<VariantRun>& runs) {
   Csv csv(out,
           "variant,api,hour_start,period_start,limit,credits_used_in_period,credits_remaining,"
-          "exhausted");
+          "exhausted,refused_calls");
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     for (const world::UpstreamModelConfig& u : scenario.upstreams) {
       if (!u.quota.enabled) continue;
-      double dearest = u.quota.default_credits;
-      for (const auto& [endpoint, credits] : u.quota.credits_per_endpoint) {
+      const world::QuotaConfig& q = u.quota;
+      double dearest = q.default_credits;
+      for (const auto& [endpoint, credits] : q.credits_per_endpoint) {
         dearest = std::max(dearest, credits);
       }
       auto credits_in = [&](const TimeBucket& bucket) {
         auto it = bucket.credits_by_api.find(u.name);
         return it == bucket.credits_by_api.end() ? 0.0 : it->second;
       };
-      const int64_t window_buckets =
-          std::max<int64_t>(1, u.quota.rolling_window.micros() / m.bucket_width.micros());
+      // Periods made of whole buckets are summed from the hourly credits;
+      // shorter or unaligned fixed periods come from the upstream's own
+      // samples (the most used in one period during the hour).
+      const int64_t width = m.bucket_width.micros();
+      const bool from_samples =
+          q.period == world::QuotaPeriod::kFixedWindow && q.window.micros() % width != 0;
+      const int64_t window_buckets = std::max<int64_t>(1, q.rolling_window.micros() / width);
       // Credits of the last window_buckets hours (rolling windows only).
       std::vector<double> window;
-      if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
+      if (q.period == world::QuotaPeriod::kRollingWindow) {
         window.assign(static_cast<size_t>(window_buckets), 0.0);
       }
       Instant period_start;
       double used = 0.0;
+      std::optional<QuotaSample> last_sample;
       m.timeline.ForEach([&](size_t i, const TimeBucket& bucket) {
         const Instant hour = m.BucketStart(i);
-        Instant start;
-        switch (u.quota.period) {
-          case world::QuotaPeriod::kCalendarMonthUtc:
-            start = MonthStart(hour, 0);
-            break;
-          case world::QuotaPeriod::kCalendarDayUtc:
-            start =
-                Instant::FromUnixMicros(hour.unix_micros() - hour.unix_micros() % Days(1).micros());
-            break;
-          case world::QuotaPeriod::kRollingWindow:
-            start = hour + m.bucket_width - u.quota.rolling_window;
-            break;
-        }
-        if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
+        const auto sample_it = bucket.quota_by_api.find(u.name);
+        const QuotaSample* sample =
+            sample_it == bucket.quota_by_api.end() ? nullptr : &sample_it->second;
+        const Instant start = q.period == world::QuotaPeriod::kRollingWindow
+                                  ? hour + m.bucket_width - q.rolling_window
+                                  : q.PeriodAt(hour).first;
+        if (q.period == world::QuotaPeriod::kRollingWindow) {
           const double credits = credits_in(bucket);
           used += credits;
           double& slot = window[i % window.size()];
           if (static_cast<int64_t>(i) >= window_buckets) used -= slot;
           slot = credits;
+        } else if (from_samples) {
+          if (sample != nullptr) {
+            used = sample->peak_used;
+          } else if (last_sample &&
+                     q.PeriodAt(Instant::FromUnixMicros(last_sample->last_at_us)).second > hour) {
+            used = last_sample->last_used;  // the period of the last charge goes on
+          } else {
+            used = 0.0;
+          }
         } else {
           if (i == 0 || start != period_start) used = 0.0;
           used += credits_in(bucket);
         }
+        if (sample != nullptr) last_sample = *sample;
         period_start = start;
-        const double remaining = std::max(0.0, u.quota.limit - used);
-        csv.Row(run.variant, u.name, FormatInstant(hour), FormatInstant(start),
-                Fixed(u.quota.limit, 3), Fixed(used, 3), Fixed(remaining, 3),
-                remaining < dearest ? 1 : 0);
+        const uint64_t refused = sample == nullptr ? 0 : sample->refused;
+        const double remaining = std::max(0.0, q.limit - used);
+        csv.Row(run.variant, u.name, FormatInstant(hour), FormatInstant(start), Fixed(q.limit, 3),
+                Fixed(used, 3), Fixed(remaining, 3), remaining < dearest || refused > 0 ? 1 : 0,
+                refused);
       });
     }
   }

@@ -19,10 +19,16 @@
 //                which nothing happened are omitted (every metric 0); mean
 //                metrics are omitted when nothing completed in the bucket.
 //  quota.csv     variant,api,hour_start,period_start,limit,credits_used_in_period,
-//                credits_remaining,exhausted — every hour of the run for each
-//                API with a quota; remaining at the end of the hour; exhausted
-//                is 1 when the remaining credits no longer cover the most
-//                expensive call (some calls are refused).
+//                credits_remaining,exhausted,refused_calls — every hour of the
+//                run for each API with a quota. For periods made of whole
+//                hours (calendar, fixed windows of N hours, rolling): used
+//                and remaining at the end of the hour, period_start the
+//                period holding the hour. For shorter (or unaligned) fixed
+//                windows: the most used in any one period during the hour
+//                (so the lowest remaining), period_start the hour's first
+//                period. exhausted is 1 when the remaining credits no longer
+//                cover the most expensive call or the upstream refused a call
+//                for quota in the hour (refused_calls).
 //  breaker_transitions.csv variant,breaker,at,hours_since_start,from,to
 //  staleness.csv variant,metric,low,high,count — first the denominators
 //                (metric "requests": every request; "answered_with_data":

@@ -62,6 +62,11 @@ class Run {
         },
         scenario.start + scenario.warmup);
     orchestrator_->AddObserver(recorder_.get());
+    for (const std::string& name : transport_.names()) {
+      transport_.Find(name)->SetQuotaObserver([this, name](Instant at, double used, bool refused) {
+        recorder_->OnQuota(name, at, used, refused);
+      });
+    }
     for (OrchestratorObserver* observer : options.extra_observers) {
       orchestrator_->AddObserver(observer);
     }

@@ -17,7 +17,8 @@
 //      timeout_latency for a timeout, else 500/502/503;
 //   7. 200: credits charged, one payload version per key.
 // Quota headers (in the configured style) ride on every answer from steps 3-7
-// except timeouts. Credits are charged only for 2xx answers.
+// except timeouts. Credits are charged for 2xx answers, or with
+// QuotaConfig::charge kAll for every answer of steps 6 and 7.
 //
 // Randomness and common random numbers: the health timeline uses the stream
 // "upstream/<name>/health" and is generated lazily as time is asked about,
@@ -161,6 +162,11 @@ class MockUpstream {
   // When credits next come back: the period's end (calendar) or when the
   // oldest charge leaves the window (rolling; now + window when none).
   Instant QuotaResetAt(Instant now);
+  // Called at every quota charge (refused = false) and refusal (true) with
+  // the credits used in the period at that instant, so a recorder can show
+  // quotas whose period is shorter than its time buckets. May be empty.
+  using QuotaObserver = std::function<void(Instant at, double used, bool refused)>;
+  void SetQuotaObserver(QuotaObserver observer) { quota_observer_ = std::move(observer); }
   // Total time, up to `now`, during which the quota refused calls: from the
   // first call refused for quota (or from when what remained fell below the
   // cheapest call) until credits came back for it (the period's end for a
@@ -237,6 +243,7 @@ class MockUpstream {
   std::unordered_map<std::string, KeyData> data_;  // by key; looked up only
   std::unordered_map<std::string, std::vector<Instant>> kickoffs_;
   KickoffLookup kickoff_lookup_;
+  QuotaObserver quota_observer_;
 };
 
 }  // namespace orchsim::world

@@ -10,7 +10,9 @@ namespace {
 constexpr std::string_view kLatencyKindNames[] = {"constant", "uniform", "exponential", "lognormal",
                                                   "empirical"};
 constexpr std::string_view kHealthNames[] = {"healthy", "degraded", "down"};
-constexpr std::string_view kQuotaPeriodNames[] = {"calendar_month", "calendar_day", "rolling"};
+constexpr std::string_view kQuotaPeriodNames[] = {"calendar_month", "calendar_day", "rolling",
+                                                  "fixed"};
+constexpr std::string_view kQuotaChargeNames[] = {"2xx", "all"};
 constexpr std::string_view kHeaderStyleNames[] = {"none", "odds-api", "github", "ietf"};
 
 template <typename Enum, size_t N>
@@ -126,6 +128,8 @@ std::string_view QuotaPeriodName(QuotaPeriod p) { return kQuotaPeriodNames[stati
 std::optional<QuotaPeriod> ParseQuotaPeriod(std::string_view name) {
   return ParseByName<QuotaPeriod>(kQuotaPeriodNames, name);
 }
+std::string_view QuotaChargeName(QuotaCharge c) { return kQuotaChargeNames[static_cast<int>(c)]; }
+
 std::string_view QuotaHeaderStyleName(QuotaHeaderStyle s) {
   return kHeaderStyleNames[static_cast<int>(s)];
 }
@@ -172,6 +176,51 @@ std::array<double, kUpstreamHealthCount> HealthModelConfig::StationaryTimeFracti
   return fractions;
 }
 
+std::pair<Instant, Instant> QuotaConfig::PeriodAt(Instant t) const {
+  const int64_t day_us = Days(1).micros();
+  auto floor_div = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  auto midnight = [&](int64_t days) { return Instant::FromUnixMicros(days * day_us); };
+  switch (period) {
+    case QuotaPeriod::kRollingWindow:
+      return {t - rolling_window, t};
+    case QuotaPeriod::kFixedWindow: {
+      const int64_t w = window.micros();
+      const int64_t index = floor_div(t.unix_micros(), w);
+      return {Instant::FromUnixMicros(index * w), Instant::FromUnixMicros((index + 1) * w)};
+    }
+    case QuotaPeriod::kCalendarDayUtc: {
+      const int64_t days = floor_div(t.unix_micros(), day_us);
+      return {midnight(days), midnight(days + 1)};
+    }
+    case QuotaPeriod::kCalendarMonthUtc:
+      break;
+  }
+  const int64_t days = floor_div(t.unix_micros(), day_us);
+  int64_t year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  const Instant start = midnight(DaysFromCivil(year, month, 1));
+  const Instant end = month == 12 ? midnight(DaysFromCivil(year + 1, 1, 1))
+                                  : midnight(DaysFromCivil(year, month + 1, 1));
+  return {start, end};
+}
+
+Duration QuotaConfig::PeriodLength() const {
+  switch (period) {
+    case QuotaPeriod::kRollingWindow:
+      return rolling_window;
+    case QuotaPeriod::kFixedWindow:
+      return window;
+    case QuotaPeriod::kCalendarDayUtc:
+      return Days(1);
+    case QuotaPeriod::kCalendarMonthUtc:
+      break;
+  }
+  return Duration::Zero();
+}
+
 double QuotaConfig::CreditsFor(std::string_view endpoint, size_t keys) const {
   auto it = credits_per_endpoint.find(endpoint);
   const double per_call = it == credits_per_endpoint.end() ? default_credits : it->second;
@@ -209,6 +258,10 @@ Status UpstreamModelConfig::validate() const {
     }
     if (quota.period == QuotaPeriod::kRollingWindow && quota.rolling_window <= Duration::Zero()) {
       return DurationError(q + "rolling_window", quota.rolling_window, "must be > 0s");
+    }
+    if (quota.period == QuotaPeriod::kFixedWindow &&
+        (quota.window < Seconds(1) || quota.window.micros() % Seconds(1).micros() != 0)) {
+      return DurationError(q + "window", quota.window, "must be a whole number of seconds >= 1s");
     }
     if (!std::isfinite(quota.default_credits) || quota.default_credits < 0.0) {
       return FieldError(q + "default_credits", quota.default_credits, "must be >= 0");

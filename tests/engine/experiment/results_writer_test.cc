@@ -196,15 +196,44 @@ TEST(ResultsWriterTest, TimeseriesAndQuotaFollowUtcHoursDaysAndMonths) {
 
   const std::string q = QuotaCsv(MiniScenario(), runs);
   EXPECT_NE(
-      q.find("\npolicy,odds,2023-09-30T22:00:00Z,2023-09-01T00:00:00Z,20.000,12.000,8.000,0\n"),
+      q.find("\npolicy,odds,2023-09-30T22:00:00Z,2023-09-01T00:00:00Z,20.000,12.000,8.000,0,0\n"),
       std::string::npos);
   // 2 remaining < 6 for the dearest call: exhausted.
   EXPECT_NE(
-      q.find("\npolicy,odds,2023-09-30T23:00:00Z,2023-09-01T00:00:00Z,20.000,18.000,2.000,1\n"),
+      q.find("\npolicy,odds,2023-09-30T23:00:00Z,2023-09-01T00:00:00Z,20.000,18.000,2.000,1,0\n"),
       std::string::npos);
   EXPECT_NE(
-      q.find("\npolicy,odds,2023-10-01T00:00:00Z,2023-10-01T00:00:00Z,20.000,6.000,14.000,0\n"),
+      q.find("\npolicy,odds,2023-10-01T00:00:00Z,2023-10-01T00:00:00Z,20.000,6.000,14.000,0,0\n"),
       std::string::npos);
+}
+
+// Issue 18, item 17: a quota that resets every 15 minutes is drawn from the
+// upstream's own samples: per hour, the most used in one period (the lowest
+// remaining) and the refusals; an hour without a charge starts fresh.
+TEST(ResultsWriterTest, QuotaOfAPeriodShorterThanAnHourFollowsItsPeriods) {
+  scenario::Scenario s = MiniScenario();
+  s.upstreams[0].quota.period = world::QuotaPeriod::kFixedWindow;
+  s.upstreams[0].quota.window = Minutes(15);
+  std::vector<VariantRun> runs = TwoRuns();
+  runs.erase(runs.begin());
+  VariantMetrics& m = runs[0].metrics;
+  m.start = At("2023-09-30T00:00:00Z");
+  m.timeline.resize(3);
+  // Hour 0: 20 credits used by 00:10 (a refusal at 00:12), 6 by 00:40.
+  QuotaSample& h0 = m.timeline[0].quota_by_api["odds"];
+  h0 = {20, 20, At("2023-09-30T00:12:00Z").unix_micros(), 1};
+  h0.Add({6, 6, At("2023-09-30T00:40:00Z").unix_micros(), 0});
+  m.timeline[0].credits_by_api["odds"] = 26;
+  const std::string q = QuotaCsv(s, runs);
+  EXPECT_NE(
+      q.find("\npolicy,odds,2023-09-30T00:00:00Z,2023-09-30T00:00:00Z,20.000,20.000,0.000,1,1\n"),
+      std::string::npos)
+      << q;
+  EXPECT_NE(
+      q.find("\npolicy,odds,2023-09-30T01:00:00Z,2023-09-30T01:00:00Z,20.000,0.000,20.000,0,0\n"),
+      std::string::npos)
+      << q;
+  EXPECT_EQ(SummaryJson(s, runs)["upstreams"]["odds"]["quota"]["period_length_s"], 900.0);
 }
 
 TEST(ResultsWriterTest, BreakerAndStalenessFiles) {

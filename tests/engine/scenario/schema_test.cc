@@ -359,8 +359,8 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
     EXPECT_EQ(e.message(), "expected one of " + list + ", got \"zz_probe\"") << place << "/" << key;
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
-  // kind, rate-limit kind, period, headers, request priority.
-  EXPECT_EQ(probed, 10);
+  // kind, rate-limit kind, period, charge, headers, request priority.
+  EXPECT_EQ(probed, 11);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -390,7 +390,7 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 57);  // 56 + the warm-up (issue 18, item 16)
+  EXPECT_EQ(durations, 58);  // 56 + warm-up and the quota's fixed window (issue 18)
   EXPECT_EQ(instants, 7);    // start, end, season_start, outage start/end, burst at,
                              // assumed_period_start
 }

@@ -593,6 +593,64 @@ TEST(MockUpstreamQuotaTest, CreditsAreChargedOnlyForSuccessfulCalls) {
   EXPECT_EQ(timeouts.upstream.QuotaUsed(kOrigin), 0.0);
 }
 
+// Issue 18, item 17: charge "all" makes every admitted call cost, errors
+// and timeouts too (as GitHub counts every request).
+TEST(MockUpstreamQuotaTest, ChargeAllCostsErrorsAndTimeoutsToo) {
+  UpstreamModelConfig c = OddsQuota();
+  c.quota.charge = QuotaCharge::kAll;
+  c.failures.enabled = true;
+  c.failures.rates.status_500 = 1.0;
+  Harness h(c);
+  const Response r = h.CallAt(kOrigin);
+  EXPECT_EQ(OddsApiView(r), "500 14 6 6");
+  EXPECT_EQ(r.credits_charged, 6.0);
+  c.failures.rates = {.timeout = 1.0};
+  Harness timeouts(c);
+  const Response t = timeouts.CallAt(kOrigin);
+  EXPECT_EQ(t.status, kStatusTransportError);
+  EXPECT_EQ(t.credits_charged, 6.0);
+  EXPECT_EQ(timeouts.upstream.QuotaUsed(kOrigin), 6.0);
+  EXPECT_EQ(timeouts.upstream.counters().credits_charged, 6.0);
+}
+
+// Issue 18, item 17: a fixed period of any length resets at multiples of
+// its length since the epoch (an hourly quota on the hour, GitHub-style),
+// and the observer sees every charge and refusal with the period's use.
+TEST(MockUpstreamQuotaTest, FixedHourlyWindowResetsOnTheHour) {
+  UpstreamModelConfig c = Config();
+  c.quota.enabled = true;
+  c.quota.limit = 2;
+  c.quota.period = QuotaPeriod::kFixedWindow;
+  c.quota.window = Hours(1);
+  c.quota.header_style = QuotaHeaderStyle::kGithub;
+  Harness h(c);
+  std::vector<std::string> seen;
+  h.upstream.SetQuotaObserver([&](Instant at, double used, bool refused) {
+    seen.push_back(FormatInstant(at) + " " + std::to_string(static_cast<int>(used)) +
+                   (refused ? " refused" : ""));
+  });
+  auto view = [](const Response& r) {
+    return std::to_string(r.status) + " " + Header(r, "x-ratelimit-remaining") + " " +
+           Header(r, "x-ratelimit-reset");
+  };
+  const Instant t = At("2023-09-10T12:40:00Z");
+  EXPECT_EQ(view(h.CallAt(t)), "200 1 1694350800");  // reset 13:00Z
+  EXPECT_EQ(view(h.CallAt(t + Minutes(5))), "200 0 1694350800");
+  EXPECT_EQ(view(h.CallAt(t + Minutes(10))), "403 0 1694350800");
+  EXPECT_EQ(view(h.CallAt(At("2023-09-10T13:00:00Z"))), "200 1 1694354400");
+  EXPECT_EQ(h.upstream.QuotaExhaustedTime(At("2023-09-10T14:00:00Z")), Minutes(15));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"2023-09-10T12:40:00Z 1", "2023-09-10T12:45:00Z 2",
+                                      "2023-09-10T12:50:00Z 2 refused", "2023-09-10T13:00:00Z 1"}));
+  // A minute-long window.
+  c.quota.window = Minutes(1);
+  Harness minute(c);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 200);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 200);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 403);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:01:00Z")).status, 200);
+}
+
 TEST(MockUpstreamQuotaTest, ChargePerKeyMultipliesByTheCallsKeys) {
   UpstreamModelConfig c = OddsQuota();
   c.quota.charge_per_key = true;

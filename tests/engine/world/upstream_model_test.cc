@@ -142,7 +142,7 @@ TEST(UpstreamModelNamesTest, RoundTrip) {
     EXPECT_EQ(ParseQuotaHeaderStyle(QuotaHeaderStyleName(s)), s);
   }
   for (auto p : {QuotaPeriod::kCalendarMonthUtc, QuotaPeriod::kCalendarDayUtc,
-                 QuotaPeriod::kRollingWindow}) {
+                 QuotaPeriod::kRollingWindow, QuotaPeriod::kFixedWindow}) {
     EXPECT_EQ(ParseQuotaPeriod(QuotaPeriodName(p)), p);
   }
   EXPECT_EQ(QuotaHeaderStyleName(QuotaHeaderStyle::kOddsApi), "odds-api");
