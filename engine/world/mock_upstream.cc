@@ -456,7 +456,14 @@ Response MockUpstream::Process(const UpstreamCall& call) {
 
 void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
   kickoffs_[key].push_back(kickoff);
-  data_.erase(key);  // recomputed from the origin with the new schedule
+  ForgetData(key);  // recomputed from the origin with the new schedule
+}
+
+void MockUpstream::ForgetData(const std::string& key) {
+  auto it = data_.find(key);
+  if (it == data_.end()) return;
+  recency_.erase(it->second.recency);
+  data_.erase(it);
 }
 
 Instant MockUpstream::DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const {
@@ -467,7 +474,10 @@ Instant MockUpstream::DataProcessStart(const std::vector<Instant>& sorted_kickof
 
 MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   auto it = data_.find(key);
-  if (it != data_.end()) return it->second;
+  if (it != data_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);  // most recent
+    return it->second.data;
+  }
   KeyData data{kernel::Rng(kernel::SplitMix64(data_seed_ ^ kernel::Fnv1a64(key))),
                {},
                1,
@@ -483,7 +493,13 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   data.start = DataProcessStart(data.kickoffs);
   data.at = data.start;
   data.next_change = config_.data.enabled ? NextDataChange(data, data.start) : Instant::Max();
-  return data_.emplace(key, std::move(data)).first->second;
+  // Make room: drop the least recently asked key (recomputed if asked again).
+  while (data_.size() >= max_keys_with_data_ && !recency_.empty()) {
+    data_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  recency_.push_front(key);
+  return data_.emplace(key, KeyEntry{std::move(data), recency_.begin()}).first->second.data;
 }
 
 double MockUpstream::DataRatePerHour(const KeyData& data, Instant t) const {
@@ -533,11 +549,12 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
 }
 
 uint64_t MockUpstream::PayloadVersionAt(const std::string& key, Instant t) {
-  if (t < origin_) return 1;
+  // Without data changes every version is 1: nothing to keep per key.
+  if (t < origin_ || !config_.data.enabled) return 1;
   KeyData* data = &DataFor(key);
   if (t < data->start) return 1;
   if (t < data->at) {
-    data_.erase(key);  // asked about the past: recompute from the origin
+    ForgetData(key);  // asked about the past: recompute from the origin
     data = &DataFor(key);
   }
   while (data->next_change <= t) {

@@ -89,6 +89,31 @@ TEST(RunnerTest, WarmupIsLeftOutOfTheTotalsAndTheCountsStillAgree) {
   EXPECT_EQ(hourly_full, full.metrics.submitted);
 }
 
+// Issue 18, item 21: a run whose every request has its own key keeps a
+// bounded number of per-key data processes at the mocked upstream (it held
+// one per key: 205 MB for 900,000 keys).
+TEST(RunnerTest, DistinctKeysKeepBoundedPerKeyState) {
+  const std::string text = R"({
+    "name": "many-keys", "seed": 5,
+    "schedule": {"synthetic": [{"name": "L", "teams": 2, "season_days": 1,
+                                "season_start": "2024-01-01T00:00:00Z"}]},
+    "upstreams": {"api": {"latency": {"kind": "constant", "constant": "50ms"},
+                          "data": {"enabled": true, "base_per_hour": 1}}},
+    "demand": [{"name": "d", "request": {"api": "api", "endpoint": "e", "key": "{game}-{n}"},
+                "kickoff_poisson": {"steps": [{"from": "-5h", "per_minute": 120}], "until": "0s"}}],
+    "variants": [{"name": "naive"}]
+  })";
+  const scenario::Scenario s = scenario::ParseScenario(text, "many-keys.json", "");
+  size_t kept = 0;
+  RunOptions options;
+  options.on_finished = [&](world::MockTransport& upstreams, Instant) {
+    kept = upstreams.Find("api")->keys_with_data();
+  };
+  const VariantRun run = RunVariant(s, s.variants[0], s.seed, options);
+  EXPECT_GT(run.metrics.submitted, 30000u);  // as many distinct keys
+  EXPECT_EQ(kept, world::MockUpstream::kDefaultMaxKeysWithData);
+}
+
 // A date window over a season's schedule: requests the demand would have
 // sent before `start` are dropped, not submitted at the start.
 TEST(RunnerTest, RequestsBeforeTheWindowAreNotSubmitted) {

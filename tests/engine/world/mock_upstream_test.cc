@@ -894,6 +894,36 @@ TEST(MockUpstreamDataTest, VersionsDependOnlyOnSeedKeyKickoffsAndInstant) {
   EXPECT_NE(o, f);
 }
 
+// Issue 18, item 21: per-key state is bounded. With room for 2 keys, 50 keys
+// asked in turn keep at most 2 processes, and every version equals the one
+// an unbounded upstream gives (a dropped key is recomputed from its start).
+// Without data changes no key is kept at all.
+TEST(MockUpstreamDataTest, PerKeyStateIsBoundedAndTheBoundChangesNoVersion) {
+  UpstreamModelConfig c = Config();
+  c.data.base_per_hour = 2;
+  Harness bounded(c);
+  Harness unbounded(c);
+  bounded.upstream.set_max_keys_with_data(2);
+  unbounded.upstream.set_max_keys_with_data(1000);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 50; ++k) {
+      const std::string key = "key-" + std::to_string(k);
+      const Instant t = kOrigin + Hours(round * 24 + k);
+      ASSERT_EQ(bounded.upstream.PayloadVersionAt(key, t),
+                unbounded.upstream.PayloadVersionAt(key, t))
+          << key << " round " << round;
+      ASSERT_LE(bounded.upstream.keys_with_data(), 2u);
+    }
+  }
+  EXPECT_EQ(unbounded.upstream.keys_with_data(), 50u);
+  EXPECT_EQ(bounded.upstream.max_keys_with_data(), 2u);
+  EXPECT_EQ(MockUpstream::kDefaultMaxKeysWithData, 16384u);
+  c.data.enabled = false;
+  Harness off(c);
+  for (int k = 0; k < 100; ++k) off.CallAt(kOrigin + Seconds(k), Call("odds", {std::to_string(k)}));
+  EXPECT_EQ(off.upstream.keys_with_data(), 0u);
+}
+
 // ---- common random numbers -----------------------------------------------------------
 
 // A flaky upstream: Markov health, outages, errors, rate limit, quota, data.
