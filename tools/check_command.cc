@@ -143,7 +143,7 @@ int CheckCommand(const std::vector<std::string>& args) {
               << (r.metric.empty() ? "" : " " + r.metric) << " [" << r.kind << "]: " << r.message
               << "\n";
   }
-  if (!update) std::cout << results.size() << " checks, " << failures << " failed\n";
+  std::cout << results.size() << " checks, " << failures << " failed\n";
   // A report that cannot be written is an error of the gate itself (2), not
   // a failed check (1).
   try {
