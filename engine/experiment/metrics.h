@@ -68,6 +68,12 @@
 //    of the start's day (so 24 buckets make a UTC day); events are placed by
 //    the instant they happen (credits: when the call was sent).
 //
+// Memory: counters, fixed-resolution histograms (per class and per API), the
+// hours still open (older ones are spilled, see timeline.h; an hour holds a
+// quota sample per API), one entry per month and breaker, the sent instant of
+// calls in flight, and the breaker transitions (capped at
+// kMaxBreakerTransitions; later ones are counted in
+// breaker_transitions_dropped). Nothing grows per request or per key.
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 
