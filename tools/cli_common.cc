@@ -24,6 +24,12 @@ bool ParseCommandLine(const std::vector<std::string>& args, const po::options_de
   return true;
 }
 
+void PrintScenarioWarnings(const std::string& command, const scenario::Scenario& scenario) {
+  for (const std::string& warning : scenario.warnings) {
+    std::cerr << "orchsim " << command << ": warning: " << warning << "\n";
+  }
+}
+
 Progress::Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
 
 void Progress::Update(const std::string& label, double fraction) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/scenario/scenario.h"
+
 namespace orchsim::tools {
 
 namespace po = boost::program_options;
@@ -17,6 +19,10 @@ namespace po = boost::program_options;
 // was asked (the help has been printed to stdout).
 bool ParseCommandLine(const std::vector<std::string>& args, const po::options_description& options,
                       const std::string& positional_name, int max_count, po::variables_map* vm);
+
+// Prints each of the scenario's load warnings on stderr as
+// "orchsim COMMAND: warning: FILE: line N: ...".
+void PrintScenarioWarnings(const std::string& command, const scenario::Scenario& scenario);
 
 // Prints "label: NN%" on stderr, only when stderr is a terminal, `enabled`
 // (not --quiet), and the work has taken more than a second so far.

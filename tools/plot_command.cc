@@ -4,21 +4,31 @@
 #include <filesystem>
 #include <iostream>
 
+#include "policies/time.h"
 #include "tools/cli_common.h"
 #include "tools/plot_script.h"
 
 namespace orchsim::tools {
 
-std::string DrawPlots(const std::string& dir) {
-  return RunPlotScript(PlotScriptPath("ORCHSIM_PLOT_SCRIPT", "plot_results.py"), dir);
+std::string DrawPlots(const std::string& dir, const std::string& from, const std::string& to) {
+  std::vector<std::string> window;
+  if (!from.empty()) window.insert(window.end(), {"--from", from});
+  if (!to.empty()) window.insert(window.end(), {"--to", to});
+  return RunPlotScript(PlotScriptPath("ORCHSIM_PLOT_SCRIPT", "plot_results.py"), dir, false,
+                       window);
 }
 
 int PlotCommand(const std::vector<std::string>& args) {
+  std::string from, to;
   po::options_description options(
-      "orchsim plot DIR\n\n"
+      "orchsim plot DIR [--from INSTANT] [--to INSTANT]\n\n"
       "Draws the comparison plots (PNG and SVG) of a result folder written by\n"
-      "'orchsim run --out DIR', next to its report.md. Needs Python with matplotlib.\n\noptions");
-  options.add_options()("help,h", "show this help");
+      "'orchsim run --out DIR', next to its report.md. Needs Python with matplotlib.\n"
+      "--from/--to limit the time axes (quota, breakers) to a window, e.g. one game day.\n\n"
+      "options");
+  options.add_options()("help,h", "show this help")("from", po::value<std::string>(&from),
+                                                    "start of the window (ISO 8601 instant)")(
+      "to", po::value<std::string>(&to), "end of the window (ISO 8601 instant)");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "dir", 1, &vm)) return 0;
   if (!vm.count("dir")) {
@@ -31,7 +41,18 @@ int PlotCommand(const std::vector<std::string>& args) {
               << "/summary.json not found (write it with orchsim run --out " << dir << ")\n";
     return 1;
   }
-  const std::string error = DrawPlots(dir);
+  for (const std::string* instant : {&from, &to}) {
+    if (!instant->empty() && !ParseInstant(*instant).ok()) {
+      std::cerr << "orchsim plot: " << (instant == &from ? "--from" : "--to") << " " << *instant
+                << ": " << ParseInstant(*instant).error() << "\n";
+      return 2;
+    }
+  }
+  if (!from.empty() && !to.empty() && *ParseInstant(to) <= *ParseInstant(from)) {
+    std::cerr << "orchsim plot: --to " << to << " must be after --from " << from << "\n";
+    return 2;
+  }
+  const std::string error = DrawPlots(dir, from, to);
   if (!error.empty()) {
     std::cerr << "orchsim plot: cannot draw plots: " << error << "\n";
     return 1;

@@ -47,7 +47,7 @@ std::string PlotScriptPath(const char* env_var, const std::string& file_name) {
 }
 
 std::string RunPlotScript(const std::string& script, const std::string& folder,
-                          bool stdout_to_stderr) {
+                          bool stdout_to_stderr, const std::vector<std::string>& extra_args) {
   const std::optional<std::string> python = FindPlotPython();
   if (!python) {
     return "no Python with matplotlib (tried /usr/bin/python3 and python3 on PATH; "
@@ -55,8 +55,16 @@ std::string RunPlotScript(const std::string& script, const std::string& folder,
   }
   std::error_code ec;
   if (!std::filesystem::exists(script, ec)) return "plot script " + script + " not found";
-  const std::string command = *python + " " + ShellQuote(script) + " " + ShellQuote(folder) +
-                              (stdout_to_stderr ? " >&2" : "");
+  std::string command = *python;
+  for (const std::string* arg : {&script, &folder}) {
+    command += ' ';
+    command += ShellQuote(*arg);
+  }
+  for (const std::string& arg : extra_args) {
+    command += ' ';
+    command += ShellQuote(arg);
+  }
+  if (stdout_to_stderr) command += " >&2";
   if (!Succeeds(command)) return "plot script " + script + " failed";
   return "";
 }

@@ -1,10 +1,14 @@
 #include "tools/run_command.h"
 
 #include <iostream>
+#include <map>
 #include <optional>
 
+#include "engine/experiment/check.h"
 #include "engine/experiment/comparison.h"
+#include "engine/experiment/replications.h"
 #include "engine/experiment/runner.h"
+#include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
 #include "tools/plot_command.h"
@@ -15,6 +19,7 @@ namespace orchsim::tools {
 int RunCommand(const std::vector<std::string>& args) {
   std::vector<std::string> variants;
   uint64_t seed = 0;
+  int seed_count = 1;
   std::string out_dir;
   std::string record;
   std::string openmetrics;
@@ -29,6 +34,9 @@ int RunCommand(const std::vector<std::string>& args) {
       "variant", po::value<std::vector<std::string>>(&variants),
       "run only this variant (repeatable; default: all)")(
       "seed", po::value<uint64_t>(&seed), "root seed (default: the scenario's seed)")(
+      "seeds", po::value<int>(&seed_count),
+      "replications: run seeds S..S+N-1 and report means with 95% confidence intervals; the "
+      "result files are those of seed S (default 1)")(
       "out", po::value<std::string>(&out_dir), "results folder (default: results/<scenario name>)")(
       "quiet,q", "no progress on stderr")("no-plots", "do not draw the plots")(
       "record", po::value<std::string>(&record),
@@ -47,6 +55,7 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   const std::string scenario_path = vm["scenario"].as<std::vector<std::string>>().front();
   const scenario::Scenario scenario = scenario::LoadScenario(scenario_path);
+  PrintScenarioWarnings("run", scenario);
   for (const std::string& v : variants) {
     if (scenario.FindVariant(v) == nullptr) {
       std::string known;
@@ -55,6 +64,10 @@ int RunCommand(const std::vector<std::string>& args) {
                 << "\"; the scenario has:" << known << "\n";
       return 2;
     }
+  }
+  if (seed_count < 1 || seed_count > 10000) {
+    std::cerr << "orchsim run: --seeds " << seed_count << ": expected 1 to 10000\n";
+    return 2;
   }
   if (!vm.count("seed")) seed = scenario.seed;
   if (out_dir.empty()) out_dir = "results/" + scenario.name;
@@ -99,12 +112,33 @@ int RunCommand(const std::vector<std::string>& args) {
   progress.Done();
   std::cout << "scenario " << scenario.name << ", seed " << seed << "\n\n"
             << experiment::ComparisonTable(scenario, runs);
+  // Replications: the other seeds' flat metrics only (the files are seed S's).
+  std::optional<experiment::ReplicationSummary> replications;
+  if (seed_count > 1) {
+    std::vector<uint64_t> seeds = {seed};
+    std::vector<std::map<std::string, experiment::MetricValues>> per_seed = {
+        experiment::FlattenRuns(scenario, runs)};
+    for (int k = 1; k < seed_count; ++k) {
+      const uint64_t s = seed + static_cast<uint64_t>(k);
+      const auto more = experiment::RunComparison(
+          scenario, variants, s, [&progress, s](const std::string& variant, double f) {
+            progress.Update(variant + " seed " + std::to_string(s), f);
+          });
+      progress.Done();
+      seeds.push_back(s);
+      per_seed.push_back(experiment::FlattenRuns(scenario, more));
+    }
+    std::vector<std::string> names;
+    for (const auto& run : runs) names.push_back(run.variant);
+    replications = experiment::SummarizeReplications(seeds, names, per_seed);
+    std::cout << "\n" << experiment::ReplicationsTable(*replications);
+  }
   for (const auto& run : runs) {
     for (const std::string& mismatch : experiment::CountMismatches(run)) {
       std::cerr << "orchsim run: warning: call counts differ: " << mismatch << "\n";
     }
   }
-  experiment::WriteResults(out_dir, scenario, runs);
+  experiment::WriteResults(out_dir, scenario, runs, replications ? &*replications : nullptr);
   if (!vm.count("no-plots")) {
     const std::string error = DrawPlots(out_dir);
     if (!error.empty()) std::cerr << "orchsim run: warning: plots not drawn: " << error << "\n";
@@ -117,8 +151,9 @@ int RunCommand(const std::vector<std::string>& args) {
 int ValidateCommand(const std::vector<std::string>& args) {
   po::options_description options(
       "orchsim validate SCENARIO...\n\n"
-      "Loads each SCENARIO with its presets and schedule and reports the first problem\n"
-      "(exit status 2) or a one-line summary per file (exit status 0).\n\noptions");
+      "Loads each SCENARIO with its presets and schedule, and checks its \"expect\",\n"
+      "\"tolerances\" and \"sweep\" blocks as check and sweep read them; reports the first\n"
+      "problem (exit status 2) or a one-line summary per file (exit status 0).\n\noptions");
   options.add_options()("help,h", "show this help");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", -1, &vm)) return 0;
@@ -128,6 +163,22 @@ int ValidateCommand(const std::vector<std::string>& args) {
   }
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     const scenario::Scenario s = scenario::LoadScenario(path);
+    PrintScenarioWarnings("validate", s);
+    // What `check` and `sweep` read from the file is checked here too, so a
+    // file that validates is not refused by them.
+    experiment::ReadCheckSpec(s);
+    if (!s.sweep.is_null()) {
+      experiment::SweepSpec spec;
+      experiment::ReadSweepSpec(s.sweep, path, &spec);
+      try {
+        std::vector<std::string> apis;
+        for (const auto& upstream : s.upstreams) apis.push_back(upstream.name);
+        experiment::CheckTuningMetrics(experiment::ParseTuningSpec(spec.analysis),
+                                       experiment::MetricCatalog(apis));
+      } catch (const std::invalid_argument& e) {
+        throw config::ConfigError(path, "/sweep", e.what());
+      }
+    }
     std::cout << path << ": ok (" << s.games.size() << " games, " << s.upstreams.size()
               << " upstreams, " << s.demand.size() << " demand generators, " << s.variants.size()
               << " variants)\n";

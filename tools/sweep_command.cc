@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "engine/experiment/progress_line.h"
 #include "engine/experiment/sweep.h"
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
@@ -57,49 +58,32 @@ Json MergeAnalysis(Json analysis, const AnalysisOptions& a) {
   return analysis;
 }
 
-std::string Clock(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buffer[32];
-  if (s >= 3600) {
-    std::snprintf(buffer, sizeof(buffer), "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%ldm%02lds", s / 60, s % 60);
-  }
-  return buffer;
-}
+std::string Clock(double seconds) { return experiment::ClockText(seconds); }
 
-// "sweep: 120/1000 points (12%), 1m05s elapsed, ETA 7m58s" on a terminal.
+// Progress on stderr: rewritten in place on a terminal, a line every few
+// seconds in a log (experiment/progress_line.h).
 class SweepProgress {
  public:
-  explicit SweepProgress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
+  explicit SweepProgress(bool enabled)
+      : enabled_(enabled), line_("sweep", isatty(STDERR_FILENO) == 1) {}
   void Update(size_t done, size_t total) {
-    if (first_) {
-      first_ = false;
-      resumed_ = done;
-    }
-    if (!enabled_ || total == 0) return;
+    if (!enabled_) return;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::string eta = "";
-    if (done > resumed_) {
-      eta = ", ETA " + Clock(elapsed / static_cast<double>(done - resumed_) *
-                             static_cast<double>(total - done));
-    }
-    std::fprintf(stderr, "\r\033[K  sweep: %zu/%zu points (%.0f%%), %s elapsed%s", done, total,
-                 100.0 * static_cast<double>(done) / static_cast<double>(total),
-                 Clock(elapsed).c_str(), eta.c_str());
-    std::fflush(stderr);
-    shown_ = true;
+    Write(line_.Update(done, total, elapsed));
   }
   void Done() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
+    if (enabled_) Write(line_.Done());
   }
 
  private:
+  static void Write(const std::string& text) {
+    if (text.empty()) return;
+    std::fputs(text.c_str(), stderr);
+    std::fflush(stderr);
+  }
   bool enabled_;
-  bool first_ = true;
-  bool shown_ = false;
-  size_t resumed_ = 0;
+  experiment::ProgressLine line_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -188,6 +172,7 @@ int SweepCommand(const std::vector<std::string>& args) {
   }
   const std::string path = vm["scenario"].as<std::vector<std::string>>().front();
   const scenario::Scenario scenario = scenario::LoadScenario(path);
+  PrintScenarioWarnings("sweep", scenario);
   try {
     experiment::SweepSpec spec;
     if (!scenario.sweep.is_null()) experiment::ReadSweepSpec(scenario.sweep, path, &spec);

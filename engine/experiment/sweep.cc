@@ -510,9 +510,19 @@ SweepPlan PlanSweep(const scenario::Scenario& scenario, const std::string& scena
   }
   if (spec.seeds < 1) throw SweepError("--seeds must be at least 1");
   std::set<std::string> paths;
+  std::set<std::string> apis;
+  for (const auto& upstream : scenario.upstreams) apis.insert(upstream.name);
   for (const std::string& text : spec.params) {
     ParameterSpec p = ParseParameter(text);
     if (!paths.insert(p.path).second) throw SweepError("--param " + text + ": path given twice");
+    // "apis.<name>...." for an API the scenario lacks would change nothing,
+    // and the sweep would still "recommend" one of its values.
+    const std::vector<std::string> segments = Split(p.path, '.');
+    if (segments.size() >= 2 && segments[0] == "apis" && apis.count(segments[1]) == 0) {
+      throw SweepError(
+          "--param " + text + ": unknown API \"" + segments[1] +
+          "\"; expected one of the scenario's upstreams: " + scenario::KnownApis(apis));
+    }
     // Each value alone first, so an error names the parameter that caused it.
     for (const Json& value : p.values) {
       ApplyOverrides(*base, OverridesFor({p}, {value}), "--param " + text);

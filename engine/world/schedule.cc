@@ -1,7 +1,9 @@
 #include "engine/world/schedule.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <regex>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -152,7 +154,7 @@ Status ScheduleColumns::validate() const {
   if (time_zone_column.empty()) {
     auto zone = TimeZone::Find(time_zone_name);
     if (!zone.ok()) {
-      return Status::InvalidArgument("columns.time_zone_name: " + zone.error());
+      return Status::InvalidArgument("columns.time_zone: " + zone.error());
     }
   }
   return Status::Ok();
@@ -163,8 +165,18 @@ std::string ScheduleError::ToString() const {
   return file + ":" + std::to_string(line) + ": " + message;
 }
 
+bool IsPlaceholderTeam(std::string_view team) {
+  std::string letters;
+  for (char c : team) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      letters += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  return letters.empty() || letters == "TBD" || letters == "TBA" || letters == "TBC";
+}
+
 ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumns& columns,
-                                   const std::string& league) {
+                                   const std::string& league, const ScheduleRowFilter& filter) {
   const config::InputFile file = config::ReadInputFile(path);
   if (!file.ok()) {
     ScheduleLoadResult result;
@@ -174,11 +186,12 @@ ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumn
                                      : DescribeInputFileProblem(file)};
     return result;
   }
-  return ParseScheduleCsv(file.text, path, columns, league);
+  return ParseScheduleCsv(file.text, path, columns, league, filter);
 }
 
 ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& file_label,
-                                    const ScheduleColumns& columns, const std::string& league) {
+                                    const ScheduleColumns& columns, const std::string& league,
+                                    const ScheduleRowFilter& filter) {
   ScheduleLoadResult result;
   auto fail = [&](int line, std::string message) {
     result.games.clear();
@@ -232,6 +245,46 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
   const int league_col = column(columns.league_column, "league_column");
   if (!missing.empty()) return fail(header.line, missing);
 
+  // The filter's columns and patterns.
+  struct CompiledRule {
+    int column = -1;
+    const ScheduleRowRule* rule = nullptr;
+    std::optional<std::regex> pattern;
+  };
+  std::vector<CompiledRule> rules;
+  for (size_t i = 0; i < filter.skip.size(); ++i) {
+    const ScheduleRowRule& rule = filter.skip[i];
+    CompiledRule compiled;
+    compiled.rule = &rule;
+    auto it = index_of.find(rule.column);
+    if (it == index_of.end()) {
+      return fail(header.line,
+                  "missing column " + Quoted(rule.column) + " (skip_rows[" + std::to_string(i) +
+                      "].column): expected it in the header, which has: " + header_list);
+    }
+    compiled.column = it->second;
+    if (!rule.matches.empty()) {
+      try {
+        compiled.pattern.emplace(rule.matches, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return fail(0, "skip_rows[" + std::to_string(i) + "].matches: " + Quoted(rule.matches) +
+                           " is not a regular expression (" + e.what() + ")");
+      }
+    }
+    rules.push_back(std::move(compiled));
+  }
+  auto skipped = [&](const CsvRecord& rec) {
+    for (const CompiledRule& r : rules) {
+      if (static_cast<size_t>(r.column) >= rec.fields.size()) continue;
+      const std::string& value = rec.fields[r.column];
+      if (std::find(r.rule->equals.begin(), r.rule->equals.end(), value) != r.rule->equals.end()) {
+        return true;
+      }
+      if (r.pattern && std::regex_match(value, *r.pattern)) return true;
+    }
+    return false;
+  };
+
   std::optional<TimeZone> file_zone;
   if (!use_timestamp && zone_col < 0) file_zone = *TimeZone::Find(columns.time_zone_name);
 
@@ -239,6 +292,10 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
   result.games.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& rec = records[r];
+    if (skipped(rec)) {
+      ++result.skipped_rows;
+      continue;
+    }
     if (rec.fields.size() != header.fields.size()) {
       return fail(rec.line, "expected " + std::to_string(header.fields.size()) +
                                 " fields as in the header, got " +
@@ -260,6 +317,18 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
     game.id = field(id_col);
     game.home = field(home_col);
     game.away = field(away_col);
+    for (auto [team, name] :
+         {std::pair{&game.home, &columns.home}, std::pair{&game.away, &columns.away}}) {
+      if (IsPlaceholderTeam(*team)) {
+        result.warnings.push_back(
+            {rec.line, "column " + Quoted(*name) + ": " + Quoted(*team) +
+                           " looks like a placeholder, not a team (an undecided game?); the row "
+                           "is loaded as game " +
+                           Quoted(game.id) +
+                           ". Skip such rows with \"skip_rows\" in the schedule"});
+        break;
+      }
+    }
     if (venue_col >= 0) game.venue = field(venue_col);
     if (league_col >= 0) {
       if (std::string e = required(league_col, columns.league_column, "league"); !e.empty()) {
@@ -311,7 +380,12 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
     }
     result.games.push_back(std::move(game));
   }
-  if (result.games.empty()) return fail(0, "no games: expected at least one row after the header");
+  if (result.games.empty()) {
+    return fail(
+        0, result.skipped_rows > 0
+               ? "no games: skip_rows skipped all " + std::to_string(result.skipped_rows) + " rows"
+               : "no games: expected at least one row after the header");
+  }
   std::sort(result.games.begin(), result.games.end(), GameBefore);
   return result;
 }
