@@ -123,6 +123,23 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Inst("start", &s.start);
   r.Inst("end", &s.end);
   if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
+  if (s.end - s.start > kMaxDuration) {
+    // Hourly metrics and quota rows over millennia would fill a disk; every
+    // time quantity is bounded so that instant arithmetic stays far from
+    // int64 overflow (policies/time.h).
+    const std::string why = "the run would span " + FormatDuration(s.end - s.start) +
+                            ", longer than the longest time span allowed, " +
+                            FormatDuration(kMaxDuration) + " (100 years)";
+    if (r.Has("end"))
+      r.Fail("end", "expected an instant at most 100 years after the start; " + why);
+    if (r.Has("start")) {
+      r.Fail("start", "expected an instant at most 100 years before the end; " + why);
+    }
+    throw ConfigError(file, "/schedule",
+                      why +
+                          " (from a day before the first game to a day after the last); set "
+                          "\"start\" and \"end\" to run a part of it");
+  }
 
   {
     ObjectReader upstreams = r.Object("upstreams");
