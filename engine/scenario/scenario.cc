@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "engine/scenario/demand_reader.h"
@@ -49,11 +48,12 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
-    if (!std::ifstream(csv_path)) {
+    // Without opening it for reading: a FIFO would block (issue 19).
+    const config::InputFile probe = config::CheckInputFile(csv_path);
+    if (probe.problem == config::InputFile::Problem::kUnreadable) {
       // Named from the scenario's side: the CSV file itself does not exist.
-      r.Fail("csv", "cannot read the schedule file " + csv_path +
-                        " (missing or not readable); expected a CSV file path relative to the "
-                        "scenario's folder");
+      r.Fail("csv", "cannot read the schedule file " + csv_path + " (" + probe.reason +
+                        "); expected a CSV file path relative to the scenario's folder");
     }
     const world::ScheduleLoadResult loaded = world::LoadScheduleCsv(csv_path, columns, league);
     if (!loaded.ok()) {

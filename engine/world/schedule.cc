@@ -168,10 +168,11 @@ ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumn
   const config::InputFile file = config::ReadInputFile(path);
   if (!file.ok()) {
     ScheduleLoadResult result;
-    result.error = ScheduleError{path, 0,
-                                 file.problem == config::InputFile::Problem::kUnreadable
-                                     ? "cannot read the file: expected a readable CSV file"
-                                     : DescribeInputFileProblem(file)};
+    result.error = ScheduleError{
+        path, 0,
+        file.problem == config::InputFile::Problem::kUnreadable
+            ? "cannot read the file (" + file.reason + "); expected a readable CSV file"
+            : DescribeInputFileProblem(file)};
     return result;
   }
   return ParseScheduleCsv(file.text, path, columns, league);

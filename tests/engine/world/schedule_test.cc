@@ -208,7 +208,8 @@ TEST(ScheduleCsvTest, BadRowsNameFileLineAndWhatWasExpected) {
 
   auto missing = LoadScheduleCsv("/nonexistent/x.csv", {}, "NFL");
   EXPECT_EQ(ErrorOf(missing),
-            "/nonexistent/x.csv: cannot read the file: expected a readable CSV file");
+            "/nonexistent/x.csv: cannot read the file (No such file or directory); expected a "
+            "readable CSV file");
 }
 
 TEST(ScheduleColumnsTest, ValidateNamesTheField) {
