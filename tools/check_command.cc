@@ -5,6 +5,7 @@
 
 #include "engine/experiment/atomic_file.h"
 #include "engine/experiment/check.h"
+#include "engine/experiment/run_size.h"
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
 #include "policies/config/input_file.h"
@@ -16,12 +17,15 @@ int CheckCommand(const std::vector<std::string>& args) {
   std::string baseline_dir = "results/baselines";
   std::string junit_path;
   std::string markdown_path;
+  std::vector<std::string> limit_texts;
   po::options_description options(
       "orchsim check SCENARIO... [options]\n\n"
       "Runs each scenario (every variant, the scenario's seed), evaluates its \"expect\"\n"
       "block and compares every metric with the committed baseline\n"
       "<baseline dir>/<scenario name>.json within the scenario's \"tolerances\".\n"
-      "Exit status: 0 all checks hold, 1 a check fails, 2 bad input.\n\noptions");
+      "Exit status: 0 all checks hold, 1 a check fails, 2 bad input (also a scenario\n"
+      "beyond the size limits), 3 cannot write a file, 4 out of memory or internal error.\n"
+      "\noptions");
   options.add_options()("help,h", "show this help")(
       "baseline", po::value<std::string>(&baseline_dir),
       "folder of baseline files (default: results/baselines)")(
@@ -29,13 +33,18 @@ int CheckCommand(const std::vector<std::string>& args) {
       "markdown", po::value<std::string>(&markdown_path),
       "write a Markdown summary (for a pull request) to this file")(
       "update-baselines", "rewrite the baselines from this run and print what changed")(
-      "quiet,q", "no progress on stderr");
+      "limit", po::value<std::vector<std::string>>(&limit_texts),
+      "raise a size limit, NAME=VALUE: requests, burst or events (repeatable; README "
+      "\"Limits\")")("quiet,q", "no progress on stderr");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", -1, &vm)) return 0;
   if (!vm.count("scenario")) {
     std::cerr << "orchsim check: missing SCENARIO (one or more scenario JSON files)\n";
     return 2;
   }
+  for (const char* option : {"baseline", "junit", "markdown"}) RequireNonEmpty(vm, option);
+  experiment::RunLimits limits;
+  for (const std::string& text : limit_texts) limits.Set(text);
   const bool update = vm.count("update-baselines") > 0;
   // Load and validate everything before running anything.
   std::vector<scenario::Scenario> scenarios;
@@ -43,6 +52,9 @@ int CheckCommand(const std::vector<std::string>& args) {
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     scenarios.push_back(scenario::LoadScenario(path));
     specs.push_back(experiment::ReadCheckSpec(scenarios.back()));
+    experiment::RunSize size = experiment::EstimateRunSize(scenarios.back());
+    size.rows = 0;  // check writes no time series
+    experiment::CheckRunSize(size, limits, path);
   }
   Progress progress(!vm.count("quiet"));
   std::vector<experiment::CheckResult> results;

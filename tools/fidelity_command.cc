@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/experiment/output_folder.h"
 #include "engine/fidelity/fidelity_suite.h"
 #include "tools/cli_common.h"
+#include "tools/interrupts.h"
 #include "tools/plot_script.h"
 
 namespace orchsim::tools {
@@ -20,7 +22,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
       "Erlang C, the token bucket's window bound over whole seasons, Brooker's backoff\n"
       "experiment, the health chain's stationary law and quota pacing. Prints simulated,\n"
       "expected and tolerance per check; writes report.md, CSV data and plots to --out.\n"
-      "Exit status 1 when a check fails.\n\noptions");
+      "Exit status 1 when a check fails (2 bad input, 3 cannot write).\n\noptions");
   options.add_options()("help,h", "show this help")(
       "long", "the long version (minutes): more loads, replications and the full sweep")(
       "out", po::value<std::string>(&out_dir)->default_value(out_dir), "results folder")(
@@ -34,12 +36,21 @@ int FidelityCommand(const std::vector<std::string>& args) {
   fidelity::FidelitySuiteOptions suite;
   suite.long_version = vm.count("long") > 0;
   suite.season_scenario = scenario_path;
+  RequireNonEmpty(vm, "out");
+  // Written beside the folder and swapped in when complete (output_folder.h).
+  experiment::StagedFolder folder(out_dir, "fidelity", "orchsim fidelity",
+                                  LockHolder("orchsim fidelity", args));
+  const TemporaryPath staged(folder.path());
+  const TemporaryPath lock_file(folder.lock().lock_path());
+  SetInterruptMessage("nothing written; " + out_dir + " keeps what it held before");
   const fidelity::FidelitySuiteResult result = fidelity::RunFidelitySuite(suite, std::cout);
-  fidelity::WriteFidelityFiles(out_dir, result);
+  fidelity::WriteFidelityFiles(folder.path(), result);
 
-  if (const std::string problem = RunPlotScript(plot_script, out_dir); !problem.empty()) {
+  if (const std::string problem = RunPlotScript(plot_script, folder.path()); !problem.empty()) {
     std::cerr << "orchsim fidelity: warning: " << problem << "; no plots drawn\n";
   }
+  Critical([&] { folder.Commit(); });
+  SetInterruptMessage("");
   std::cout << "\n"
             << (result.AllPass() ? "all checks pass" : "SOME CHECKS FAIL") << "; report written to "
             << out_dir << "/report.md\n";
