@@ -33,8 +33,9 @@
 //                         seeds, analysis settings (identical in every shard)
 //   points/p000017.json   one finished point: its values and, per seed, the
 //                         flat metrics (metric_catalog.h); written under a
-//                         temporary name and renamed, so a killed sweep leaves
-//                         only complete points
+//                         temporary name (in RunSweepOptions::temp_dir) and
+//                         renamed, so a killed sweep leaves only complete
+//                         points
 //   points/baseline.json  the baseline variant's runs (for calls_saved)
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_SWEEP_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_SWEEP_H_
