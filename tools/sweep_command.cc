@@ -186,7 +186,7 @@ class SweepFolder {
   SweepFolder(const std::string& dir, const std::string& command,
               const std::vector<std::string>& args)
       : lock_(dir, LockHolder(command, args)) {
-    experiment::RequireFolderKind(lock_.dir(), "sweep", command);
+    experiment::RequireFolderKind(dir, "sweep", command);
     lock_.RemoveLeftovers();
     temp_ = (fs::path(lock_.dir()) / (".orchsim-tmp-" + std::to_string(::getpid()))).string();
     std::error_code ec;
