@@ -5,6 +5,7 @@
 
 #include "engine/experiment/atomic_file.h"
 #include "engine/experiment/check.h"
+#include "engine/experiment/run_size.h"
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
 #include "policies/config/input_file.h"
@@ -29,14 +30,16 @@ int CheckCommand(const std::vector<std::string>& args) {
   std::string junit_path;
   std::string markdown_path;
   int seed_count = 1;
+  std::vector<std::string> limit_texts;
   po::options_description options(
       "orchsim check SCENARIO... [options]\n\n"
       "Runs each scenario (every variant, on the scenario's seed or --seeds N seeds from it),\n"
       "evaluates its \"expect\" block (on every seed) and compares every metric (the mean\n"
       "over the seeds) with the committed baseline <baseline dir>/<scenario name>.json\n"
       "within the scenario's \"tolerances\" (directional: an improvement passes).\n"
-      "Exit status: 0 all checks hold, 1 a check fails, 2 bad input or a file that cannot\n"
-      "be written.\n\noptions");
+      "Exit status: 0 all checks hold, 1 a check fails, 2 bad input (also a scenario\n"
+      "beyond the size limits), 3 cannot write a file (a baseline, --junit, --markdown),\n"
+      "4 out of memory or internal error.\n\noptions");
   options.add_options()("help,h", "show this help")(
       "baseline", po::value<std::string>(&baseline_dir),
       "folder of baseline files (default: results/baselines)")(
@@ -46,7 +49,9 @@ int CheckCommand(const std::vector<std::string>& args) {
       "markdown", po::value<std::string>(&markdown_path),
       "write a Markdown summary (for a pull request) to this file")(
       "update-baselines", "rewrite the baselines from this run and print what changed")(
-      "quiet,q", "no progress on stderr");
+      "limit", po::value<std::vector<std::string>>(&limit_texts),
+      "raise a size limit, NAME=VALUE: requests, burst or events (repeatable; README "
+      "\"Limits\")")("quiet,q", "no progress on stderr");
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", -1, &vm)) return 0;
   if (!vm.count("scenario")) {
@@ -57,6 +62,9 @@ int CheckCommand(const std::vector<std::string>& args) {
     std::cerr << "orchsim check: --seeds " << seed_count << ": expected 1 to 10000\n";
     return 2;
   }
+  for (const char* option : {"baseline", "junit", "markdown"}) RequireNonEmpty(vm, option);
+  experiment::RunLimits limits;
+  for (const std::string& text : limit_texts) limits.Set(text);
   const bool update = vm.count("update-baselines") > 0;
   const bool baseline_given = vm.count("baseline") > 0;
   // Load and validate everything before running anything.
@@ -66,6 +74,9 @@ int CheckCommand(const std::vector<std::string>& args) {
   for (const std::string& path : files) {
     scenarios.push_back(scenario::LoadScenario(path));
     PrintScenarioWarnings("check", scenarios.back());
+    experiment::RunSize size = experiment::EstimateRunSize(scenarios.back());
+    size.rows = 0;  // check writes no time series
+    experiment::CheckRunSize(size, limits, path);
     specs.push_back(experiment::ReadCheckSpec(scenarios.back()));
   }
   Progress progress(!vm.count("quiet"));
@@ -144,18 +155,13 @@ int CheckCommand(const std::vector<std::string>& args) {
               << "\n";
   }
   std::cout << results.size() << " checks, " << failures << " failed\n";
-  // A report that cannot be written is an error of the gate itself (2), not
-  // a failed check (1).
-  try {
-    if (!junit_path.empty()) {
-      experiment::WriteFileAtomically(junit_path, experiment::JUnitXml(results));
-    }
-    if (!markdown_path.empty()) {
-      experiment::WriteFileAtomically(markdown_path, experiment::MarkdownSummary(results, checked));
-    }
-  } catch (const std::runtime_error& e) {
-    std::cerr << "orchsim check: " << e.what() << "\n";
-    return 2;
+  // A report that cannot be written is an error of the gate itself, not a
+  // failed check: IoError, exit 3 with the reason (README "Exit status").
+  if (!junit_path.empty()) {
+    experiment::WriteFileAtomically(junit_path, experiment::JUnitXml(results));
+  }
+  if (!markdown_path.empty()) {
+    experiment::WriteFileAtomically(markdown_path, experiment::MarkdownSummary(results, checked));
   }
   return failures == 0 ? 0 : 1;
 }

@@ -5,8 +5,10 @@
 #include <iostream>
 #include <optional>
 
+#include "engine/experiment/output_folder.h"
 #include "engine/fidelity/fidelity_suite.h"
 #include "tools/cli_common.h"
+#include "tools/interrupts.h"
 #include "tools/plot_script.h"
 
 namespace orchsim::tools {
@@ -50,7 +52,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
       "non-preemptive priorities (--arrival-rates per class, --service-rate, --servers)\n"
       "against the closed form (Cobham for 1 server, Erlang C for one class). Each line is\n"
       "a 95% test: one in twenty fails by chance; rerun with another --seed before doubting.\n"
-      "Exit status 1 when a check fails, 2 on bad options.\n\noptions");
+      "Exit status 1 when a check fails (2 bad input, 3 cannot write).\n\noptions");
   options.add_options()("help,h", "show this help")(
       "long", "the long version (minutes): more loads, replications and the full sweep")(
       "out", po::value<std::string>(&out_dir)->default_value(out_dir), "results folder")(
@@ -104,12 +106,21 @@ int FidelityCommand(const std::vector<std::string>& args) {
   fidelity::FidelitySuiteOptions suite;
   suite.long_version = vm.count("long") > 0;
   suite.season_scenario = scenario_path;
+  RequireNonEmpty(vm, "out");
+  // Written beside the folder and swapped in when complete (output_folder.h).
+  experiment::StagedFolder folder(out_dir, "fidelity", "orchsim fidelity",
+                                  LockHolder("orchsim fidelity", args));
+  const TemporaryPath staged(folder.path());
+  const TemporaryPath lock_file(folder.lock().lock_path());
+  SetInterruptMessage("nothing written; " + out_dir + " keeps what it held before");
   const fidelity::FidelitySuiteResult result = fidelity::RunFidelitySuite(suite, std::cout);
-  fidelity::WriteFidelityFiles(out_dir, result);
+  fidelity::WriteFidelityFiles(folder.path(), result);
 
-  if (const std::string problem = RunPlotScript(plot_script, out_dir); !problem.empty()) {
+  if (const std::string problem = RunPlotScript(plot_script, folder.path()); !problem.empty()) {
     std::cerr << "orchsim fidelity: warning: " << problem << "; no plots drawn\n";
   }
+  Critical([&] { folder.Commit(); });
+  SetInterruptMessage("");
   std::cout << "\n"
             << (result.AllPass() ? "all checks pass" : "SOME CHECKS FAIL") << "; report written to "
             << out_dir << "/report.md\n";

@@ -171,6 +171,34 @@ std::string WithCommas(int64_t value) {
   return out;
 }
 
+std::string PlotsSection(bool drawn) {
+  std::ostringstream md;
+  md << "## Plots\n\n";
+  if (!drawn) {
+    md << "Not drawn (`--no-plots`, or Python with matplotlib was not found). Draw them with "
+          "`orchsim plot <this folder>`, which adds them here. Numbers: `summary.json`, "
+          "`summary.csv`, `timeseries.csv`, `quota.csv`, `breaker_transitions.csv`, "
+          "`staleness.csv`.\n";
+    return md.str();
+  }
+  const char* titles[] = {"Upstream calls, calls avoided and failures without a call, per API",
+                          "Queue wait per priority class",
+                          "End-to-end latency per priority class and per API",
+                          "Quota credits remaining",
+                          "Circuit breaker states",
+                          "Staleness of served data"};
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
+  }
+  md << "Vector versions: ";
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
+  }
+  md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
+        "`breaker_transitions.csv`, `staleness.csv`.\n";
+  return md.str();
+}
+
 std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
                            const ReplicationSummary* replications) {
   std::ostringstream md;
@@ -306,23 +334,15 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
     md << "\n";
   }
 
-  md << "## Plots\n\n";
-  const char* titles[] = {"Upstream calls, calls avoided and failures without a call, per API",
-                          "Queue wait per priority class",
-                          "End-to-end latency per priority class and per API",
-                          "Quota credits remaining",
-                          "Circuit breaker states",
-                          "Staleness of served data"};
-  for (size_t i = 0; i < kPlotNames.size(); ++i) {
-    md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
-  }
-  md << "Vector versions: ";
-  for (size_t i = 0; i < kPlotNames.size(); ++i) {
-    md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
-  }
-  md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
-        "`breaker_transitions.csv`, `staleness.csv`.\n";
+  md << PlotsSection(true);
   return md.str();
+}
+
+std::string WithPlotsSection(const std::string& report, bool drawn) {
+  const std::string heading = "\n## Plots\n";
+  const size_t at = report.rfind(heading);
+  if (at == std::string::npos) return report;
+  return report.substr(0, at + 1) + PlotsSection(drawn);
 }
 
 }  // namespace orchsim::experiment

@@ -10,11 +10,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/experiment/atomic_file.h"
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
 #include "engine/experiment/replications.h"
 #include "engine/experiment/report.h"
+#include "policies/config/input_file.h"
 
 namespace orchsim::experiment {
 
@@ -84,14 +86,6 @@ class Csv {
   std::ostringstream own_;
   std::ostream* out_;
 };
-
-void WriteFile(const std::filesystem::path& path,
-               const std::function<void(std::ostream&)>& produce) {
-  std::ofstream out(path, std::ios::binary);
-  produce(out);
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
 
 bool Quiet(const TimeBucket& b) {
   return b.requests == 0 && b.completed == 0 && b.upstream_calls == 0 && b.breaker_trips == 0 &&
@@ -522,7 +516,7 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
   const fs::path target(dir);
   std::error_code ec;
   fs::create_directories(target, ec);
-  if (ec) throw std::runtime_error("cannot create " + target.string() + ": " + ec.message());
+  if (ec) ThrowIoError("create", target.string(), ec.value());
   // Each file is produced and written before the next one, and the long
   // ones (a row per hour) are streamed, so memory does not follow the run's
   // length.
@@ -542,16 +536,27 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
   };
   // Every file is complete under a temporary name before any is renamed.
   try {
-    for (const auto& [name, produce] : files) WriteFile(target / (name + ".partial"), produce);
+    for (const auto& [name, produce] : files) {
+      WriteFileStreaming((target / (name + ".partial")).string(), produce);
+    }
   } catch (...) {
     for (const auto& [name, produce] : files) fs::remove(target / (name + ".partial"), ec);
     throw;
   }
-  for (const auto& [name, text] : files) {
+  for (const auto& [name, produce] : files) {
     fs::rename(target / (name + ".partial"), target / name, ec);
-    if (ec)
-      throw std::runtime_error("cannot write " + (target / name).string() + ": " + ec.message());
+    if (ec) ThrowIoError("write", (target / name).string(), ec.value());
   }
+}
+
+void SetReportPlots(const std::string& dir, bool drawn) {
+  const std::string path = (std::filesystem::path(dir) / "report.md").string();
+  const config::InputFile report = config::ReadInputFile(path);
+  if (!report.ok()) {
+    throw IoError("cannot read " + path + ": " + config::DescribeInputFileProblem(report));
+  }
+  const std::string updated = WithPlotsSection(report.text, drawn);
+  if (updated != report.text) WriteFileAtomically(path, updated);
 }
 
 }  // namespace orchsim::experiment

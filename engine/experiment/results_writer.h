@@ -6,8 +6,9 @@
 // Everything here is a pure function of the scenario and the runs, with fixed
 // number formats, so the same scenario, seed and binary give byte-identical
 // files. WriteResults writes every file under a temporary name first and
-// renames them into place only when all are complete, so an interrupted run
-// never leaves a half-written file; other files in the folder are left alone.
+// renames them into place only when all are complete; the CLI writes into a
+// temporary folder that replaces the result folder as a whole
+// (output_folder.h), so a result folder never mixes two runs.
 //
 // Formats (schema_version 2; CSVs are long/tidy, with a header row):
 //  summary.json  see SummaryJson below and README "Reading the report".
@@ -69,11 +70,17 @@ std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
                                   const std::vector<VariantRun>& runs);
 std::string StalenessCsv(const std::vector<VariantRun>& runs);
 
-// Writes every file above into `dir` (created). Throws std::runtime_error
-// naming the path when the file system refuses.
+// Writes every file above into `dir` (created); report.md links the plots
+// (see SetReportPlots). Throws IoError (atomic_file.h) naming the path and
+// the reason when the file system refuses.
 void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
                   const std::vector<VariantRun>& runs,
                   const ReplicationSummary* replications = nullptr);
+
+// Rewrites the "## Plots" section of `dir`/report.md: links when the plots
+// were drawn, a note saying how to draw them when not (so --no-plots leaves
+// no broken image links). Throws IoError.
+void SetReportPlots(const std::string& dir, bool drawn);
 
 }  // namespace orchsim::experiment
 

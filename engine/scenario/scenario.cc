@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "engine/scenario/demand_reader.h"
@@ -69,11 +68,12 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
-    if (!std::ifstream(csv_path)) {
+    // Without opening it for reading: a FIFO would block (issue 19).
+    const config::InputFile probe = config::CheckInputFile(csv_path);
+    if (probe.problem == config::InputFile::Problem::kUnreadable) {
       // Named from the scenario's side: the CSV file itself does not exist.
-      r.Fail("csv", "cannot read the schedule file " + csv_path +
-                        " (missing or not readable); expected a CSV file path relative to the "
-                        "scenario's folder");
+      r.Fail("csv", "cannot read the schedule file " + csv_path + " (" + probe.reason +
+                        "); expected a CSV file path relative to the scenario's folder");
     }
     const world::ScheduleLoadResult loaded =
         world::LoadScheduleCsv(csv_path, columns, league, filter);
@@ -160,6 +160,23 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Inst("start", &s.start);
   r.Inst("end", &s.end);
   if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
+  if (s.end - s.start > kMaxDuration) {
+    // Hourly metrics and quota rows over millennia would fill a disk; every
+    // time quantity is bounded so that instant arithmetic stays far from
+    // int64 overflow (policies/time.h).
+    const std::string why = "the run would span " + FormatDuration(s.end - s.start) +
+                            ", longer than the longest time span allowed, " +
+                            FormatDuration(kMaxDuration) + " (100 years)";
+    if (r.Has("end"))
+      r.Fail("end", "expected an instant at most 100 years after the start; " + why);
+    if (r.Has("start")) {
+      r.Fail("start", "expected an instant at most 100 years before the end; " + why);
+    }
+    throw ConfigError(file, "/schedule",
+                      why +
+                          " (from a day before the first game to a day after the last); set "
+                          "\"start\" and \"end\" to run a part of it");
+  }
   r.Dur("warmup", &s.warmup);
   if (s.start + s.warmup >= s.end) {
     r.Fail("warmup", "expected a warm-up shorter than the run (" + FormatDuration(s.end - s.start) +

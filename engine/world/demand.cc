@@ -206,6 +206,14 @@ Status ValidatePattern(const std::string& f, const BurstPattern& p) {
   return Status::Ok();
 }
 
+// span * k / count (integer microseconds, rounded down) without forming
+// span * k, which overflows int64 for long spans and large counts (issue 19).
+Duration BurstOffset(const BurstPattern& burst, uint32_t k) {
+  const int64_t span = burst.span.micros();
+  const int64_t count = burst.count;
+  return Duration::FromMicros(span / count * k + span % count * k / count);
+}
+
 bool PatternHasGame(const DemandPattern& pattern) {
   if (const auto* cron = std::get_if<CronPattern>(&pattern)) return cron->one_per_game;
   if (const auto* burst = std::get_if<BurstPattern>(&pattern)) return !burst->at.has_value();
@@ -323,8 +331,7 @@ class PerGameStream : public GeneratorStream {
     }
     const auto& burst = std::get<BurstPattern>(pattern_);
     if (c.k >= static_cast<uint32_t>(burst.count)) return false;
-    c.next = kickoff + burst.kickoff_offset +
-             Duration::FromMicros(burst.span.micros() * c.k / burst.count);
+    c.next = kickoff + burst.kickoff_offset + BurstOffset(burst, c.k);
     return true;
   }
 
@@ -457,7 +464,7 @@ class AbsoluteBurstStream : public GeneratorStream {
 
   std::optional<Instant> Head() override {
     if (k_ >= burst_.count) return std::nullopt;
-    return *burst_.at + Duration::FromMicros(burst_.span.micros() * k_ / burst_.count);
+    return *burst_.at + BurstOffset(burst_, static_cast<uint32_t>(k_));
   }
   Emission Pop() override {
     const Instant at = *Head();

@@ -19,21 +19,26 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
-// Splits RFC 4180 text into records. Returns false and fills *error on
-// malformed quoting.
+// The length of the line break at text[i]: 2 for CRLF, 1 for LF or a lone
+// CR (classic Mac line endings, as spreadsheet programs still write them),
+// 0 when there is none.
+size_t LineBreakAt(std::string_view text, size_t i) {
+  if (i >= text.size()) return 0;
+  if (text[i] == '\n') return 1;
+  if (text[i] != '\r') return 0;
+  return i + 1 < text.size() && text[i + 1] == '\n' ? 2 : 1;
+}
+
+// Splits RFC 4180 text into records (lines may end in CRLF, LF or CR).
+// Returns false and fills *error on malformed quoting.
 bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleError* error) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   size_t i = 0;
   int line = 1;
   while (i < text.size()) {
     // Skip empty lines.
-    if (text[i] == '\n') {
-      ++i;
-      ++line;
-      continue;
-    }
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      i += 2;
+    if (const size_t n = LineBreakAt(text, i); n > 0) {
+      i += n;
       ++line;
       continue;
     }
@@ -59,7 +64,7 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
             closed = true;
             break;
           }
-          if (c == '\n') ++line;
+          if (LineBreakAt(text, i) == 1) ++line;  // LF, or CR not followed by LF
           field.push_back(c);
           ++i;
         }
@@ -68,15 +73,13 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
           error->message = "unterminated quoted field: expected a closing '\"'";
           return false;
         }
-        if (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-            !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+        if (i < text.size() && text[i] != ',' && LineBreakAt(text, i) == 0) {
           error->line = line;
           error->message = "expected ',' or the end of the line after a closing '\"'";
           return false;
         }
       } else {
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-               !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+        while (i < text.size() && text[i] != ',' && LineBreakAt(text, i) == 0) {
           if (text[i] == '"') {
             error->line = line;
             error->message =
@@ -94,7 +97,7 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
       } else if (text[i] == ',') {
         ++i;
       } else {  // end of line
-        i += text[i] == '\r' ? 2 : 1;
+        i += LineBreakAt(text, i);
         ++line;
         record_done = true;
       }
@@ -180,10 +183,11 @@ ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumn
   const config::InputFile file = config::ReadInputFile(path);
   if (!file.ok()) {
     ScheduleLoadResult result;
-    result.error = ScheduleError{path, 0,
-                                 file.problem == config::InputFile::Problem::kUnreadable
-                                     ? "cannot read the file: expected a readable CSV file"
-                                     : DescribeInputFileProblem(file)};
+    result.error = ScheduleError{
+        path, 0,
+        file.problem == config::InputFile::Problem::kUnreadable
+            ? "cannot read the file (" + file.reason + "); expected a readable CSV file"
+            : DescribeInputFileProblem(file)};
     return result;
   }
   return ParseScheduleCsv(file.text, path, columns, league, filter);

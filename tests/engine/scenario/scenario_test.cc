@@ -391,7 +391,7 @@ TEST(LoadScenarioTest, RelativePathsResolveAgainstTheScenarioFolder) {
     FAIL() << "loaded a missing file";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.file(), kGoodDir + "/no-such-scenario.json");
-    EXPECT_EQ(e.message(), "cannot read the file (missing or not readable)");
+    EXPECT_EQ(e.message(), "cannot read the file: No such file or directory");
   }
 }
 

@@ -141,6 +141,31 @@ TEST(ScheduleCsvTest, OtherLayoutsLoadByMappingAlone) {
   EXPECT_EQ(FormatInstant(f.games[0].kickoff), "2024-05-01T09:00:00Z");
 }
 
+// Issue 19, defect 7: a file with classic Mac (CR-only) line endings was
+// one long line, reported as a duplicate column. A lone CR ends a line like
+// LF and CRLF do, also for line numbers in messages.
+TEST(ScheduleCsvTest, CarriageReturnOnlyLineEndsAreLineEnds) {
+  ScheduleColumns fixed;
+  fixed.game_id = "id";
+  fixed.date = "d";
+  fixed.time = "t";
+  fixed.time_zone_name = "UTC";
+  fixed.home = "h";
+  fixed.away = "a";
+  fixed.venue = "v";
+  auto r =
+      Parse("id,d,t,h,a,v\rg1,2024-05-01,18:00,A,B,C\r\rg2,2024-05-02,18:00,\"D\rE\",F,G\r", fixed);
+  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_EQ(r.games.size(), 2u);
+  EXPECT_EQ(r.games[0].id, "g1");
+  EXPECT_EQ(r.games[1].home, "D\rE");  // inside quotes a CR is data
+  EXPECT_EQ(r.games[1].venue, "G");
+  // Mixed endings, and the line numbers count lone CRs.
+  auto bad = Parse("id,d,t,h,a,v\rg1,2024-05-01,18:00,A,B,C\r\ng2,2024-05-32,18:00,D,E,F\n", fixed);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(ErrorOf(bad), "test.csv:3: column \"d\": expected YYYY-MM-DD, got '2024-05-32'");
+}
+
 TEST(ScheduleCsvTest, BadRowsNameFileLineAndWhatWasExpected) {
   const std::string h = kNflHeader;
   const std::string ok_row =
@@ -208,7 +233,8 @@ TEST(ScheduleCsvTest, BadRowsNameFileLineAndWhatWasExpected) {
 
   auto missing = LoadScheduleCsv("/nonexistent/x.csv", {}, "NFL");
   EXPECT_EQ(ErrorOf(missing),
-            "/nonexistent/x.csv: cannot read the file: expected a readable CSV file");
+            "/nonexistent/x.csv: cannot read the file (No such file or directory); expected a "
+            "readable CSV file");
 }
 
 // Issue 18, item 10: placeholder rows (teams " ()" for undecided cup games)
