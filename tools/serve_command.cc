@@ -18,7 +18,8 @@ int ServeCommand(const std::vector<std::string>& args) {
       "serve.json (schema: scenarios/schema/serve.schema.json), with the policy preset it\n"
       "names. Clients call http://LISTEN/<api>/<path>?<query>. JSON log lines go to stderr.\n"
       "SIGTERM/SIGINT: drain and exit 0. SIGHUP: reload serve.json and the preset\n"
-      "(an invalid one is logged and the running one kept).\n\noptions");
+      "(an invalid one is logged and the running one kept). Exit status: 0 after a\n"
+      "drain, 2 bad configuration or usage, 3 the --record file cannot be written.\n\noptions");
   options.add_options()("help,h", "show this help")("config", po::value<std::string>(&config_path),
                                                     "the serve config (JSON)")(
       "listen", po::value<std::string>(&listen),
@@ -50,8 +51,11 @@ int ServeCommand(const std::vector<std::string>& args) {
   sidecar_options.record_path = record;
   StatusOr<std::unique_ptr<live::Sidecar>> sidecar = live::Sidecar::Create(sidecar_options);
   if (!sidecar.ok()) {
-    std::cerr << "orchsim serve: " << sidecar.status().message() << "\n";
-    return 2;
+    const std::string& message = sidecar.status().message();
+    std::cerr << "orchsim serve: " << message << "\n";
+    // README "Exit status": a trace that cannot be written is an output
+    // error (3); everything else is bad input (2).
+    return message.rfind("--record: ", 0) == 0 ? 3 : 2;
   }
   return (*sidecar)->Run();
 }

@@ -8,7 +8,8 @@
 
 namespace orchsim::tools {
 
-// Exit status: 0 after a drain (SIGTERM/SIGINT), 2 on bad configuration.
+// Exit status: 0 after a drain (SIGTERM/SIGINT), 2 on bad configuration or
+// usage, 3 when the --record file cannot be written.
 int ServeCommand(const std::vector<std::string>& args);
 
 }  // namespace orchsim::tools

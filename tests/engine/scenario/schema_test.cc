@@ -137,6 +137,7 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:", ""},
       {"scenario:/$defs/csvSchedule", "csv:/schedule"},
       {"scenario:/$defs/columns", "csv:/schedule/columns"},
+      {"scenario:/$defs/csvSchedule/properties/skip_rows/items", "csv:/schedule/skip_rows/0"},
       {"scenario:/$defs/syntheticSchedule", "/schedule"},
       {"scenario:/$defs/syntheticLeague", "/schedule/synthetic/0"},
       {"scenario:/$defs/upstream", "/upstreams/api"},
@@ -241,7 +242,8 @@ class SchemaTest : public ::testing::Test {
             {"home", "home"},
             {"away", "away"},
             {"venue", ""},
-            {"league_column", "league"}}}};
+            {"league_column", "league"}}},
+          {"skip_rows", Json::array({{{"column", "home"}, {"equals", "TBD"}}})}};
       return {false, place.substr(4)};
     }
     return {false, place};
@@ -364,9 +366,9 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
     EXPECT_EQ(e.message(), "expected one of " + list + ", got \"zz_probe\"") << place << "/" << key;
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
-  // kind, rate-limit kind, period, headers, request priority, adaptive
-  // concurrency algorithm.
-  EXPECT_EQ(probed, 11);
+  // kind, rate-limit kind, period, charge, headers, request priority,
+  // adaptive concurrency algorithm.
+  EXPECT_EQ(probed, 12);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -396,7 +398,10 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 64);
+  // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
+  // fields, min_attempt, hedging delay and budget window, adaptive
+  // throttling window and adaptive concurrency latency threshold.
+  EXPECT_EQ(durations, 66);
   EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
                            // assumed_period_start
 }
