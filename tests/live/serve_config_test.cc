@@ -76,6 +76,15 @@ std::string Config(const std::string& upstream_extra = "", const std::string& to
 })";
 }
 
+// Config() with its auth object replaced (a second "auth" key would be a
+// duplicate-key error, which the reader reports first).
+std::string ConfigWithAuth(const std::string& auth) {
+  std::string text = Config();
+  const std::string good = R"("auth": {"query_param": "apiKey", "env": "ODDS_KEY"})";
+  text.replace(text.find(good), good.size(), R"("auth": )" + auth);
+  return text;
+}
+
 TEST_F(ServeConfigTest, AGoodFile) {
   const StatusOr<ServeConfig> config =
       Load(Config(R"("headers": {"Accept": "application/json"}, "max_connections": 3,
@@ -156,11 +165,11 @@ TEST_F(ServeConfigTest, BadInputNamesFilePathAndProblem) {
       {"bad base url",
        {Config(R"("base_url": "ftp://x",)"), "DIR/serve.json: /upstreams/odds/base_url: "}},
       {"unset secret",
-       {Config(R"("auth": {"header": "X-Key", "env": "MISSING"},)"),
+       {ConfigWithAuth(R"({"header": "X-Key", "env": "MISSING"})"),
         "DIR/serve.json: /upstreams/odds/auth/env: environment variable MISSING is not set (it "
         "holds the secret)"}},
       {"two auth kinds",
-       {Config(R"("auth": {"header": "X-Key", "query_param": "k", "env": "ODDS_KEY"},)"),
+       {ConfigWithAuth(R"({"header": "X-Key", "query_param": "k", "env": "ODDS_KEY"})"),
         "DIR/serve.json: /upstreams/odds/auth/query_param: expected exactly one of \"header\" "
         "and \"query_param\""}},
       {"route without slash",
