@@ -113,16 +113,21 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Dur("drain", &s.drain);
 
   const kernel::SeedTree seeds(s.seed);
-  {
+  // A scenario that replays a trace may leave the schedule out: its requests
+  // carry their game starts themselves.
+  bool replays_trace = false;
+  if (json.contains("demand") && json["demand"].is_array()) {
+    for (const Json& generator : json["demand"]) {
+      if (generator.is_object() && generator.contains("trace")) replays_trace = true;
+    }
+  }
+  if (r.Has("schedule") || !replays_trace) {
     ObjectReader schedule = r.Object("schedule");
     s.games = ReadSchedule(schedule, folder, seeds);
+    if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
+  } else {
+    r.Allow("schedule");
   }
-  if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
-  s.start = s.games.front().kickoff - Days(1);
-  s.end = s.games.back().kickoff + Days(1);
-  r.Inst("start", &s.start);
-  r.Inst("end", &s.end);
-  if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
 
   {
     ObjectReader upstreams = r.Object("upstreams");
@@ -137,7 +142,33 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   std::set<std::string> api_names;
   for (const auto& u : s.upstreams) api_names.insert(u.name);
 
-  s.demand = ReadDemand(r, "demand", api_names);
+  s.demand = ReadDemand(r, "demand", DemandContext{api_names, folder, &s.games});
+
+  // start/end default to a day around the schedule's games, else to the
+  // span of the replayed traces (the last arrival included).
+  if (!s.games.empty()) {
+    s.start = s.games.front().kickoff - Days(1);
+    s.end = s.games.back().kickoff + Days(1);
+  } else {
+    bool first = true;
+    for (const world::DemandGeneratorConfig& g : s.demand) {
+      const auto* trace = std::get_if<world::TracePattern>(&g.pattern);
+      if (trace == nullptr || !g.enabled) continue;
+      const Duration shift = trace->EffectiveShift();
+      const Instant from = trace->scan.first_arrival + shift;
+      const Instant to = trace->scan.last_arrival + shift + trace->spread + Microseconds(1);
+      s.start = first ? from : std::min(s.start, from);
+      s.end = first ? to : std::max(s.end, to);
+      first = false;
+    }
+    if (first && !(r.Has("start") && r.Has("end"))) {
+      r.Fail(r.Has("start") ? "end" : "start",
+             "required when the scenario has no schedule and no enabled trace generator");
+    }
+  }
+  r.Inst("start", &s.start);
+  r.Inst("end", &s.end);
+  if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
 
   std::string presets = "policies";
   r.String("presets", &presets);

@@ -158,6 +158,9 @@ const std::multimap<std::string, std::string>& Places() {
        "/demand/2/kickoff_poisson/steps/0"},
       {"scenario:/$defs/livePolling", "/demand/3/live_polling"},
       {"scenario:/$defs/burst", "/demand/4/burst"},
+      {"scenario:/$defs/trace", "trace:/demand/5/trace"},
+      {"scenario:/$defs/traceColumns", "trace:/demand/6/trace/columns"},
+      {"scenario:/$defs/traceDefaults", "trace:/demand/6/trace/defaults"},
       {"scenario:/$defs/variant", "/variants/0"},
       {"policy:", "preset:"},
       {"policy:/$defs/policyFields", "/variants/0/overrides"},
@@ -229,9 +232,27 @@ class SchemaTest : public ::testing::Test {
   }
 
   // Splits a place into (document: "scenario"/"preset", pointer) and applies
-  // the CSV schedule when asked.
+  // the CSV schedule or the trace generators when asked.
   static std::pair<bool, std::string> Where(const std::string& place, Json* scenario) {
     if (place.rfind("preset:", 0) == 0) return {true, place.substr(7)};
+    if (place.rfind("trace:", 0) == 0) {
+      const std::string traces = kSourceDir + "/tests/engine/scenario/good/traces/";
+      (*scenario)["demand"].push_back(
+          {{"name", "t"}, {"trace", {{"file", traces + "probe.jsonl"}}}});
+      (*scenario)["demand"].push_back({{"name", "csv"},
+                                       {"trace",
+                                        {{"file", traces + "probe.csv"},
+                                         {"columns",
+                                          {{"timestamp", "ts"},
+                                           {"api", "api"},
+                                           {"endpoint", "endpoint"},
+                                           {"key", "key"},
+                                           {"priority", "prio"},
+                                           {"game", "game"},
+                                           {"deadline", "deadline"}}},
+                                         {"defaults", {{"priority", "LOW"}}}}}});
+      return {false, place.substr(6)};
+    }
     if (place.rfind("csv:", 0) == 0) {
       (*scenario)["schedule"] = {
           {"csv", kSourceDir + "/tests/engine/scenario/good/schedules/utc.csv"},
@@ -266,6 +287,9 @@ TEST_F(SchemaTest, TheFullScenarioLoads) {
   // And with the CSV schedule.
   const ConfigError csv = Load([](Json& s, Json&) { Where("csv:", &s); }, &loaded);
   EXPECT_TRUE(loaded) << csv.what();
+  // And with the trace generators.
+  const ConfigError trace = Load([](Json& s, Json&) { Where("trace:", &s); }, &loaded);
+  EXPECT_TRUE(loaded) << trace.what();
 }
 
 TEST_F(SchemaTest, EverySchemaObjectHasAPlaceInTheProbe) {
@@ -365,8 +389,8 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
   // kind, rate-limit kind, period, headers, request priority, adaptive
-  // concurrency algorithm.
-  EXPECT_EQ(probed, 11);
+  // concurrency algorithm, trace format, trace defaults' priority.
+  EXPECT_EQ(probed, 13);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -396,9 +420,10 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  EXPECT_EQ(durations, 64);
-  EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
-                           // assumed_period_start
+  // + trace shift, spread, max_lateness, defaults.deadline.
+  EXPECT_EQ(durations, 68);
+  EXPECT_EQ(instants, 10);  // start, end, season_start, outage start/end, burst at,
+                            // assumed_period_start, trace from, until, start_at
 }
 
 // The patterns accept what the parsers accept (on well-formed samples; the
