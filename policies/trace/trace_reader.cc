@@ -299,13 +299,18 @@ class Scanner {
     Fail(std::string("expected true or false for ") + what);
   }
 
-  Instant Time(const char* what) {
-    const std::string_view text = StringView(what);
+  // `field`: the bare field name.
+  Instant Time(const char* field) {
+    const std::string name = std::string("\"") + field + "\"";
+    Ws();
+    const char* start = p_;
+    const std::string_view text = StringView(name.c_str());
     Instant t;
     if (ParseFixedTraceTime(text, &t)) return t;
     const ParseResult<Instant> parsed = ParseInstant(text);
     if (!parsed.ok()) {
-      Fail(std::string("expected a time with a zone for \"") + what + "\", got \"" +
+      p_ = start;
+      Fail("expected a time with a zone for " + name + ", got \"" +
            std::string(text.substr(0, 64)) + "\"");
     }
     return *parsed;
@@ -537,13 +542,18 @@ std::string TraceLineParser::Parse(std::string_view line) {
     };
     if (!s.Peek('}')) {
       for (;;) {
+        s.Ws();
+        const char* key_start = s.position();
         const std::string_view key = s.StringView("a field name");
         const Field field = FieldOf(key);
-        s.Expect(':', "':' after a key");
         if (field != kUnknown) {
-          if (seen & Bit(field)) s.Fail("duplicate field \"" + std::string(key) + "\"");
+          if (seen & Bit(field)) {
+            s.Reset(key_start);
+            s.Fail("duplicate field \"" + std::string(kFieldNames[field]) + "\"");
+          }
           seen |= Bit(field);
         }
+        s.Expect(':', "':' after a key");
         const bool header = type_ == TraceLineType::kHeader;
         const bool request = type_ == TraceLineType::kRequest;
         const bool call = type_ == TraceLineType::kCall;
@@ -668,8 +678,13 @@ std::string TraceLineParser::Parse(std::string_view line) {
             break;
           case kCredits: {
             if (!call) wrong_type(key);
+            s.Ws();
+            const char* start = s.position();
             c.credits = s.Number("\"credits\"");
-            if (!(c.credits >= 0) || c.credits > 1e300) s.Fail("\"credits\" must be >= 0");
+            if (!(c.credits >= 0) || c.credits > 1e300) {
+              s.Reset(start);
+              s.Fail("\"credits\" must be >= 0");
+            }
             break;
           }
           case kLate:
