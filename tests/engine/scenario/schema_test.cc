@@ -100,6 +100,8 @@ constexpr const char* kFullScenario = R"({
     "failures": {"enabled": true},
     "health": {"enabled": false},
     "outages": [{"start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z"}],
+    "health_windows": [{"start": "2024-01-01T12:00:00Z", "end": "2024-01-01T13:00:00Z",
+                        "state": "degraded"}],
     "rate_limit": {"enabled": false},
     "quota": {"enabled": false, "credits_per_endpoint": {"odds": 2}},
     "batch": {"enabled": false},
@@ -145,6 +147,7 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/failures", "/upstreams/api/failures"},
       {"scenario:/$defs/healthModel", "/upstreams/api/health"},
       {"scenario:/$defs/outage", "/upstreams/api/outages/0"},
+      {"scenario:/$defs/healthWindow", "/upstreams/api/health_windows/0"},
       {"scenario:/$defs/rateLimit", "/upstreams/api/rate_limit"},
       {"scenario:/$defs/upstreamQuota", "/upstreams/api/quota"},
       {"scenario:/$defs/batch", "/upstreams/api/batch"},
@@ -389,8 +392,9 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
   // kind, rate-limit kind, period, headers, request priority, adaptive
-  // concurrency algorithm, trace format, trace defaults' priority.
-  EXPECT_EQ(probed, 13);
+  // concurrency algorithm, trace format, trace defaults' priority, health
+  // window state.
+  EXPECT_EQ(probed, 14);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -422,8 +426,9 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
       });
   // + trace shift, spread, max_lateness, defaults.deadline.
   EXPECT_EQ(durations, 68);
-  EXPECT_EQ(instants, 10);  // start, end, season_start, outage start/end, burst at,
-                            // assumed_period_start, trace from, until, start_at
+  EXPECT_EQ(instants, 12);  // start, end, season_start, outage start/end, burst at,
+                            // assumed_period_start, trace from, until, start_at, health
+                            // window start/end
 }
 
 // The patterns accept what the parsers accept (on well-formed samples; the
