@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "policies/config/json_reader.h"
+#include "tools/calibrate_command.h"
 #include "tools/check_command.h"
 #include "tools/fidelity_command.h"
 #include "tools/kernel_demo.h"
@@ -33,6 +34,7 @@ constexpr const char* kUsage =
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "  fidelity  check the simulator against queueing theory and the published backoff study\n"
     "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
+    "  calibrate fit upstream models from a recorded trace (an \"upstreams\" block)\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n";
 
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
     if (command == "tune") return orchsim::tools::TuneCommand(args);
     if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
     if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
+    if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
   } catch (const po::error& e) {
     std::cerr << "orchsim " << command << ": " << e.what() << "\n";
     return 2;

@@ -129,7 +129,27 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     r.Allow("schedule");
   }
 
-  {
+  if (r.Has("upstreams") && r.Raw("upstreams").is_string()) {
+    // The block in a file of its own (what `orchsim calibrate --out` writes).
+    const std::string path = Join(folder, r.Raw("upstreams").get<std::string>());
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(path, error)) {
+      r.Fail("upstreams", "cannot read the upstreams file " + path +
+                              " (missing, not readable or not a regular file); expected an "
+                              "object of upstreams or a path relative to the scenario's folder");
+    }
+    const Json block = config::ParseJsonOrThrow(config::ReadFileOrThrow(path), path);
+    ObjectReader upstreams(block, "", path);
+    std::vector<std::string> names;
+    for (const auto& item : block.items()) names.push_back(item.key());
+    for (const std::string& name : names) {
+      ObjectReader upstream = upstreams.Object(name);
+      s.upstreams.push_back(ReadUpstream(upstream, name));
+      upstream.Finish();
+    }
+    upstreams.Finish();
+    if (s.upstreams.empty()) throw ConfigError(path, "", "expected at least one upstream");
+  } else {
     ObjectReader upstreams = r.Object("upstreams");
     for (const std::string& name : r.Keys("upstreams")) {
       ObjectReader upstream = upstreams.Object(name);

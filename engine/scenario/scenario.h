@@ -9,7 +9,9 @@
 //     "drain": "1m",
 //     "schedule": {"csv": "schedules/nfl-2023.csv", "league": "NFL",
 //                  "columns": {...}}            // or {"synthetic": [{...}]}
-//     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h
+//     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h, or the
+//                                               // path of a file holding that object
+//                                               // (what `orchsim calibrate` writes)
 //     "demand": [{...}, ...],                    // see demand_reader.h
 //     "baseline": "naive",
 //     "variants": [{"name": "naive", "preset": "naive"},
