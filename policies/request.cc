@@ -1,15 +1,20 @@
 #include "policies/request.h"
 
-#include <cctype>
 
 namespace orchsim {
 namespace {
 
+// ASCII case folding: header names are ASCII tokens (RFC 9110), and
+// std::tolower consults the locale on every character.
+inline unsigned char FoldAscii(unsigned char c) {
+  return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (FoldAscii(static_cast<unsigned char>(a[i])) !=
+        FoldAscii(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }

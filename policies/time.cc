@@ -1,6 +1,7 @@
 #include "policies/time.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace orchsim {
 namespace {
@@ -36,6 +37,55 @@ int64_t ReadFixedDigits(std::string_view s, size_t pos, size_t n) {
   return v;
 }
 
+// The unit at `at`, or null. Longest suffixes first: "m" must not swallow
+// the "m" of "ms".
+const Unit* FindUnit(std::string_view text, size_t at) {
+  for (const Unit& u : kUnits) {
+    if (text.substr(at, u.suffix.size()) == u.suffix) return &u;
+  }
+  return nullptr;
+}
+
+// For "1.5s" (the number `whole` starts at `start`, its '.' is at `dot`):
+// fractions are not supported; says what to write instead when the part is
+// a whole number of microseconds ("write 1500ms for 1.5s").
+std::string FractionMessage(std::string_view text, size_t start, int64_t whole, size_t dot) {
+  const std::string head = Quote(text) + ": fractions are not supported in a duration";
+  const std::string generic = head + "; use a smaller unit (\"1500ms\", not \"1.5s\")";
+  size_t end = dot + 1;
+  int64_t fraction = 0;
+  int64_t scale = 1;
+  while (end < text.size() && IsDigit(text[end])) {
+    if (scale >= 1000000000) return generic;
+    fraction = fraction * 10 + (text[end] - '0');
+    scale *= 10;
+    ++end;
+  }
+  const Unit* unit = FindUnit(text, end);
+  if (unit == nullptr || scale == 1) return generic;
+  const std::string part(text.substr(start, end + unit->suffix.size() - start));
+  // fraction * unit / scale, exactly and without overflow: reduce by the gcd.
+  int64_t g = unit->micros;
+  for (int64_t b = scale; b != 0;) g = std::exchange(b, g % b);
+  const int64_t scale_left = scale / g;
+  if (fraction % scale_left != 0) {
+    return head + " (" + part + " is not a whole number of microseconds)";
+  }
+  int64_t us = 0;
+  if (__builtin_mul_overflow(whole, unit->micros, &us) ||
+      __builtin_add_overflow(us, fraction / scale_left * (unit->micros / g), &us)) {
+    return generic;
+  }
+  for (const Unit& u : {Unit{"d", 86400000000LL}, Unit{"h", 3600000000LL}, Unit{"m", 60000000},
+                        Unit{"s", 1000000}, Unit{"ms", 1000}, Unit{"us", 1}}) {
+    // The largest unit below the one written that divides the value.
+    if (u.micros >= unit->micros || us % u.micros != 0) continue;
+    return head + ": write " + std::to_string(us / u.micros) + std::string(u.suffix) + " for " +
+           part;
+  }
+  return generic;
+}
+
 }  // namespace
 
 ParseResult<Duration> ParseDuration(std::string_view text) {
@@ -55,6 +105,7 @@ ParseResult<Duration> ParseDuration(std::string_view text) {
       return ParseResult<Duration>::Error(Quote(text) + ": unexpected '" +
                                           std::string(1, text[pos]) + "'; " + expected);
     }
+    const size_t number_start = pos;
     int64_t number = 0;
     while (pos < text.size() && IsDigit(text[pos])) {
       if (number > (std::numeric_limits<int64_t>::max() - 9) / 10) {
@@ -63,14 +114,10 @@ ParseResult<Duration> ParseDuration(std::string_view text) {
       number = number * 10 + (text[pos] - '0');
       ++pos;
     }
-    const Unit* unit = nullptr;
-    for (const Unit& u : kUnits) {
-      if (text.substr(pos, u.suffix.size()) == u.suffix) {
-        // "m" must not swallow the "m" of "ms".
-        unit = &u;
-        break;
-      }
+    if (pos < text.size() && text[pos] == '.') {
+      return ParseResult<Duration>::Error(FractionMessage(text, number_start, number, pos));
     }
+    const Unit* unit = FindUnit(text, pos);
     if (unit == nullptr) {
       return ParseResult<Duration>::Error(
           Quote(text) +
@@ -78,9 +125,11 @@ ParseResult<Duration> ParseDuration(std::string_view text) {
           expected);
     }
     pos += unit->suffix.size();
-    if (number > std::numeric_limits<int64_t>::max() / unit->micros ||
-        total > std::numeric_limits<int64_t>::max() - number * unit->micros) {
-      return ParseResult<Duration>::Error(Quote(text) + ": duration too large");
+    if (number > kMaxDuration.micros() / unit->micros ||
+        total > kMaxDuration.micros() - number * unit->micros) {
+      return ParseResult<Duration>::Error(Quote(text) +
+                                          ": longer than the longest duration allowed, " +
+                                          FormatDuration(kMaxDuration) + " (100 years)");
     }
     total += number * unit->micros;
   }
@@ -89,6 +138,7 @@ ParseResult<Duration> ParseDuration(std::string_view text) {
 
 std::string FormatDuration(Duration d) {
   if (d.is_infinite()) return "inf";
+  if (d.micros() <= time_internal::kMin) return "-inf";
   int64_t us = d.micros();
   if (us == 0) return "0s";
   std::string out;

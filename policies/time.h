@@ -8,12 +8,21 @@
 //
 // Contract:
 //   - Arithmetic is exact integer arithmetic on microseconds; there is no
-//     floating-point time anywhere. Overflow is the caller's responsibility
-//     (int64 microseconds covers ±292,000 years).
+//     floating-point time anywhere. It saturates instead of overflowing: a
+//     result beyond ±(2^63 - 1) us (±292,000 years) becomes
+//     Duration::Infinite() / -Duration::Infinite() (Instant::Max() /
+//     Instant::Min()), so an absurd sum reads as "never" rather than wrapping
+//     into the past (a rate-limit window that wrapped would switch the limit
+//     off). Values never become INT64_MIN, so negation is always defined.
 //   - Instant counts microseconds since the Unix epoch, UTC.
 //   - ParseDuration accepts one or more <integer><unit> parts, units us, ms,
 //     s, m, h, d (e.g. "250ms", "90s", "1h30m", "3d"), optionally preceded by
 //     '-'. A bare number, an unknown unit or trailing junk is an error.
+//     Fractions are not supported; "1.5s" is an error that says what to
+//     write instead ("1500ms"). A parsed duration is at most kMaxDuration
+//     (36500d, 100 years) in magnitude: anything a scenario or preset may
+//     hold, and small enough that instants of years 0000-9999 plus a few such
+//     durations stay far from the int64 range.
 //   - ParseInstant accepts ISO 8601 "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)"
 //     and "YYYY-MM-DD" (midnight UTC). A missing offset is an error: an
 //     instant without a zone is ambiguous.
@@ -35,6 +44,36 @@
 
 namespace orchsim {
 
+namespace time_internal {
+
+// The saturation bounds: symmetric, so that negating a value never overflows.
+inline constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+inline constexpr int64_t kMin = -kMax;
+
+constexpr int64_t Clamp(int64_t v) { return v < kMin ? kMin : v; }
+constexpr int64_t AddSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMax : kMin;
+  return Clamp(r);
+}
+constexpr int64_t SubSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? kMax : kMin;
+  return Clamp(r);
+}
+constexpr int64_t MulSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return (a < 0) != (b < 0) ? kMin : kMax;
+  return Clamp(r);
+}
+// REQUIRES: b != 0.
+constexpr int64_t DivSat(int64_t a, int64_t b) {
+  if (b == -1) return Clamp(a) == a ? -a : kMax;  // only INT64_MIN / -1 overflows
+  return a / b;
+}
+
+}  // namespace time_internal
+
 class Duration {
  public:
   constexpr Duration() = default;
@@ -45,21 +84,20 @@ class Duration {
   constexpr int64_t micros() const { return us_; }
   constexpr bool is_infinite() const { return us_ == std::numeric_limits<int64_t>::max(); }
 
+  // All saturating (see the header contract); division REQUIRES a non-zero divisor.
   constexpr auto operator<=>(const Duration&) const = default;
-  constexpr Duration operator+(Duration o) const { return Duration(us_ + o.us_); }
-  constexpr Duration operator-(Duration o) const { return Duration(us_ - o.us_); }
-  constexpr Duration operator-() const { return Duration(-us_); }
-  constexpr Duration operator*(int64_t k) const { return Duration(us_ * k); }
-  constexpr Duration operator/(int64_t k) const { return Duration(us_ / k); }
-  constexpr int64_t operator/(Duration o) const { return us_ / o.us_; }
-  constexpr Duration& operator+=(Duration o) {
-    us_ += o.us_;
-    return *this;
+  constexpr Duration operator+(Duration o) const {
+    return Duration(time_internal::AddSat(us_, o.us_));
   }
-  constexpr Duration& operator-=(Duration o) {
-    us_ -= o.us_;
-    return *this;
+  constexpr Duration operator-(Duration o) const {
+    return Duration(time_internal::SubSat(us_, o.us_));
   }
+  constexpr Duration operator-() const { return Duration(time_internal::SubSat(0, us_)); }
+  constexpr Duration operator*(int64_t k) const { return Duration(time_internal::MulSat(us_, k)); }
+  constexpr Duration operator/(int64_t k) const { return Duration(time_internal::DivSat(us_, k)); }
+  constexpr int64_t operator/(Duration o) const { return time_internal::DivSat(us_, o.us_); }
+  constexpr Duration& operator+=(Duration o) { return *this = *this + o; }
+  constexpr Duration& operator-=(Duration o) { return *this = *this - o; }
 
  private:
   constexpr explicit Duration(int64_t us) : us_(us) {}
@@ -67,11 +105,20 @@ class Duration {
 };
 
 constexpr Duration Microseconds(int64_t n) { return Duration::FromMicros(n); }
-constexpr Duration Milliseconds(int64_t n) { return Duration::FromMicros(n * 1000); }
-constexpr Duration Seconds(int64_t n) { return Duration::FromMicros(n * 1000000); }
-constexpr Duration Minutes(int64_t n) { return Seconds(n * 60); }
-constexpr Duration Hours(int64_t n) { return Minutes(n * 60); }
-constexpr Duration Days(int64_t n) { return Hours(n * 24); }
+constexpr Duration Milliseconds(int64_t n) {
+  return Duration::FromMicros(time_internal::MulSat(n, 1000));
+}
+constexpr Duration Seconds(int64_t n) {
+  return Duration::FromMicros(time_internal::MulSat(n, 1000000));
+}
+constexpr Duration Minutes(int64_t n) { return Seconds(time_internal::MulSat(n, 60)); }
+constexpr Duration Hours(int64_t n) { return Minutes(time_internal::MulSat(n, 60)); }
+constexpr Duration Days(int64_t n) { return Hours(time_internal::MulSat(n, 24)); }
+
+// The largest duration ParseDuration accepts (either sign): 100 years. Every
+// time quantity in a scenario or preset is at most this, and so is a
+// scenario's span (end - start); README "Limits".
+inline constexpr Duration kMaxDuration = Days(36500);
 
 class Instant {
  public:
@@ -79,17 +126,22 @@ class Instant {
   static constexpr Instant FromUnixMicros(int64_t us) { return Instant(us); }
   static constexpr Instant Epoch() { return Instant(0); }
   static constexpr Instant Max() { return Instant(std::numeric_limits<int64_t>::max()); }
+  static constexpr Instant Min() { return Instant(time_internal::kMin); }
 
   constexpr int64_t unix_micros() const { return us_; }
 
+  // All saturating at Min() and Max() (see the header contract).
   constexpr auto operator<=>(const Instant&) const = default;
-  constexpr Instant operator+(Duration d) const { return Instant(us_ + d.micros()); }
-  constexpr Instant operator-(Duration d) const { return Instant(us_ - d.micros()); }
-  constexpr Duration operator-(Instant o) const { return Duration::FromMicros(us_ - o.us_); }
-  constexpr Instant& operator+=(Duration d) {
-    us_ += d.micros();
-    return *this;
+  constexpr Instant operator+(Duration d) const {
+    return Instant(time_internal::AddSat(us_, d.micros()));
   }
+  constexpr Instant operator-(Duration d) const {
+    return Instant(time_internal::SubSat(us_, d.micros()));
+  }
+  constexpr Duration operator-(Instant o) const {
+    return Duration::FromMicros(time_internal::SubSat(us_, o.us_));
+  }
+  constexpr Instant& operator+=(Duration d) { return *this = *this + d; }
 
  private:
   constexpr explicit Instant(int64_t us) : us_(us) {}

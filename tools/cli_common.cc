@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <limits>
 
 namespace orchsim::tools {
 
@@ -22,6 +25,38 @@ bool ParseCommandLine(const std::vector<std::string>& args, const po::options_de
   }
   po::notify(*vm);
   return true;
+}
+
+void PrintScenarioWarnings(const std::string& command, const scenario::Scenario& scenario) {
+  for (const std::string& warning : scenario.warnings) {
+    std::cerr << "orchsim " << command << ": warning: " << warning << "\n";
+  }
+}
+
+uint64_t ParseSeed(const std::string& text, const std::string& option) {
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  errno = 0;
+  const unsigned long long value = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno != 0 ||
+      value > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max())) {
+    throw UsageError(option + " " + text + ": expected an integer from 0 to " +
+                     std::to_string(std::numeric_limits<int64_t>::max()));
+  }
+  return value;
+}
+
+void RequireNonEmpty(const po::variables_map& vm, const std::string& option) {
+  if (vm.count(option) && vm[option].as<std::string>().empty()) {
+    throw UsageError("--" + option + ": expected a path, got an empty string");
+  }
+}
+
+std::string LockHolder(const std::string& command, const std::vector<std::string>& args) {
+  std::string text = "pid " + std::to_string(::getpid()) + ": " + command;
+  for (const std::string& a : args) text += " " + a;
+  if (text.size() > 400) text = text.substr(0, 397) + "...";
+  return text;
 }
 
 Progress::Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}

@@ -1,15 +1,24 @@
 // orchsim — command-line entry point. Thin: parses arguments and prints;
 // the logic lives in the libraries.
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <iostream>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "engine/experiment/atomic_file.h"
+#include "engine/experiment/metric_catalog.h"
+#include "engine/experiment/output_folder.h"
+#include "engine/experiment/run_size.h"
+#include "engine/experiment/sweep.h"
 #include "policies/config/json_reader.h"
 #include "tools/calibrate_command.h"
 #include "tools/check_command.h"
+#include "tools/cli_common.h"
 #include "tools/fidelity_command.h"
+#include "tools/interrupts.h"
 #include "tools/kernel_demo.h"
 #include "tools/mock_upstream_command.h"
 #include "tools/plot_command.h"
@@ -36,14 +45,22 @@ constexpr const char* kUsage =
     "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
     "  calibrate fit upstream models from a recorded trace (an \"upstreams\" block)\n"
     "\n"
-    "Run 'orchsim <command> --help' for the options of a command.\n";
+    "Run 'orchsim <command> --help' for the options of a command.\n"
+    "\n"
+    "exit status (every command): 0 success; 1 a check failed (check, fidelity) or plots\n"
+    "could not be drawn (plot); 2 bad input: usage, an input file, a run beyond the size\n"
+    "limits, an output folder in use or holding something else; 3 the results could not\n"
+    "be written (the reason is printed); 4 out of memory or an internal error; 128+N\n"
+    "interrupted by signal N (130 Ctrl-C, 143 SIGTERM), nothing half-written left behind.\n";
 
 int Demo(const std::vector<std::string>& args) {
   orchsim::tools::KernelDemoConfig config;
+  std::string seed = std::to_string(config.seed);
+  std::string customers = std::to_string(config.customers);
   po::options_description options("orchsim demo [options]");
   options.add_options()("help,h", "show this help")(
-      "seed", po::value<uint64_t>(&config.seed)->default_value(config.seed), "root seed")(
-      "customers", po::value<uint64_t>(&config.customers)->default_value(config.customers),
+      "seed", po::value<std::string>(&seed)->default_value(seed), "root seed")(
+      "customers", po::value<std::string>(&customers)->default_value(customers),
       "number of arrivals to simulate");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
@@ -52,7 +69,69 @@ int Demo(const std::vector<std::string>& args) {
     return 0;
   }
   po::notify(vm);
+  config.seed = orchsim::tools::ParseSeed(seed, "--seed");
+  config.customers = orchsim::tools::ParseSeed(customers, "--customers");
   return orchsim::tools::RunKernelDemo(config, std::cout);
+}
+
+int Dispatch(const std::string& command, const std::vector<std::string>& args) {
+  if (command == "demo") return Demo(args);
+  if (command == "run") return orchsim::tools::RunCommand(args);
+  if (command == "plot") return orchsim::tools::PlotCommand(args);
+  if (command == "validate") return orchsim::tools::ValidateCommand(args);
+  if (command == "check") return orchsim::tools::CheckCommand(args);
+  if (command == "sweep") return orchsim::tools::SweepCommand(args);
+  if (command == "merge") return orchsim::tools::MergeCommand(args);
+  if (command == "tune") return orchsim::tools::TuneCommand(args);
+  if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
+  if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
+  if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
+  std::cerr << "orchsim: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}
+
+// The exit status for what a command threw, with its message printed:
+// README "Exit status".
+int Report(const std::string& command) {
+  const std::string prefix = "orchsim " + command + ": ";
+  try {
+    throw;
+  } catch (const po::error& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::config::ConfigError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::tools::UsageError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::experiment::SweepError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::experiment::UnknownMetricError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::experiment::OutputFolderError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::experiment::LimitError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 2;
+  } catch (const orchsim::experiment::IoError& e) {
+    std::cerr << prefix << e.what() << "\n";
+    return 3;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << prefix << "cannot write: " << e.what() << "\n";
+    return 3;
+  } catch (const std::bad_alloc&) {
+    std::cerr << prefix
+              << "out of memory: the run needs more memory than this machine gave it (README "
+                 "\"Limits\": lower the demand, the time span or the --limit values)\n";
+    return 4;
+  } catch (const std::exception& e) {
+    std::cerr << prefix << "internal error: " << e.what() << "\n";
+    return 4;
+  }
 }
 
 }  // namespace
@@ -69,28 +148,20 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
-  try {
-    if (command == "demo") return Demo(args);
-    if (command == "run") return orchsim::tools::RunCommand(args);
-    if (command == "plot") return orchsim::tools::PlotCommand(args);
-    if (command == "validate") return orchsim::tools::ValidateCommand(args);
-    if (command == "check") return orchsim::tools::CheckCommand(args);
-    if (command == "sweep") return orchsim::tools::SweepCommand(args);
-    if (command == "merge") return orchsim::tools::MergeCommand(args);
-    if (command == "tune") return orchsim::tools::TuneCommand(args);
-    if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
-    if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
-    if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
-  } catch (const po::error& e) {
-    std::cerr << "orchsim " << command << ": " << e.what() << "\n";
-    return 2;
-  } catch (const orchsim::config::ConfigError& e) {
-    std::cerr << "orchsim " << command << ": " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "orchsim " << command << ": error: " << e.what() << "\n";
-    return 1;
+  // Long-running servers (mock-upstream, serve) stop on SIGINT/SIGTERM
+  // themselves, drain and exit 0; every other command is interrupted as a
+  // whole (interrupts.h).
+  if (command != "mock-upstream" && command != "serve") {
+    orchsim::tools::InstallInterruptHandling("orchsim " + command);
   }
-  std::cerr << "orchsim: unknown command '" << command << "'\n\n" << kUsage;
-  return 2;
+  int status = 0;
+  try {
+    status = Dispatch(command, args);
+  } catch (...) {
+    status = Report(command);
+  }
+  // A command whose temporary folder an interrupt removed may fail first:
+  // the signal, not that failure, decides the exit (interrupts.h).
+  orchsim::tools::WaitIfInterrupted();
+  return status;
 }

@@ -11,12 +11,14 @@
 
 namespace orchsim::tools {
 
-// Draws the plots of `dir`. Returns "" on success, else a one-line reason
-// (no interpreter with matplotlib, no script, or the script failed).
-std::string DrawPlots(const std::string& dir);
+// Draws the plots of `dir`, the time axes limited to [from, to) when given
+// ("" = the whole run). Returns "" on success, else a one-line reason (no
+// interpreter with matplotlib, no script, or the script failed).
+std::string DrawPlots(const std::string& dir, const std::string& from = "",
+                      const std::string& to = "");
 
-// `orchsim plot DIR`: exit 0 when drawn, 1 with a message when not, 2 on bad
-// arguments.
+// `orchsim plot DIR [--from INSTANT] [--to INSTANT]`: exit 0 when drawn, 1
+// with a message when not, 2 on bad arguments.
 int PlotCommand(const std::vector<std::string>& args);
 
 }  // namespace orchsim::tools

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orchsim::tools {
 
@@ -19,12 +20,15 @@ std::optional<std::string> FindPlotPython();
 // $`env_var` if set and non-empty, else <source tree>/tools/`file_name`.
 std::string PlotScriptPath(const char* env_var, const std::string& file_name);
 
-// Runs `python script folder` (arguments quoted for /bin/sh). Returns "" on
-// success, else a one-line reason: no interpreter with matplotlib, no script,
-// or the script failed. With `stdout_to_stderr` the script's output goes to
-// stderr (for commands whose stdout is a report).
+// Runs `python script folder extra_args...` (fork/exec, no shell) in a
+// process group of its own that dies with orchsim, registered with
+// interrupts.h so an interrupt stops it. Returns "" on success, else a
+// one-line reason: no interpreter with matplotlib, no script, or the script
+// failed. With `stdout_to_stderr` the script's output goes to stderr (for
+// commands whose stdout is a report).
 std::string RunPlotScript(const std::string& script, const std::string& folder,
-                          bool stdout_to_stderr = false);
+                          bool stdout_to_stderr = false,
+                          const std::vector<std::string>& extra_args = {});
 
 }  // namespace orchsim::tools
 

@@ -5,11 +5,13 @@
 # Usage: tools/run_fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   TARGET: scenario      (ParseScenario + presets + schedules, fuzz/scenario_fuzzer.cc)
 #           schedule_csv  (ParseScheduleCsv, fuzz/schedule_csv_fuzzer.cc)
+#           retry_after   (ParseRetryAfter/ParseHttpDate of the core, fuzz/retry_after_fuzzer.cc)
 #           quota_headers (ParseQuotaHeaders + QuotaTracker, fuzz/quota_headers_fuzzer.cc)
 # Seeds: scenarios/*.json, scenarios/policies/*.json (alone and as the
 # "#preset" part of a scenario), the bad-input corpus
 # (tests/engine/scenario/bad/: its scenarios for "scenario", its schedules
-# for "schedule_csv"), fuzz/corpus/<target>/. The growing corpus
+# for "schedule_csv"), fuzz/corpus/<target>/ (retry_after: only that, the
+# values of tests/policies/retry_after_test.cc). The growing corpus
 # lives in build-fuzz/corpus/<target>/ and is kept between runs; crashes are
 # written to build-fuzz/artifacts/<target>/ (turn each into a regression test
 # under tests/engine/, then fix it). Exit status: libFuzzer's (0: no finding).
@@ -17,16 +19,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
-  echo "usage: tools/run_fuzz.sh scenario|schedule_csv|quota_headers SECONDS [libFuzzer flags...]" >&2
+  echo "usage: tools/run_fuzz.sh scenario|schedule_csv|retry_after|quota_headers SECONDS [libFuzzer flags...]" >&2
   exit 2
 fi
 target="${1%_fuzzer}"
 seconds="$2"
 shift 2
 case "$target" in
-  scenario | schedule_csv | quota_headers) ;;
+  scenario | schedule_csv | retry_after | quota_headers) ;;
   *)
-    echo "run_fuzz: unknown target '$target' (expected scenario, schedule_csv or quota_headers)" >&2
+    echo "run_fuzz: unknown target '$target' (expected scenario, schedule_csv, retry_after or quota_headers)" >&2
     exit 2
     ;;
 esac

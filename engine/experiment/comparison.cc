@@ -8,12 +8,6 @@
 namespace orchsim::experiment {
 namespace {
 
-// Calls a policy adds on top of one call per request.
-uint64_t AddedCalls(const VariantRun& run) {
-  return UpstreamCallsOfKind(run, CallKind::kRetry) + UpstreamCallsOfKind(run, CallKind::kProbe) +
-         UpstreamCallsOfKind(run, CallKind::kPrefetch);
-}
-
 // Renders rows as columns padded to their widest cell; column 0 left-aligned.
 std::string Align(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
@@ -38,7 +32,7 @@ std::string Align(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::string WaitCell(const Histogram& h) {
+std::string P50P99Cell(const Histogram& h) {
   if (h.count() == 0) return "-";
   return Fixed(InMillis(h.Quantile(0.5)), 0) + "/" + Fixed(InMillis(h.Quantile(0.99)), 0);
 }
@@ -92,15 +86,13 @@ std::optional<CallsSavedBreakdown> SavedAgainst(const std::vector<VariantRun>& r
   b.saved_fraction = b.baseline_calls == 0
                          ? 0.0
                          : static_cast<double>(b.saved) / static_cast<double>(b.baseline_calls);
-  int64_t explained = 0;
-  for (int m = 0; m < kSavingMechanismCount; ++m) {
-    b.by_mechanism[m] = static_cast<int64_t>(run.metrics.avoided_calls[m]) -
-                        static_cast<int64_t>(base->metrics.avoided_calls[m]);
-    explained += b.by_mechanism[m];
-  }
-  b.added_calls = static_cast<int64_t>(AddedCalls(run)) - static_cast<int64_t>(AddedCalls(*base));
-  b.other = b.saved - explained + b.added_calls;
   return b;
+}
+
+uint64_t QuotaRefusedCalls(const VariantRun& run) {
+  uint64_t refused = 0;
+  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
+  return refused;
 }
 
 std::vector<std::string> CountMismatches(const VariantRun& run) {
@@ -152,30 +144,27 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
              ")"});
   }
   std::string out = Align(main_rows);
-  if (has_baseline) {
-    std::vector<std::vector<std::string>> saved_rows = {{"calls saved by"}};
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      saved_rows[0].push_back(std::string(SavingMechanismName(static_cast<SavingMechanism>(i))));
-    }
-    saved_rows[0].push_back("added calls");
-    saved_rows[0].push_back("other");
-    for (const VariantRun& run : runs) {
-      const CallsSavedBreakdown b = *SavedAgainst(runs, scenario.baseline, run);
-      std::vector<std::string> row = {run.variant};
-      for (int64_t v : b.by_mechanism) row.push_back(Signed(v));
-      row.push_back(Signed(b.added_calls));
-      row.push_back(Signed(b.other));
-      saved_rows.push_back(row);
-    }
-    out += "\n";
-    out += Align(saved_rows);
+  // The call balance: calls = requests - served without a call - failed
+  // without a call + added + other (metrics.h).
+  std::vector<std::vector<std::string>> balance_rows = {
+      {"call balance", "requests", "-cache hits", "-stale", "-coalesced", "-batched",
+       "-failed w/o call", "+retries/probes/prefetch", "+other", "=calls"}};
+  for (const VariantRun& run : runs) {
+    const RequestAccounting& a = run.metrics.accounting;
+    const CallBalance b = run.metrics.balance();
+    balance_rows.push_back({run.variant, std::to_string(a.requests), std::to_string(a.cache_hits),
+                            std::to_string(a.stale_without_call), std::to_string(a.coalesced),
+                            std::to_string(a.batched_keys), std::to_string(b.failed_without_call),
+                            std::to_string(b.added), Signed(b.other), std::to_string(b.calls)});
   }
+  out += "\n";
+  out += Align(balance_rows);
   std::vector<std::vector<std::string>> wait_rows = {{"queue wait p50/p99 (ms)"}};
   for (Priority p : kAllPriorities) wait_rows[0].push_back(std::string(PriorityName(p)));
   for (const VariantRun& run : runs) {
     std::vector<std::string> row = {run.variant};
     for (Priority p : kAllPriorities) {
-      row.push_back(WaitCell(run.metrics.wait_by_priority[PriorityIndex(p)]));
+      row.push_back(P50P99Cell(run.metrics.wait_by_priority[PriorityIndex(p)]));
     }
     wait_rows.push_back(row);
   }
@@ -188,7 +177,16 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
     for (int i = 0; i < kOutcomeCount; ++i) row.push_back(std::to_string(run.metrics.outcomes[i]));
     outcome_rows.push_back(row);
   }
-  return out + "\n" + Align(wait_rows) + "\n" + Align(outcome_rows);
+  std::vector<std::vector<std::string>> latency_rows = {{"end-to-end latency p50/p99 (ms)"}};
+  for (Priority p : kAllPriorities) latency_rows[0].push_back(std::string(PriorityName(p)));
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {run.variant};
+    for (Priority p : kAllPriorities) {
+      row.push_back(P50P99Cell(run.metrics.latency_by_priority[PriorityIndex(p)]));
+    }
+    latency_rows.push_back(row);
+  }
+  return out + "\n" + Align(wait_rows) + "\n" + Align(latency_rows) + "\n" + Align(outcome_rows);
 }
 
 }  // namespace orchsim::experiment

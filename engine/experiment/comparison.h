@@ -26,25 +26,18 @@
 
 namespace orchsim::experiment {
 
-// Calls saved by `run` against `baseline`:
-//   saved                  = baseline calls - run calls (at the mocks)
-//   by_mechanism[m]        = run.avoided(m) - baseline.avoided(m)
-//   added_calls            = (retry + probe + prefetch calls of run)
-//                            - (the same of baseline)
-//   other                  = saved - sum(by_mechanism) + added_calls
-// so saved = sum(by_mechanism) - added_calls + other exactly. `other` is what
-// the mechanisms do not explain (e.g. requests that failed before any
-// attempt for other reasons, or duplicate keys inside one batch); it is 0
-// when every request either made one first-attempt call or was avoided.
+// Calls saved by `run` against `baseline`: baseline calls - run calls (at
+// the mocks). What the difference is made of is in each run's own call
+// balance (metrics.h, VariantMetrics::balance()): calls avoided by serving
+// without a call (cache, stale answers, coalescing, batching), requests that
+// failed without a call (not a saving), calls added (retries, probes,
+// prefetches) and `other`.
 struct CallsSavedBreakdown {
   std::string baseline;
   uint64_t baseline_calls = 0;
   uint64_t calls = 0;
   int64_t saved = 0;
   double saved_fraction = 0.0;  // saved / baseline_calls (0 when no calls)
-  std::array<int64_t, kSavingMechanismCount> by_mechanism{};
-  int64_t added_calls = 0;
-  int64_t other = 0;
 };
 
 // Upstream calls of `run` counted at the mocks (the recorder's when none).
@@ -64,6 +57,12 @@ std::optional<CallsSavedBreakdown> SavedAgainst(const std::vector<VariantRun>& r
 // Where the core's own call counts (the recorder) differ from the mocks'
 // counters, per api and kind: one line per difference, empty when they agree.
 std::vector<std::string> CountMismatches(const VariantRun& run);
+
+// Upstream calls the upstreams refused for quota (their answer "quota
+// exhausted"; the requests may still have been served by a retry or stale
+// data). Not the outcome rejected_quota, which counts client requests the
+// core itself refused for quota before any call.
+uint64_t QuotaRefusedCalls(const VariantRun& run);
 
 // The comparison as aligned text tables (one row per variant).
 std::string ComparisonTable(const scenario::Scenario& scenario,

@@ -17,6 +17,24 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
+namespace {
+
+// The statistics every latency and wait family has, in catalog order.
+constexpr const char* kQuantileNames[] = {"p50", "p90", "p99", "max", "mean"};
+
+double Statistic(const Histogram& h, const std::string& which) {
+  if (which == "p50") return Seconds(h.Quantile(0.5));
+  if (which == "p90") return Seconds(h.Quantile(0.9));
+  if (which == "p99") return Seconds(h.Quantile(0.99));
+  if (which == "max") return Seconds(h.max());
+  return h.mean() / 1e6;  // mean, exact, microseconds to seconds
+}
+
+// The call-balance terms, by catalog name.
+constexpr const char* kAvoidedNames[] = {"cache_hits", "stale_answers", "coalescing", "batching"};
+
+}  // namespace
+
 std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names) {
   std::vector<MetricInfo> c = {
       {"requests", "count", "client requests submitted"},
@@ -25,8 +43,19 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
   for (const std::string& api : api_names) {
     c.push_back({"calls." + api, "count", "calls sent to upstream " + api});
   }
-  c.push_back({"calls_saved", "count", "baseline's upstream calls minus this run's"});
+  c.push_back({"calls_saved", "count",
+               "baseline's upstream calls minus this run's (failures without a call included)"});
   c.push_back({"calls_saved_pct", "%", "calls_saved / baseline upstream calls x 100"});
+  c.push_back({"calls_avoided", "count", "requests served without an upstream call of their own"});
+  for (const char* m : kAvoidedNames) {
+    c.push_back({std::string("calls_avoided.") + m, "count",
+                 std::string("requests served without a call of their own: ") + m});
+  }
+  c.push_back({"failed_without_call", "count",
+               "requests that failed before any upstream call (not a saving)"});
+  c.push_back({"calls_added", "count", "retry, probe and prefetch calls"});
+  c.push_back(
+      {"calls_other", "count", "upstream calls the call balance does not explain (metrics.h)"});
   c.push_back({"credits", "credits", "quota credits charged, all upstreams"});
   for (const std::string& api : api_names) {
     c.push_back({"credits." + api, "credits", "quota credits charged by upstream " + api});
@@ -37,6 +66,8 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
   c.push_back({"retries", "count", "retries scheduled"});
   c.push_back({"retry_budget_denied", "count", "retries the retry budget refused"});
   c.push_back({"quota_exhausted_s", "s", "time upstream quotas were exhausted"});
+  c.push_back({"quota_refused_calls", "count",
+               "upstream calls the upstreams refused for quota (not outcome.rejected_quota)"});
   c.push_back({"client_failures", "count", "requests that got no data"});
   c.push_back({"client_failures_pct", "%", "client_failures / requests x 100"});
   for (int i = 0; i < kOutcomeCount; ++i) {
@@ -49,11 +80,31 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
     c.push_back({std::string("data_age_") + q + "_s", "s",
                  std::string("age of the data handed out, ") + q});
   }
-  for (const char* q : {"p50", "p90", "p99", "max"}) {
+  for (const char* q : kQuantileNames) {
     for (Priority p : kAllPriorities) {
       const std::string priority(PriorityName(p));
       c.push_back({std::string("wait_") + q + "_s." + priority, "s",
                    std::string("queue wait of ") + priority + " requests, " + q});
+    }
+  }
+  for (Priority p : kAllPriorities) {
+    const std::string priority(PriorityName(p));
+    c.push_back({"waited_fraction." + priority, "fraction",
+                 "share of " + priority + " requests that waited in the queue (wait > 0)"});
+  }
+  for (const char* q : kQuantileNames) {
+    c.push_back({std::string("latency_") + q + "_s", "s",
+                 std::string("end-to-end latency (submit to outcome), all requests, ") + q});
+    for (Priority p : kAllPriorities) {
+      const std::string priority(PriorityName(p));
+      c.push_back({std::string("latency_") + q + "_s." + priority, "s",
+                   std::string("end-to-end latency of ") + priority + " requests, " + q});
+    }
+  }
+  for (const char* q : kQuantileNames) {
+    for (const std::string& api : api_names) {
+      c.push_back({std::string("api_latency_") + q + "_s." + api, "s",
+                   "end-to-end latency of requests to upstream " + api + ", " + q});
     }
   }
   return c;
@@ -68,10 +119,15 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
   std::set<std::string> apis;
   for (const auto& [name, summary] : run.upstreams) apis.insert(name);
   for (const auto& [name, api] : m.apis) apis.insert(name);
+  static const ApiCallMetrics kNoCalls;
   for (const std::string& api : apis) {
     auto it = m.apis.find(api);
-    v["calls." + api] = it == m.apis.end() ? 0.0 : static_cast<double>(it->second.calls);
-    v["credits." + api] = it == m.apis.end() ? 0.0 : it->second.credits;
+    const ApiCallMetrics& a = it == m.apis.end() ? kNoCalls : it->second;
+    v["calls." + api] = static_cast<double>(a.calls);
+    v["credits." + api] = a.credits;
+    for (const char* q : kQuantileNames) {
+      v[std::string("api_latency_") + q + "_s." + api] = Statistic(a.latency, q);
+    }
   }
   double saved = 0.0;
   double saved_pct = 0.0;
@@ -82,6 +138,16 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
   }
   v["calls_saved"] = saved;
   v["calls_saved_pct"] = saved_pct;
+  const RequestAccounting& a = m.accounting;
+  const CallBalance balance = m.balance();
+  v["calls_avoided"] = static_cast<double>(balance.served_without_call);
+  v["calls_avoided.cache_hits"] = static_cast<double>(a.cache_hits);
+  v["calls_avoided.stale_answers"] = static_cast<double>(a.stale_without_call);
+  v["calls_avoided.coalescing"] = static_cast<double>(a.coalesced);
+  v["calls_avoided.batching"] = static_cast<double>(a.batched_keys);
+  v["failed_without_call"] = static_cast<double>(balance.failed_without_call);
+  v["calls_added"] = static_cast<double>(balance.added);
+  v["calls_other"] = static_cast<double>(balance.other);
   v["credits"] = m.credits;
   v["cost"] = m.cost;
   v["breaker_trips"] = static_cast<double>(m.breaker_trips);
@@ -89,6 +155,9 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
   v["retries"] = static_cast<double>(m.retries);
   v["retry_budget_denied"] = static_cast<double>(m.retry_budget_denied);
   v["quota_exhausted_s"] = Seconds(m.quota_exhausted_time);
+  uint64_t refused = 0;
+  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
+  v["quota_refused_calls"] = static_cast<double>(refused);
   const double failures = static_cast<double>(m.client_failures());
   v["client_failures"] = failures;
   v["client_failures_pct"] = Percent(failures, requests);
@@ -100,13 +169,18 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
   v["data_age_p50_s"] = Seconds(m.data_age.Quantile(0.5));
   v["data_age_p90_s"] = Seconds(m.data_age.Quantile(0.9));
   v["data_age_p99_s"] = Seconds(m.data_age.Quantile(0.99));
+  for (const char* q : kQuantileNames)
+    v[std::string("latency_") + q + "_s"] = Statistic(m.latency, q);
   for (Priority p : kAllPriorities) {
-    const Histogram& h = m.wait_by_priority[PriorityIndex(p)];
+    const int i = PriorityIndex(p);
     const std::string priority(PriorityName(p));
-    v["wait_p50_s." + priority] = Seconds(h.Quantile(0.5));
-    v["wait_p90_s." + priority] = Seconds(h.Quantile(0.9));
-    v["wait_p99_s." + priority] = Seconds(h.Quantile(0.99));
-    v["wait_max_s." + priority] = Seconds(h.max());
+    for (const char* q : kQuantileNames) {
+      v[std::string("wait_") + q + "_s." + priority] = Statistic(m.wait_by_priority[i], q);
+      v[std::string("latency_") + q + "_s." + priority] = Statistic(m.latency_by_priority[i], q);
+    }
+    const uint64_t n = m.wait_by_priority[i].count();
+    v["waited_fraction." + priority] =
+        n == 0 ? 0.0 : static_cast<double>(m.waited_by_priority[i]) / static_cast<double>(n);
   }
   return v;
 }

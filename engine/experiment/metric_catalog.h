@@ -7,7 +7,15 @@
 //   upstream_calls                 count   calls sent to all upstreams (every kind)
 //   calls.<api>                    count   calls sent to one upstream API
 //   calls_saved                    count   baseline's upstream_calls minus this run's
+//                                          (includes failed_without_call; see below)
 //   calls_saved_pct                %       calls_saved / baseline upstream_calls * 100
+//   calls_avoided                  count   requests served without a call of their own:
+//   calls_avoided.cache_hits / .stale_answers / .coalescing / .batching
+//                                  count   the same by mechanism (metrics.h)
+//   failed_without_call            count   requests that failed before any call (not a saving)
+//   calls_added                    count   retry, probe and prefetch calls
+//   calls_other                    count   upstream_calls - (requests - calls_avoided
+//                                          - failed_without_call + calls_added)
 //   credits                        credits quota credits charged, all APIs
 //   credits.<api>                  credits quota credits charged by one API
 //   cost                           money   as priced by the policy's cost tracker
@@ -16,15 +24,25 @@
 //   retries                        count   retries scheduled
 //   retry_budget_denied            count   retries the budget refused
 //   quota_exhausted_s              s       time upstream quotas were exhausted
+//   quota_refused_calls            count   calls the upstreams refused for quota (their
+//                                          answer; not outcome.rejected_quota, which counts
+//                                          requests the core refused before any call)
 //   client_failures                count   requests that got no data
 //   client_failures_pct            %       client_failures / requests * 100
 //   outcome.<outcome>              count   requests per outcome ("cache_hit", ...)
 //   outdated_fraction              0..1    answers with data the upstream had replaced
 //   data_age_p50_s / _p90_s / _p99_s  s    age of the data handed out
-//   wait_p50_s.<PRIORITY> / wait_p90_s / wait_p99_s / wait_max_s
+//   wait_p50_s.<PRIORITY> / wait_p90_s / wait_p99_s / wait_max_s / wait_mean_s
 //                                  s       queue wait per submitted priority class
 //                                          (CRITICAL, HIGH, NORMAL, LOW, PREFETCH)
-// With no baseline run, calls_saved and calls_saved_pct are 0.
+//   waited_fraction.<PRIORITY>     0..1    share of the class's requests with queue wait > 0
+//   latency_p50_s / _p90_s / _p99_s / _max_s / _mean_s
+//                                  s       end-to-end latency (submit to outcome), all
+//                                          requests; ".<PRIORITY>" per class
+//   api_latency_p50_s.<api> / _p90_s / _p99_s / _max_s / _mean_s
+//                                  s       end-to-end latency of one API's requests
+// With no baseline run, calls_saved and calls_saved_pct are 0. Percentiles
+// of an empty class are 0.
 //
 // Contract: FlattenMetrics is a pure function of its inputs; names are
 // stable (other tools and files refer to them). The map is sorted by name.

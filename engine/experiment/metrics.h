@@ -10,23 +10,35 @@
 //  - outcomes: client requests by terminal Outcome; they sum to `submitted`.
 //  - calls by API and kind: one per OnCallSent (first attempt, retry, probe,
 //    prefetch, batch). A batch call (kind kBatch) carries >= 2 keys.
-//  - avoided calls by mechanism, the calls this variant did not make that a
-//    policy sending one call per request would have made:
-//      cache hits   requests answered from a fresh cache entry (outcome
-//                   cache_hit): each would have been one call.
-//      coalescing   requests answered by another request's call (outcome
-//                   coalesced).
-//      batching     keys beyond the first in batch calls: sum over calls of
-//                   kind kBatch of (keys - 1).
-//      breaker      requests rejected by an open circuit with no upstream
-//                   fast-fail    attempt (outcome rejected_circuit_open,
-//                   Result::attempts == 0).
-//      quota pacing requests the pacing held back until they ended with no
-//                   upstream attempt: rejected for quota, shed at the queue's
-//                   capacity, timed out or cancelled while queued (those
-//                   outcomes with Result::attempts == 0).
-//    Calls the policy adds (retries, probes, prefetches) are `calls_by_kind`.
-//    Calls saved against a baseline is computed from two runs (comparison.h).
+//  - the call balance (RequestAccounting + CallBalance), per API and in
+//    total: every client request either had an upstream call of its own or
+//    did not, and the ones that did not were either served anyway or failed:
+//      served without a call of its own (calls avoided, the savings):
+//        cache hits       outcome cache_hit
+//        stale answers    outcome served_stale with no attempt (served from
+//                         the cache after an open breaker, say)
+//        coalescing       outcome coalesced (shared another request's call)
+//        batching         keys beyond the first in batch calls: sum over
+//                         calls of kind kBatch of (keys - 1)
+//      failed without a call (not a saving: the caller got no data):
+//        failure outcomes (failed, shed, rejected_circuit_open,
+//        rejected_quota, timed_out, cancelled) with Result::attempts == 0,
+//        kept per outcome
+//      calls added: retries, probes and prefetches (calls no request of this
+//        run would have made once)
+//    and then, exactly,
+//      upstream calls = requests - served without a call - failed without a
+//                       call + calls added + other
+//    where `other` (may be negative; 0 in every shipped scenario) is what no
+//    term explains: + a call sent for coalesced followers after the request
+//    that started it had ended (timed out, say) and so counts as failed
+//    without a call; - two requests for one key carried in one batch call
+//    (coalescing off), which count as one key; +/- with a warm-up, calls
+//    sent after it for requests submitted before it. Every other term is
+//    >= 0.
+//    "Calls saved against a baseline" (comparison.h) is the difference of
+//    two runs' upstream calls; it includes failures without a call, which
+//    the balance shows apart.
 //  - credits: quota credits charged (Response::credits_charged), attributed to
 //    the instant the call was sent (when the upstream counts it) — per hour,
 //    per day and per calendar month (UTC) and API.
@@ -36,22 +48,32 @@
 //    or API/endpoint, while it was HALF_OPEN).
 //  - retries: retries scheduled (OnRetryScheduled); retry-budget denials.
 //  - wait: Result::queue_wait per priority class the request was submitted
-//    with (histogram, <= 0.79% relative error, see histogram.h).
+//    with (histogram, <= 0.79% relative error, see histogram.h), its exact
+//    mean, and how many requests waited at all (queue_wait > 0).
 //  - latency: end-to-end time seen by the caller, completion instant minus
-//    Request::submitted_at, per priority class.
+//    Request::submitted_at, per priority class, per API and in total.
 //  - staleness, for requests answered with data (served, cache hit,
 //    coalesced, served stale): age = completion instant - Result::fetched_at;
 //    versions behind = the upstream's current payload version at completion
 //    minus Result::payload_version (0 when current); "outdated" when > 0. The
-//    current version comes from a lookup the runner provides.
+//    current version comes from a lookup the runner provides. Requests that
+//    got no data are not in these histograms; plots that show a share of
+//    requests divide by every request (answered_with_data / submitted is
+//    the share that got data at all).
+//  - warm-up: with a steady-state start (`steady_from`), requests submitted
+//    before it, calls sent before it and breaker time before it are left out
+//    of every count, histogram and total above (trips count when they happen
+//    after it); the hourly time series keeps the whole run.
 //  - time series: one TimeBucket per hour, aligned to UTC hours from 00:00Z
 //    of the start's day (so 24 buckets make a UTC day); events are placed by
 //    the instant they happen (credits: when the call was sent).
 //
-// Memory: counters, fixed-resolution histograms, the hours still open (older
-// ones are spilled, see timeline.h), one entry per month and breaker, the sent instant of calls in
-// flight, and the breaker transitions (capped at kMaxBreakerTransitions; later ones are counted in
-// breaker_transitions_dropped). Nothing grows per request.
+// Memory: counters, fixed-resolution histograms (per class and per API), the
+// hours still open (older ones are spilled, see timeline.h; an hour holds a
+// quota sample per API), one entry per month and breaker, the sent instant of
+// calls in flight, and the breaker transitions (capped at
+// kMaxBreakerTransitions; later ones are counted in
+// breaker_transitions_dropped). Nothing grows per request or per key.
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_METRICS_H_
 
@@ -71,19 +93,37 @@
 
 namespace orchsim::experiment {
 
-// Mechanisms that avoid upstream calls (see the header comment).
-enum class SavingMechanism : uint8_t {
-  kCacheHits,
-  kCoalescing,
-  kBatching,
-  kBreakerFastFail,
-  kQuotaPacing,
-};
-inline constexpr int kSavingMechanismCount = 5;
-// "cache_hits", "coalescing", "batching", "breaker_fast_fail", "quota_pacing".
-std::string_view SavingMechanismName(SavingMechanism m);
-
 inline constexpr size_t kMaxBreakerTransitions = 100000;
+
+// Where the requests went, with or without an upstream call of their own
+// (see "the call balance" above). Per API and in total.
+struct RequestAccounting {
+  uint64_t requests = 0;            // client requests submitted
+  uint64_t cache_hits = 0;          // outcome cache_hit
+  uint64_t stale_without_call = 0;  // outcome served_stale with no attempt
+  uint64_t coalesced = 0;           // outcome coalesced
+  uint64_t batched_keys = 0;        // keys beyond the first in batch calls
+  // Failure outcomes with no attempt, by outcome (success outcomes stay 0).
+  std::array<uint64_t, kOutcomeCount> failed_without_call{};
+
+  uint64_t served_without_call() const {
+    return cache_hits + stale_without_call + coalesced + batched_keys;
+  }
+  uint64_t failed_without_call_total() const;
+};
+
+// upstream calls = requests - served_without_call - failed_without_call
+//                  + added + other, exactly.
+struct CallBalance {
+  uint64_t requests = 0;
+  uint64_t served_without_call = 0;
+  uint64_t failed_without_call = 0;
+  uint64_t added = 0;  // retry + probe + prefetch calls
+  uint64_t calls = 0;  // every kind
+  int64_t other = 0;
+};
+CallBalance BalanceOf(const RequestAccounting& accounting,
+                      const std::array<uint64_t, kCallKindCount>& calls_by_kind);
 
 struct ApiCallMetrics {
   uint64_t calls = 0;
@@ -92,6 +132,12 @@ struct ApiCallMetrics {
   uint64_t late_answers = 0;                       // answers after the core stopped waiting
   double credits = 0.0;                            // credits charged, as the responses said
   std::map<std::string, double> credits_by_month;  // "2023-09" -> credits (UTC months)
+  // Requests to this API: outcomes, the call balance, end-to-end latency.
+  std::array<uint64_t, kOutcomeCount> outcomes{};
+  RequestAccounting accounting;
+  Histogram latency;
+
+  CallBalance balance() const { return BalanceOf(accounting, calls_by_kind); }
 };
 
 struct BreakerMetrics {
@@ -108,13 +154,14 @@ struct VariantMetrics {
   std::array<uint64_t, kPriorityCount> requests_by_priority{};
   // Queue wait and end-to-end latency per priority class submitted with.
   std::array<Histogram, kPriorityCount> wait_by_priority{};
+  std::array<uint64_t, kPriorityCount> waited_by_priority{};  // queue_wait > 0
   std::array<Histogram, kPriorityCount> latency_by_priority{};
   Histogram latency;  // all classes
 
   std::map<std::string, ApiCallMetrics> apis;  // by api name
   uint64_t upstream_calls = 0;
   std::array<uint64_t, kCallKindCount> calls_by_kind{};
-  std::array<uint64_t, kSavingMechanismCount> avoided_calls{};
+  RequestAccounting accounting;  // all APIs
   double credits = 0.0;
 
   std::map<std::string, BreakerMetrics> breakers;      // by registry key
@@ -135,13 +182,14 @@ struct VariantMetrics {
   Duration quota_exhausted_time;  // filled by the runner from the upstreams
   double cost = 0.0;              // filled by the runner from the cost tracker
 
-  Instant start;  // of bucket 0: 00:00Z of the run's first day
+  Instant start;        // of bucket 0: 00:00Z of the run's first day
+  Instant steady_from;  // warm-up end: the totals above count from here
   Duration bucket_width = Hours(1);
   Timeline timeline;  // hourly buckets; closed hours spilled (timeline.h)
 
   uint64_t outcome(Outcome o) const { return outcomes[static_cast<int>(o)]; }
   uint64_t calls_of_kind(CallKind k) const { return calls_by_kind[static_cast<int>(k)]; }
-  uint64_t avoided(SavingMechanism m) const { return avoided_calls[static_cast<int>(m)]; }
+  CallBalance balance() const { return BalanceOf(accounting, calls_by_kind); }
   // Requests that got no data: failed, shed, rejected, timed out, cancelled.
   uint64_t client_failures() const;
   double outdated_fraction() const {
@@ -165,8 +213,10 @@ class MetricsRecorder : public OrchestratorObserver {
   using VersionLookup = std::function<uint64_t(const Request&, Instant)>;
 
   // `bucket_width` must divide a day (the runner passes one hour); buckets
-  // start at 00:00Z of `start`'s day.
-  MetricsRecorder(Instant start, Duration bucket_width, VersionLookup current_version);
+  // start at 00:00Z of `start`'s day. Totals count from `steady_from` (the
+  // end of the warm-up; `start` when there is none, or anything earlier).
+  MetricsRecorder(Instant start, Duration bucket_width, VersionLookup current_version,
+                  Instant steady_from = Instant::FromUnixMicros(INT64_MIN));
 
   void OnCompleted(const Request& request, const Result& result, Instant now) override;
   void OnSubmitted(const Request& request, Instant now) override;
@@ -178,9 +228,15 @@ class MetricsRecorder : public OrchestratorObserver {
   void OnRetryBudgetDenied(const Request& request, Instant now) override;
   void OnHealthChanged(const std::string& api, HealthState from, HealthState to,
                        Instant now) override;
+  // From the upstream's side (not the core's): `api`'s quota had `used`
+  // credits used in its period at `at`, after a charge or a refusal. Goes to
+  // the time series only (TimeBucket::quota_by_api), for quota plots.
+  void OnQuota(const std::string& api, Instant at, double used, bool refused);
 
   // Closes open breaker intervals at `end`; call once when the run ends.
   void Finish(Instant end);
+  // True for instants inside the warm-up (excluded from the totals).
+  bool InWarmup(Instant t) const { return t < steady_from_; }
   const VariantMetrics& metrics() const { return metrics_; }
   VariantMetrics& mutable_metrics() { return metrics_; }
 
@@ -202,7 +258,8 @@ class MetricsRecorder : public OrchestratorObserver {
   VersionLookup current_version_;
   std::map<std::string, BreakerTrack> breaker_states_;  // by registry key
   std::unordered_map<uint64_t, Instant> sent_at_;       // calls in flight, by call id
-  size_t half_open_breakers_ = 0;                       // breakers in breaker_states_ now HALF_OPEN
+  Instant steady_from_;
+  size_t half_open_breakers_ = 0;  // breakers in breaker_states_ now HALF_OPEN
   ApiCallMetrics* last_api_ = nullptr;
   std::string last_api_name_;
   size_t latest_index_ = 0;  // bucket of the latest event seen

@@ -6,17 +6,12 @@
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/replications.h"
 
 namespace orchsim::experiment {
 namespace {
 
 std::string N(uint64_t v) { return WithCommas(static_cast<int64_t>(v)); }
-
-uint64_t QuotaRefused(const VariantRun& run) {
-  uint64_t refused = 0;
-  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
-  return refused;
-}
 
 double FailureFraction(const VariantMetrics& m) {
   return m.submitted == 0
@@ -51,11 +46,26 @@ std::string WaitCell(const Histogram& h) {
          Fixed(InMillis(h.Quantile(0.99)), 0) + " / " + Fixed(InMillis(h.max()), 0);
 }
 
+// p50 / p90 / p99 / max / mean in ms.
+std::string LatencyCell(const Histogram& h) {
+  if (h.count() == 0) return "–";
+  return WaitCell(h) + " / " + Fixed(h.mean() / 1e3, 0);
+}
+
+std::string Signed(int64_t v) {
+  std::string out(v > 0 ? "+" : "");
+  out += WithCommas(v);
+  return out;
+}
+
 std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& base,
                       const VariantRun& run) {
   const VariantMetrics& m = run.metrics;
   const VariantMetrics& b = base.metrics;
   const CallsSavedBreakdown s = *SavedAgainst(runs, base.variant, run);
+  const RequestAccounting& a = m.accounting;
+  const CallBalance balance = m.balance();
+  const CallBalance base_balance = b.balance();
   std::ostringstream p;
   p << "**" << run.variant << "** made " << N(s.calls) << " upstream calls, ";
   if (s.saved >= 0) {
@@ -65,33 +75,44 @@ std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& bas
     p << WithCommas(-s.saved) << " (" << Percent(-s.saved_fraction) << ") more than "
       << base.variant << " (" << N(s.baseline_calls) << ")";
   }
+  p << ". Of its " << N(a.requests) << " requests, " << N(balance.served_without_call)
+    << " were served without a call of their own";
   std::vector<std::string> parts;
-  const char* what[kSavingMechanismCount] = {
-      "answered from the cache", "coalesced onto calls", "carried in batch calls",
-      "failed fast at an open breaker", "held back by quota pacing"};
-  for (int i = 0; i < kSavingMechanismCount; ++i) {
-    if (s.by_mechanism[i] != 0) parts.push_back(WithCommas(s.by_mechanism[i]) + " " + what[i]);
+  const std::pair<uint64_t, const char*> served[] = {
+      {a.cache_hits, "from the cache"},
+      {a.stale_without_call, "with stale data"},
+      {a.coalesced, "coalesced onto another request's call"},
+      {a.batched_keys, "carried in a batch call"}};
+  for (const auto& [n, what] : served) {
+    if (n != 0) parts.push_back(N(n) + " " + what);
   }
   if (!parts.empty()) {
-    p << ": ";
+    p << " (";
     for (size_t i = 0; i < parts.size(); ++i) {
       p << (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") << parts[i];
     }
+    p << ")";
   }
-  if (s.added_calls != 0) {
-    p << ", against " << WithCommas(s.added_calls)
-      << " calls added by retries, probes and prefetches";
+  p << ", and " << N(balance.failed_without_call)
+    << " failed before any call (not a saving: the caller got no data";
+  if (base_balance.failed_without_call != 0) {
+    p << "; " << base.variant << ": " << N(base_balance.failed_without_call);
   }
-  if (s.other != 0) p << " (" << WithCommas(s.other) << " not explained by one mechanism)";
+  p << ")";
+  if (balance.added != 0) {
+    p << "; retries, probes and prefetches added " << N(balance.added)
+      << (balance.added == 1 ? " call" : " calls");
+  }
+  if (balance.other != 0) {
+    p << " (" << Signed(balance.other) << " calls not explained by one term, see metrics.h)";
+  }
   p << ". ";
   p << "Quota credits went from " << N(static_cast<uint64_t>(b.credits)) << " to "
     << N(static_cast<uint64_t>(m.credits));
-  uint64_t base_refused = 0;
-  uint64_t refused = 0;
-  for (const auto& [name, u] : base.upstreams) base_refused += u.quota_rejected;
-  for (const auto& [name, u] : run.upstreams) refused += u.quota_rejected;
+  const uint64_t base_refused = QuotaRefusedCalls(base);
+  const uint64_t refused = QuotaRefusedCalls(run);
   if (base_refused != refused) {
-    p << ", calls refused for quota from " << N(base_refused) << " to " << N(refused);
+    p << ", calls the upstream refused for quota from " << N(base_refused) << " to " << N(refused);
   }
   if (b.quota_exhausted_time != m.quota_exhausted_time) {
     p << ", time with the quota exhausted from " << Human(b.quota_exhausted_time) << " to "
@@ -112,23 +133,26 @@ std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& bas
   p << ". Served data was outdated in " << Percent(m.outdated_fraction()) << " of answers ("
     << base.variant << ": " << Percent(b.outdated_fraction()) << "), data age p99 "
     << Human(m.data_age.Quantile(0.99)) << ".";
-  // The class whose p99 wait changed the most, in either direction.
+  // The class whose p99 latency changed the most, in either direction.
   int worst = -1;
   int64_t worst_change = 0;
   for (Priority pr : kAllPriorities) {
     const int i = PriorityIndex(pr);
-    if (m.wait_by_priority[i].count() == 0) continue;
-    const int64_t change = m.wait_by_priority[i].Quantile(0.99).micros() -
-                           b.wait_by_priority[i].Quantile(0.99).micros();
+    if (m.latency_by_priority[i].count() == 0) continue;
+    const int64_t change = m.latency_by_priority[i].Quantile(0.99).micros() -
+                           b.latency_by_priority[i].Quantile(0.99).micros();
     if (std::llabs(change) > std::llabs(worst_change)) {
       worst = i;
       worst_change = change;
     }
   }
   if (worst >= 0) {
-    p << " The largest change in queue wait is for " << PriorityName(static_cast<Priority>(worst))
-      << " requests: p99 " << Human(b.wait_by_priority[worst].Quantile(0.99)) << " → "
-      << Human(m.wait_by_priority[worst].Quantile(0.99)) << ".";
+    p << " The largest change in end-to-end latency is for "
+      << PriorityName(static_cast<Priority>(worst)) << " requests: p99 "
+      << Human(b.latency_by_priority[worst].Quantile(0.99)) << " → "
+      << Human(m.latency_by_priority[worst].Quantile(0.99)) << " (queue wait p99 "
+      << Human(b.wait_by_priority[worst].Quantile(0.99)) << " → "
+      << Human(m.wait_by_priority[worst].Quantile(0.99)) << ").";
   }
   return p.str();
 }
@@ -147,8 +171,36 @@ std::string WithCommas(int64_t value) {
   return out;
 }
 
-std::string ReportMarkdown(const scenario::Scenario& scenario,
-                           const std::vector<VariantRun>& runs) {
+std::string PlotsSection(bool drawn) {
+  std::ostringstream md;
+  md << "## Plots\n\n";
+  if (!drawn) {
+    md << "Not drawn (`--no-plots`, or Python with matplotlib was not found). Draw them with "
+          "`orchsim plot <this folder>`, which adds them here. Numbers: `summary.json`, "
+          "`summary.csv`, `timeseries.csv`, `quota.csv`, `breaker_transitions.csv`, "
+          "`staleness.csv`.\n";
+    return md.str();
+  }
+  const char* titles[] = {"Upstream calls, calls avoided and failures without a call, per API",
+                          "Queue wait per priority class",
+                          "End-to-end latency per priority class and per API",
+                          "Quota credits remaining",
+                          "Circuit breaker states",
+                          "Staleness of served data"};
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
+  }
+  md << "Vector versions: ";
+  for (size_t i = 0; i < kPlotNames.size(); ++i) {
+    md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
+  }
+  md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
+        "`breaker_transitions.csv`, `staleness.csv`.\n";
+  return md.str();
+}
+
+std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                           const ReplicationSummary* replications) {
   std::ostringstream md;
   const VariantRun* base = FindRun(runs, scenario.baseline);
   md << "# orchsim report: " << scenario.name << "\n\n";
@@ -158,14 +210,20 @@ std::string ReportMarkdown(const scenario::Scenario& scenario,
   md << "| seed | " << (runs.empty() ? scenario.seed : runs.front().seed) << " |\n";
   md << "| simulated | " << FormatInstant(scenario.start) << " → " << FormatInstant(scenario.end)
      << " |\n";
+  if (scenario.warmup > Duration::Zero()) {
+    md << "| warm-up | " << FormatDuration(scenario.warmup) << ", until "
+       << FormatInstant(scenario.start + scenario.warmup)
+       << ": left out of every number below; the plots of the time series include it |\n";
+  }
   md << "| baseline | " << (base != nullptr ? "`" + scenario.baseline + "`" : "none") << " |\n";
   md << "| orchsim | " << OrchsimVersion() << " (commit " << OrchsimGitCommit() << ") |\n\n";
+  if (replications != nullptr) md << ReplicationsMarkdown(*replications);
 
   md << "## Comparison\n\n";
   md << Header({"variant", "requests", "upstream calls",
                 base != nullptr ? "saved vs " + scenario.baseline : "saved", "credits",
-                "refused for quota", "breaker trips", "retries", "client failures", "outdated",
-                "data age p99", "cost"});
+                "upstream quota refusals", "breaker trips", "retries", "client failures",
+                "outdated", "data age p99", "latency p99", "cost"});
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     std::string saved = "–";
@@ -173,37 +231,40 @@ std::string ReportMarkdown(const scenario::Scenario& scenario,
       saved = WithCommas(s->saved) + " (" + Percent(s->saved_fraction) + ")";
     }
     md << Row({"`" + run.variant + "`", N(m.submitted), N(UpstreamCalls(run)), saved,
-               N(static_cast<uint64_t>(m.credits)), N(QuotaRefused(run)), N(m.breaker_trips),
+               N(static_cast<uint64_t>(m.credits)), N(QuotaRefusedCalls(run)), N(m.breaker_trips),
                N(m.retries), N(m.client_failures()) + " (" + Percent(FailureFraction(m)) + ")",
-               Percent(m.outdated_fraction()), Human(m.data_age.Quantile(0.99)), Fixed(m.cost, 2)});
+               Percent(m.outdated_fraction()), Human(m.data_age.Quantile(0.99)),
+               Human(m.latency.Quantile(0.99)), Fixed(m.cost, 2)});
   }
   md << "\nUpstream calls are counted at the mocked upstreams.";
   bool all_match = true;
   for (const VariantRun& run : runs) all_match = all_match && CountMismatches(run).empty();
-  md << (all_match ? " They equal the calls the core reports sending, per API and kind.\n\n"
+  md << (all_match ? " They equal the calls the core reports sending, per API and kind."
                    : " **They differ from the calls the core reports sending** (see "
-                     "`counts_match_upstreams` in summary.json).\n\n");
+                     "`counts_match_upstreams` in summary.json).");
+  md << " *Upstream quota refusals* are calls an upstream answered \"quota exhausted\" "
+        "(the request may still have been served by a retry or stale data); the outcome "
+        "`rejected_quota` below counts client requests the core itself refused for quota, "
+        "before any call. *Latency* is end to end: from submit to the request's outcome.\n\n";
 
-  if (base != nullptr) {
-    md << "### Calls saved against `" << scenario.baseline << "`, by mechanism\n\n";
-    std::vector<std::string> head = {"variant", "saved"};
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      head.push_back(std::string(SavingMechanismName(static_cast<SavingMechanism>(i))));
-    }
-    head.push_back("calls added");
-    head.push_back("other");
-    md << Header(head);
-    for (const VariantRun& run : runs) {
-      const CallsSavedBreakdown s = *SavedAgainst(runs, scenario.baseline, run);
-      std::vector<std::string> row = {"`" + run.variant + "`", WithCommas(s.saved)};
-      for (int64_t v : s.by_mechanism) row.push_back(WithCommas(v));
-      row.push_back(WithCommas(s.added_calls));
-      row.push_back(WithCommas(s.other));
-      md << Row(row);
-    }
-    md << "\nsaved = sum of the mechanisms − calls added (retries, probes, prefetches) + other. "
-          "Definitions in `engine/experiment/metrics.h`.\n\n";
+  md << "### Call balance: where the requests went\n\n";
+  md << Header({"variant", "requests", "− cache hits", "− stale answers", "− coalesced",
+                "− batched", "− failed without a call", "+ retries, probes, prefetches", "+ other",
+                "= upstream calls"});
+  for (const VariantRun& run : runs) {
+    const RequestAccounting& a = run.metrics.accounting;
+    const CallBalance b = run.metrics.balance();
+    md << Row({"`" + run.variant + "`", N(a.requests), N(a.cache_hits), N(a.stale_without_call),
+               N(a.coalesced), N(a.batched_keys), N(b.failed_without_call), N(b.added),
+               Signed(b.other), N(b.calls)});
   }
+  md << "\nEach variant on its own: its upstream calls = requests − requests served without "
+        "a call of their own (cache hits, stale answers, coalesced, batched keys beyond the "
+        "first) − requests that failed before any call (not a saving) + calls added + other. "
+        "Every term but *other* is a count ≥ 0; *other* is what no term explains (calls for "
+        "coalesced followers after the request that started the call had ended; requests for "
+        "one key inside one batch). Calls as the core counts them; definitions in "
+        "`engine/experiment/metrics.h`.\n\n";
 
   md << "### Queue wait per priority class (ms: p50 / p90 / p99 / max)\n\n";
   std::vector<std::string> head = {"variant"};
@@ -213,6 +274,42 @@ std::string ReportMarkdown(const scenario::Scenario& scenario,
     std::vector<std::string> row = {"`" + run.variant + "`"};
     for (Priority p : kAllPriorities) {
       row.push_back(WaitCell(run.metrics.wait_by_priority[PriorityIndex(p)]));
+    }
+    md << Row(row);
+  }
+  md << "\n### Mean queue wait and share of requests that waited at all\n\n";
+  md << Header(head);
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {"`" + run.variant + "`"};
+    for (Priority p : kAllPriorities) {
+      const int i = PriorityIndex(p);
+      const Histogram& h = run.metrics.wait_by_priority[i];
+      row.push_back(h.count() == 0
+                        ? "–"
+                        : Human(Duration::FromMicros(static_cast<int64_t>(h.mean()))) + ", " +
+                              Percent(static_cast<double>(run.metrics.waited_by_priority[i]) /
+                                      static_cast<double>(h.count())));
+    }
+    md << Row(row);
+  }
+  md << "\n### End-to-end latency per priority class (ms: p50 / p90 / p99 / max / mean)\n\n";
+  md << Header(head);
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {"`" + run.variant + "`"};
+    for (Priority p : kAllPriorities) {
+      row.push_back(LatencyCell(run.metrics.latency_by_priority[PriorityIndex(p)]));
+    }
+    md << Row(row);
+  }
+  md << "\n### End-to-end latency per API (ms: p50 / p90 / p99 / max / mean)\n\n";
+  std::vector<std::string> api_head = {"variant"};
+  for (const world::UpstreamModelConfig& u : scenario.upstreams) api_head.push_back(u.name);
+  md << Header(api_head);
+  for (const VariantRun& run : runs) {
+    std::vector<std::string> row = {"`" + run.variant + "`"};
+    for (const world::UpstreamModelConfig& u : scenario.upstreams) {
+      auto it = run.metrics.apis.find(u.name);
+      row.push_back(it == run.metrics.apis.end() ? "–" : LatencyCell(it->second.latency));
     }
     md << Row(row);
   }
@@ -237,20 +334,15 @@ std::string ReportMarkdown(const scenario::Scenario& scenario,
     md << "\n";
   }
 
-  md << "## Plots\n\n";
-  const char* titles[] = {"Upstream calls and calls saved by mechanism",
-                          "Queue wait per priority class", "Quota credits remaining",
-                          "Circuit breaker states", "Staleness of served data"};
-  for (size_t i = 0; i < kPlotNames.size(); ++i) {
-    md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
-  }
-  md << "Vector versions: ";
-  for (size_t i = 0; i < kPlotNames.size(); ++i) {
-    md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
-  }
-  md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
-        "`breaker_transitions.csv`, `staleness.csv`.\n";
+  md << PlotsSection(true);
   return md.str();
+}
+
+std::string WithPlotsSection(const std::string& report, bool drawn) {
+  const std::string heading = "\n## Plots\n";
+  const size_t at = report.rfind(heading);
+  if (at == std::string::npos) return report;
+  return report.substr(0, at + 1) + PlotsSection(drawn);
 }
 
 }  // namespace orchsim::experiment

@@ -16,10 +16,23 @@
 namespace orchsim::experiment {
 
 // The plots, each written as <name>.png and <name>.svg next to report.md.
-inline constexpr std::array<const char*, 5> kPlotNames = {"calls", "wait", "quota", "breakers",
-                                                          "staleness"};
+inline constexpr std::array<const char*, 6> kPlotNames = {"calls", "wait",     "latency",
+                                                          "quota", "breakers", "staleness"};
 
-std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);
+struct ReplicationSummary;  // replications.h
+
+// With `replications`, a section of means and 95% intervals over the seeds
+// follows the header.
+std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                           const ReplicationSummary* replications = nullptr);
+
+// The last section of report.md, "## Plots": links to the plots when they
+// were drawn (ReportMarkdown ends with PlotsSection(true)), else a note on how
+// to draw them, so a report never links images that are not there.
+std::string PlotsSection(bool drawn);
+// `report` (a report.md) with its "## Plots" section replaced by
+// PlotsSection(drawn); unchanged when it has no such section.
+std::string WithPlotsSection(const std::string& report, bool drawn);
 
 // "1,234,567" (thousands separated by commas; negative numbers keep their sign).
 std::string WithCommas(int64_t value);

@@ -6,13 +6,17 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/experiment/atomic_file.h"
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/replications.h"
 #include "engine/experiment/report.h"
+#include "policies/config/input_file.h"
 
 namespace orchsim::experiment {
 
@@ -34,26 +38,35 @@ Json WaitJson(const Histogram& h) {
   return w;
 }
 
+// The call balance (metrics.h): calls = requests - served_without_call -
+// failed_without_call + added + other.
+Json BalanceJson(const RequestAccounting& a, const CallBalance& b) {
+  Json out;
+  out["requests"] = a.requests;
+  out["served_without_call"] = {{"total", b.served_without_call},
+                                {"cache_hits", a.cache_hits},
+                                {"stale_answers", a.stale_without_call},
+                                {"coalescing", a.coalesced},
+                                {"batching", a.batched_keys}};
+  Json failed = {{"total", b.failed_without_call}};
+  for (int i = 0; i < kOutcomeCount; ++i) {
+    if (IsClientFailure(static_cast<Outcome>(i))) {
+      failed[std::string(OutcomeName(static_cast<Outcome>(i)))] = a.failed_without_call[i];
+    }
+  }
+  out["failed_without_call"] = failed;
+  out["calls_added"] = b.added;
+  out["other"] = b.other;
+  out["calls"] = b.calls;
+  return out;
+}
+
 Json KindsJson(const std::array<uint64_t, kCallKindCount>& kinds) {
   Json out;
   for (int k = 0; k < kCallKindCount; ++k) {
     out[std::string(CallKindName(static_cast<CallKind>(k)))] = kinds[k];
   }
   return out;
-}
-
-// 00:00Z of the first day of `t`'s month, and of the next month.
-Instant MonthStart(Instant t, int add_months) {
-  const int64_t day_us = Days(1).micros();
-  const int64_t days = t.unix_micros() / day_us;
-  int64_t year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  CivilFromDays(days, &year, &month, &day);
-  int64_t m = static_cast<int64_t>(month) - 1 + add_months;
-  year += m / 12;
-  m %= 12;
-  return Instant::FromUnixMicros(DaysFromCivil(year, static_cast<unsigned>(m + 1), 1) * day_us);
 }
 
 // Rows to a string (str()) or straight to a stream (files of a long run).
@@ -73,14 +86,6 @@ class Csv {
   std::ostringstream own_;
   std::ostream* out_;
 };
-
-void WriteFile(const std::filesystem::path& path,
-               const std::function<void(std::ostream&)>& produce) {
-  std::ofstream out(path, std::ios::binary);
-  produce(out);
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
 
 bool Quiet(const TimeBucket& b) {
   return b.requests == 0 && b.completed == 0 && b.upstream_calls == 0 && b.breaker_trips == 0 &&
@@ -117,7 +122,8 @@ void BucketRows(Csv& csv, const std::string& variant, const char* bucket, Instan
 
 }  // namespace
 
-Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs) {
+Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
+                 const ReplicationSummary* replications) {
   Json out;
   out["schema_version"] = kSummarySchemaVersion;
   out["orchsim"] = {{"version", std::string(OrchsimVersion())},
@@ -127,6 +133,8 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
   out["seed"] = runs.empty() ? scenario.seed : runs.front().seed;
   out["start"] = FormatInstant(scenario.start);
   out["end"] = FormatInstant(scenario.end);
+  out["warmup"] = FormatDuration(scenario.warmup);
+  out["steady_from"] = FormatInstant(scenario.start + scenario.warmup);
   out["baseline"] = scenario.baseline;
   Json upstreams = Json::object();
   for (const world::UpstreamModelConfig& u : scenario.upstreams) {
@@ -134,6 +142,8 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     q["enabled"] = u.quota.enabled;
     q["limit"] = u.quota.limit;
     q["period"] = std::string(world::QuotaPeriodName(u.quota.period));
+    q["period_length_s"] = Round(InSeconds(u.quota.PeriodLength()), 3);  // 0: calendar months
+    q["charge"] = std::string(world::QuotaChargeName(u.quota.charge));
     upstreams[u.name] = {{"quota", q}};
   }
   out["upstreams"] = upstreams;
@@ -160,28 +170,14 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     const std::vector<std::string> mismatches = CountMismatches(run);
     v["counts_match_upstreams"] = mismatches.empty();
     v["calls_saved_vs_baseline"] = CallsSaved(runs, scenario.baseline, run);
-    Json avoided;
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      avoided[std::string(SavingMechanismName(static_cast<SavingMechanism>(i)))] =
-          m.avoided_calls[i];
-    }
-    v["avoided_calls"] = avoided;
     if (auto b = SavedAgainst(runs, scenario.baseline, run)) {
-      Json saved;
-      saved["baseline"] = b->baseline;
-      saved["total"] = b->saved;
-      saved["percent"] = Round(100.0 * b->saved_fraction, 3);
-      Json by;
-      for (int i = 0; i < kSavingMechanismCount; ++i) {
-        by[std::string(SavingMechanismName(static_cast<SavingMechanism>(i)))] = b->by_mechanism[i];
-      }
-      saved["by_mechanism"] = by;
-      saved["added_calls"] = b->added_calls;
-      saved["other"] = b->other;
-      v["calls_saved"] = saved;
+      v["calls_saved"] = {{"baseline", b->baseline},
+                          {"total", b->saved},
+                          {"percent", Round(100.0 * b->saved_fraction, 3)}};
     } else {
       v["calls_saved"] = nullptr;
     }
+    v["call_balance"] = BalanceJson(m.accounting, m.balance());
     Json apis = Json::object();
     for (const auto& [name, a] : m.apis) {
       Json api;
@@ -197,6 +193,13 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
       Json statuses = Json::object();
       for (const auto& [status, count] : a.statuses) statuses[std::to_string(status)] = count;
       api["statuses"] = statuses;
+      Json api_outcomes;
+      for (int i = 0; i < kOutcomeCount; ++i) {
+        api_outcomes[std::string(OutcomeName(static_cast<Outcome>(i)))] = a.outcomes[i];
+      }
+      api["outcomes"] = api_outcomes;
+      api["call_balance"] = BalanceJson(a.accounting, a.balance());
+      api["latency"] = WaitJson(a.latency);
       if (up != run.upstreams.end()) {
         api["quota_exhausted_s"] = Round(InSeconds(up->second.quota_exhausted_time), 3);
         api["quota_rejected"] = up->second.quota_rejected;
@@ -207,6 +210,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     v["apis"] = apis;
     v["credits"] = Round(m.credits, 3);
     v["quota_exhausted_s"] = Round(InSeconds(m.quota_exhausted_time), 3);
+    v["quota_refused_calls"] = QuotaRefusedCalls(run);
     Json breakers = Json::object();
     for (const auto& [key, b] : m.breakers) {
       breakers[key] = {{"trips", b.trips},
@@ -224,8 +228,16 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     Json latency;
     latency["all"] = WaitJson(m.latency);
     for (Priority p : kAllPriorities) {
-      waits[std::string(PriorityName(p))] = WaitJson(m.wait_by_priority[PriorityIndex(p)]);
-      latency[std::string(PriorityName(p))] = WaitJson(m.latency_by_priority[PriorityIndex(p)]);
+      const int i = PriorityIndex(p);
+      Json w = WaitJson(m.wait_by_priority[i]);
+      w["waited"] = m.waited_by_priority[i];
+      w["waited_fraction"] = Round(m.wait_by_priority[i].count() == 0
+                                       ? 0.0
+                                       : static_cast<double>(m.waited_by_priority[i]) /
+                                             static_cast<double>(m.wait_by_priority[i].count()),
+                                   6);
+      waits[std::string(PriorityName(p))] = w;
+      latency[std::string(PriorityName(p))] = WaitJson(m.latency_by_priority[i]);
     }
     v["wait"] = waits;
     v["latency"] = latency;
@@ -246,6 +258,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     v["events"] = run.events;
     out["variants"].push_back(v);
   }
+  if (replications != nullptr) out["replications"] = ReplicationsJson(*replications);
   return out;
 }
 
@@ -283,20 +296,30 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
         count("api_rate_limited", name, up->second.rate_limited);
       }
     }
-    for (int i = 0; i < kSavingMechanismCount; ++i) {
-      count("avoided_calls", std::string(SavingMechanismName(static_cast<SavingMechanism>(i))),
-            m.avoided_calls[i]);
+    {
+      const RequestAccounting& a = m.accounting;
+      const CallBalance b = m.balance();
+      count("call_balance", "requests", a.requests);
+      count("call_balance", "cache_hits", a.cache_hits);
+      count("call_balance", "stale_answers", a.stale_without_call);
+      count("call_balance", "coalescing", a.coalesced);
+      count("call_balance", "batching", a.batched_keys);
+      for (int i = 0; i < kOutcomeCount; ++i) {
+        if (IsClientFailure(static_cast<Outcome>(i))) {
+          count("call_balance",
+                "failed_without_call_" + std::string(OutcomeName(static_cast<Outcome>(i))),
+                a.failed_without_call[i]);
+        }
+      }
+      count("call_balance", "calls_added", b.added);
+      row("call_balance", "other", std::to_string(b.other));
+      count("call_balance", "calls", b.calls);
     }
     if (auto b = SavedAgainst(runs, scenario.baseline, run)) {
       row("calls_saved", "", std::to_string(b->saved));
       row("calls_saved_percent", "", Fixed(100.0 * b->saved_fraction, 3));
-      for (int i = 0; i < kSavingMechanismCount; ++i) {
-        row("calls_saved_by", std::string(SavingMechanismName(static_cast<SavingMechanism>(i))),
-            std::to_string(b->by_mechanism[i]));
-      }
-      row("calls_saved_by", "added_calls", std::to_string(-b->added_calls));
-      row("calls_saved_by", "other", std::to_string(b->other));
     }
+    count("quota_refused_calls", "", QuotaRefusedCalls(run));
     row("credits", "", Fixed(m.credits, 3));
     row("quota_exhausted_s", "", Fixed(InSeconds(m.quota_exhausted_time), 3));
     count("breaker_trips", "", m.breaker_trips);
@@ -316,6 +339,7 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
       row(prefix + "_p90_ms", label, Fixed(InMillis(h.Quantile(0.9)), 3));
       row(prefix + "_p99_ms", label, Fixed(InMillis(h.Quantile(0.99)), 3));
       row(prefix + "_max_ms", label, Fixed(InMillis(h.max()), 3));
+      row(prefix + "_mean_ms", label, Fixed(h.mean() / 1e3, 3));
     };
     for (Priority p : kAllPriorities) {
       quantiles("wait", std::string(PriorityName(p)), m.wait_by_priority[PriorityIndex(p)]);
@@ -324,6 +348,10 @@ std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<Var
     for (Priority p : kAllPriorities) {
       quantiles("latency", std::string(PriorityName(p)), m.latency_by_priority[PriorityIndex(p)]);
     }
+    for (Priority p : kAllPriorities) {
+      count("waited", std::string(PriorityName(p)), m.waited_by_priority[PriorityIndex(p)]);
+    }
+    for (const auto& [name, a] : m.apis) quantiles("api_latency", name, a.latency);
     count("answered_with_data", "", m.answered_with_data);
     count("outdated", "", m.answered_outdated);
     row("outdated_fraction", "", Fixed(m.outdated_fraction(), 6));
@@ -377,58 +405,69 @@ void WriteQuotaCsv(std::ostream& out, const scenario::Scenario& scenario,
                    const std::vector<VariantRun>& runs) {
   Csv csv(out,
           "variant,api,hour_start,period_start,limit,credits_used_in_period,credits_remaining,"
-          "exhausted");
+          "exhausted,refused_calls");
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
     for (const world::UpstreamModelConfig& u : scenario.upstreams) {
       if (!u.quota.enabled) continue;
-      double dearest = u.quota.default_credits;
-      for (const auto& [endpoint, credits] : u.quota.credits_per_endpoint) {
+      const world::QuotaConfig& q = u.quota;
+      double dearest = q.default_credits;
+      for (const auto& [endpoint, credits] : q.credits_per_endpoint) {
         dearest = std::max(dearest, credits);
       }
       auto credits_in = [&](const TimeBucket& bucket) {
         auto it = bucket.credits_by_api.find(u.name);
         return it == bucket.credits_by_api.end() ? 0.0 : it->second;
       };
-      const int64_t window_buckets =
-          std::max<int64_t>(1, u.quota.rolling_window.micros() / m.bucket_width.micros());
+      // Periods made of whole buckets are summed from the hourly credits;
+      // shorter or unaligned fixed periods come from the upstream's own
+      // samples (the most used in one period during the hour).
+      const int64_t width = m.bucket_width.micros();
+      const bool from_samples =
+          q.period == world::QuotaPeriod::kFixedWindow && q.window.micros() % width != 0;
+      const int64_t window_buckets = std::max<int64_t>(1, q.rolling_window.micros() / width);
       // Credits of the last window_buckets hours (rolling windows only).
       std::vector<double> window;
-      if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
+      if (q.period == world::QuotaPeriod::kRollingWindow) {
         window.assign(static_cast<size_t>(window_buckets), 0.0);
       }
       Instant period_start;
       double used = 0.0;
+      std::optional<QuotaSample> last_sample;
       m.timeline.ForEach([&](size_t i, const TimeBucket& bucket) {
         const Instant hour = m.BucketStart(i);
-        Instant start;
-        switch (u.quota.period) {
-          case world::QuotaPeriod::kCalendarMonthUtc:
-            start = MonthStart(hour, 0);
-            break;
-          case world::QuotaPeriod::kCalendarDayUtc:
-            start =
-                Instant::FromUnixMicros(hour.unix_micros() - hour.unix_micros() % Days(1).micros());
-            break;
-          case world::QuotaPeriod::kRollingWindow:
-            start = hour + m.bucket_width - u.quota.rolling_window;
-            break;
-        }
-        if (u.quota.period == world::QuotaPeriod::kRollingWindow) {
+        const auto sample_it = bucket.quota_by_api.find(u.name);
+        const QuotaSample* sample =
+            sample_it == bucket.quota_by_api.end() ? nullptr : &sample_it->second;
+        const Instant start = q.period == world::QuotaPeriod::kRollingWindow
+                                  ? hour + m.bucket_width - q.rolling_window
+                                  : q.PeriodAt(hour).first;
+        if (q.period == world::QuotaPeriod::kRollingWindow) {
           const double credits = credits_in(bucket);
           used += credits;
           double& slot = window[i % window.size()];
           if (static_cast<int64_t>(i) >= window_buckets) used -= slot;
           slot = credits;
+        } else if (from_samples) {
+          if (sample != nullptr) {
+            used = sample->peak_used;
+          } else if (last_sample &&
+                     q.PeriodAt(Instant::FromUnixMicros(last_sample->last_at_us)).second > hour) {
+            used = last_sample->last_used;  // the period of the last charge goes on
+          } else {
+            used = 0.0;
+          }
         } else {
           if (i == 0 || start != period_start) used = 0.0;
           used += credits_in(bucket);
         }
+        if (sample != nullptr) last_sample = *sample;
         period_start = start;
-        const double remaining = std::max(0.0, u.quota.limit - used);
-        csv.Row(run.variant, u.name, FormatInstant(hour), FormatInstant(start),
-                Fixed(u.quota.limit, 3), Fixed(used, 3), Fixed(remaining, 3),
-                remaining < dearest ? 1 : 0);
+        const uint64_t refused = sample == nullptr ? 0 : sample->refused;
+        const double remaining = std::max(0.0, q.limit - used);
+        csv.Row(run.variant, u.name, FormatInstant(hour), FormatInstant(start), Fixed(q.limit, 3),
+                Fixed(used, 3), Fixed(remaining, 3), remaining < dearest || refused > 0 ? 1 : 0,
+                refused);
       });
     }
   }
@@ -456,6 +495,10 @@ std::string BreakerTransitionsCsv(const scenario::Scenario& scenario,
 std::string StalenessCsv(const std::vector<VariantRun>& runs) {
   Csv csv("variant,metric,low,high,count");
   for (const VariantRun& run : runs) {
+    // The denominators: every request, and those answered with data (the
+    // histograms below hold only the latter).
+    csv.Row(run.variant, "requests", "", "", run.metrics.submitted);
+    csv.Row(run.variant, "answered_with_data", "", "", run.metrics.answered_with_data);
     for (const HistogramBucket& b : run.metrics.data_age.Buckets(2)) {
       csv.Row(run.variant, "age_s", Fixed(static_cast<double>(b.lower) / 1e6, 6),
               Fixed(static_cast<double>(b.upper + 1) / 1e6, 6), b.count);
@@ -468,12 +511,12 @@ std::string StalenessCsv(const std::vector<VariantRun>& runs) {
 }
 
 void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
-                  const std::vector<VariantRun>& runs) {
+                  const std::vector<VariantRun>& runs, const ReplicationSummary* replications) {
   namespace fs = std::filesystem;
   const fs::path target(dir);
   std::error_code ec;
   fs::create_directories(target, ec);
-  if (ec) throw std::runtime_error("cannot create " + target.string() + ": " + ec.message());
+  if (ec) ThrowIoError("create", target.string(), ec.value());
   // Each file is produced and written before the next one, and the long
   // ones (a row per hour) are streamed, so memory does not follow the run's
   // length.
@@ -482,26 +525,38 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
     return [make = std::move(make)](std::ostream& out) { out << make(); };
   };
   const std::vector<std::pair<std::string, Producer>> files = {
-      {"summary.json", text([&] { return SummaryJson(scenario, runs).dump(2) + "\n"; })},
+      {"summary.json",
+       text([&] { return SummaryJson(scenario, runs, replications).dump(2) + "\n"; })},
       {"summary.csv", text([&] { return SummaryCsv(scenario, runs); })},
       {"timeseries.csv", [&](std::ostream& out) { WriteTimeseriesCsv(out, runs); }},
       {"quota.csv", [&](std::ostream& out) { WriteQuotaCsv(out, scenario, runs); }},
       {"breaker_transitions.csv", text([&] { return BreakerTransitionsCsv(scenario, runs); })},
       {"staleness.csv", text([&] { return StalenessCsv(runs); })},
-      {"report.md", text([&] { return ReportMarkdown(scenario, runs); })},
+      {"report.md", text([&] { return ReportMarkdown(scenario, runs, replications); })},
   };
   // Every file is complete under a temporary name before any is renamed.
   try {
-    for (const auto& [name, produce] : files) WriteFile(target / (name + ".partial"), produce);
+    for (const auto& [name, produce] : files) {
+      WriteFileStreaming((target / (name + ".partial")).string(), produce);
+    }
   } catch (...) {
     for (const auto& [name, produce] : files) fs::remove(target / (name + ".partial"), ec);
     throw;
   }
-  for (const auto& [name, text] : files) {
+  for (const auto& [name, produce] : files) {
     fs::rename(target / (name + ".partial"), target / name, ec);
-    if (ec)
-      throw std::runtime_error("cannot write " + (target / name).string() + ": " + ec.message());
+    if (ec) ThrowIoError("write", (target / name).string(), ec.value());
   }
+}
+
+void SetReportPlots(const std::string& dir, bool drawn) {
+  const std::string path = (std::filesystem::path(dir) / "report.md").string();
+  const config::InputFile report = config::ReadInputFile(path);
+  if (!report.ok()) {
+    throw IoError("cannot read " + path + ": " + config::DescribeInputFileProblem(report));
+  }
+  const std::string updated = WithPlotsSection(report.text, drawn);
+  if (updated != report.text) WriteFileAtomically(path, updated);
 }
 
 }  // namespace orchsim::experiment

@@ -1,5 +1,6 @@
 #include "engine/experiment/runner.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -45,11 +46,18 @@ class Run {
     }
     orchestrator_ = std::move(core).value();
     recorder_ = std::make_unique<MetricsRecorder>(
-        scenario.start, Hours(1), [this](const Request& request, Instant now) -> uint64_t {
+        scenario.start, Hours(1),
+        [this](const Request& request, Instant now) -> uint64_t {
           world::MockUpstream* mock = transport_.Find(request.api);
           return mock == nullptr ? 0 : mock->PayloadVersionAt(request.key, now);
-        });
+        },
+        scenario.start + scenario.warmup);
     orchestrator_->AddObserver(recorder_.get());
+    for (const std::string& name : transport_.names()) {
+      transport_.Find(name)->SetQuotaObserver([this, name](Instant at, double used, bool refused) {
+        recorder_->OnQuota(name, at, used, refused);
+      });
+    }
     for (OrchestratorObserver* observer : options.extra_observers) {
       orchestrator_->AddObserver(observer);
     }
@@ -57,6 +65,19 @@ class Run {
   }
 
   VariantRun Execute(const std::string& variant_name, uint64_t seed) {
+    // Scheduled first: at the warm-up's end instant it runs before any call.
+    if (scenario_.warmup > Duration::Zero()) {
+      // What the upstreams and the cost tracker counted during the warm-up,
+      // to leave out of the totals like the recorder does.
+      sim_.ScheduleAt(scenario_.start + scenario_.warmup, [this] {
+        const Instant now = sim_.now();
+        for (const std::string& name : transport_.names()) {
+          world::MockUpstream* mock = transport_.Find(name);
+          at_warmup_end_[name] = {mock->counters(), mock->QuotaExhaustedTime(now)};
+        }
+        cost_at_warmup_end_ = orchestrator_->cost().Total().money;
+      });
+    }
     ScheduleNextArrival();
     ScheduleNextGame();
     sim_.ScheduleAt(scenario_.end, [this] { orchestrator_->Shutdown(scenario_.drain, [] {}); });
@@ -69,7 +90,7 @@ class Run {
     run.seed = seed;
     recorder_->Finish(sim_.now());
     run.metrics = recorder_->metrics();
-    run.metrics.cost = orchestrator_->cost().Total().money;
+    run.metrics.cost = orchestrator_->cost().Total().money - cost_at_warmup_end_;
     run.stats = orchestrator_->stats();
     run.events = sim_.events_run();
     for (const std::string& name : transport_.names()) {
@@ -86,6 +107,23 @@ class Run {
       s.injected_errors = c.injected_errors;
       s.outage_answers = c.outage_answers;
       s.down_answers = c.down_answers;
+      auto warm = at_warmup_end_.find(name);
+      if (warm != at_warmup_end_.end()) {
+        const world::UpstreamCounters& w = warm->second.counters;
+        s.calls -= w.calls;
+        for (size_t k = 0; k < s.calls_by_kind.size(); ++k)
+          s.calls_by_kind[k] -= w.calls_by_kind[k];
+        for (const auto& [status, n] : w.status_counts) {
+          if ((s.statuses[status] -= n) == 0) s.statuses.erase(status);
+        }
+        s.credits_charged -= w.credits_charged;
+        s.quota_exhausted_time = s.quota_exhausted_time - warm->second.quota_exhausted;
+        s.rate_limited -= w.rate_limited;
+        s.quota_rejected -= w.quota_rejected;
+        s.injected_errors -= w.injected_errors;
+        s.outage_answers -= w.outage_answers;
+        s.down_answers -= w.down_answers;
+      }
       run.metrics.quota_exhausted_time += s.quota_exhausted_time;
     }
     if (on_finished_) on_finished_(transport_, sim_.now());
@@ -146,6 +184,12 @@ class Run {
   ProgressFn progress_;
   std::function<void(world::MockTransport&, Instant)> on_finished_;
   world::GameKickoffs kickoffs_;  // the games a key names (game_kickoffs.h)
+  struct WarmupSnapshot {
+    world::UpstreamCounters counters;
+    Duration quota_exhausted;
+  };
+  std::map<std::string, WarmupSnapshot> at_warmup_end_;  // by upstream
+  double cost_at_warmup_end_ = 0.0;
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<MetricsRecorder> recorder_;
   std::unique_ptr<world::DemandSource> demand_;

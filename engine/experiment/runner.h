@@ -9,6 +9,8 @@
 // a day before kickoff, one pending event at a time. At scenario.end the
 // orchestrator shuts down with the scenario's drain and the run ends when no
 // event is left. Memory therefore follows what is in flight, not the season.
+// With a warm-up (Scenario::warmup), the recorder, the upstream summaries
+// and the cost leave out what happened before start + warmup.
 //
 // Because demand and upstream health come from their own named streams, every
 // variant run with the same seed sees the same requests and the same outages;

@@ -219,22 +219,23 @@ std::string PointText(size_t index, const std::vector<Json>& values,
   return point.dump() + "\n";
 }
 
+// The text of a file of a sweep folder; never blocks on a FIFO. Throws
+// SweepError naming the file and the problem.
 std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SweepError("cannot read " + path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text;
+  config::InputFile file = config::ReadInputFile(path.string());
+  if (!file.ok()) {
+    throw SweepError(path.string() + ": " + config::DescribeInputFileProblem(file));
+  }
+  return std::move(file.text);
 }
 
-// The parsed file, or null when it is absent or unreadable as JSON.
+// The parsed file, or null when it is absent, not a readable regular file,
+// or not JSON.
 Json ReadJsonOrNull(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return nullptr;
-  try {
-    return Json::parse(ReadText(path));
-  } catch (const std::exception&) {
-    return nullptr;
-  }
+  const config::InputFile file = config::ReadInputFile(path.string());
+  if (!file.ok()) return nullptr;
+  Json json = Json::parse(file.text, nullptr, false);
+  return json.is_discarded() ? Json(nullptr) : json;
 }
 
 // Runs fn(i) for i in [0, n) on `jobs` threads, in index order of pick-up;
@@ -295,6 +296,8 @@ Json VariantPolicySource(const scenario::Scenario& scenario, const std::string& 
   }
   return source;
 }
+
+SweepResults LoadSweepFiles(const std::vector<std::string>& dirs);
 
 }  // namespace
 
@@ -462,7 +465,7 @@ void ReadSweepSpec(const Json& sweep, const std::string& file, SweepSpec* spec) 
   r.String("variant", &spec->variant);
   r.Strings("params", &spec->params);
   r.String("sample", &spec->sample);
-  r.Int("seeds", &spec->seeds, false, 1, 10000);
+  r.Int("seeds", &spec->seeds, false, 1, kMaxSweepSeeds);
   if (r.Has("first_seed")) {
     int64_t s = 0;
     r.Int("first_seed", &s, true, 0);
@@ -492,6 +495,17 @@ void ReadSweepSpec(const Json& sweep, const std::string& file, SweepSpec* spec) 
   r.Finish();
 }
 
+size_t CountSweepPoints(const SweepSpec& spec) {
+  const SampleSpec sample = ParseSample(spec.sample);
+  if (sample.method != SampleMethod::kGrid) return sample.count;
+  size_t total = 1;
+  for (const std::string& text : spec.params) {
+    total *= ParseParameter(text).values.size();
+    if (total > kMaxPoints) return kMaxPoints + 1;
+  }
+  return spec.params.empty() ? 0 : total;
+}
+
 SweepPlan PlanSweep(const scenario::Scenario& scenario, const std::string& scenario_text,
                     const SweepSpec& spec) {
   SweepPlan plan;
@@ -508,11 +522,24 @@ SweepPlan PlanSweep(const scenario::Scenario& scenario, const std::string& scena
         "no parameters: give --param PATH=VALUES (or \"params\" in the scenario's "
         "\"sweep\")");
   }
-  if (spec.seeds < 1) throw SweepError("--seeds must be at least 1");
+  if (spec.seeds < 1 || spec.seeds > kMaxSweepSeeds) {
+    throw SweepError("--seeds " + std::to_string(spec.seeds) + ": expected 1 to " +
+                     std::to_string(kMaxSweepSeeds) + " replications per point");
+  }
   std::set<std::string> paths;
+  std::set<std::string> apis;
+  for (const auto& upstream : scenario.upstreams) apis.insert(upstream.name);
   for (const std::string& text : spec.params) {
     ParameterSpec p = ParseParameter(text);
     if (!paths.insert(p.path).second) throw SweepError("--param " + text + ": path given twice");
+    // "apis.<name>...." for an API the scenario lacks would change nothing,
+    // and the sweep would still "recommend" one of its values.
+    const std::vector<std::string> segments = Split(p.path, '.');
+    if (segments.size() >= 2 && segments[0] == "apis" && apis.count(segments[1]) == 0) {
+      throw SweepError(
+          "--param " + text + ": unknown API \"" + segments[1] +
+          "\"; expected one of the scenario's upstreams: " + scenario::KnownApis(apis));
+    }
     // Each value alone first, so an error names the parameter that caused it.
     for (const Json& value : p.values) {
       ApplyOverrides(*base, OverridesFor({p}, {value}), "--param " + text);
@@ -566,11 +593,18 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
   const fs::path points_dir = root / "points";
   std::error_code ec;
   fs::create_directories(points_dir, ec);
-  if (ec) throw SweepError("cannot create " + points_dir.string() + ": " + ec.message());
+  if (ec) ThrowIoError("create", points_dir.string(), ec.value());
 
   const std::string manifest_text = plan.manifest.dump(1) + "\n";
   if (fs::exists(root / "sweep.json")) {
-    if (ReadText(root / "sweep.json") != manifest_text) {
+    const std::string stored = ReadText(root / "sweep.json");
+    if (Json::parse(stored, nullptr, false).is_discarded()) {
+      throw SweepError(dir +
+                       "/sweep.json is damaged (not valid JSON), so the folder cannot be "
+                       "resumed or compared with this sweep; remove the folder or use another "
+                       "--out");
+    }
+    if (stored != manifest_text) {
       throw SweepError(dir +
                        " holds a different sweep (its sweep.json differs: scenario, "
                        "variant, parameters, sample, seeds or analysis); use another --out");
@@ -598,7 +632,7 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
                      " finished points of this sweep; pass --resume to keep them and run the "
                      "rest, or use another --out");
   }
-  WriteFileAtomically((root / "sweep.json").string(), manifest_text);
+  WriteFileAtomically((root / "sweep.json").string(), manifest_text, options.temp_dir);
 
   const int jobs = std::max(1, options.jobs);
   std::vector<MetricValues> baseline_metrics;
@@ -615,7 +649,8 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
       baseline_metrics.push_back(FlattenMetrics(run, &run));
     const Json base = {{"variant", plan.baseline},
                        {"runs", RunsJson(plan.seeds, baseline_metrics)}};
-    WriteFileAtomically((points_dir / "baseline.json").string(), base.dump() + "\n");
+    WriteFileAtomically((points_dir / "baseline.json").string(), base.dump() + "\n",
+                        options.temp_dir);
   }
 
   const size_t seeds = plan.seeds.size();
@@ -633,7 +668,8 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
     results[slot][s] = FlattenMetrics(run, baseline == nullptr ? nullptr : &baseline_runs[s]);
     if (remaining[slot].fetch_sub(1) != 1) return;
     WriteFileAtomically((points_dir / PointFileName(point)).string(),
-                        PointText(point, plan.points[point], plan.seeds, results[slot]));
+                        PointText(point, plan.points[point], plan.seeds, results[slot]),
+                        options.temp_dir);
     results[slot].clear();
     std::lock_guard<std::mutex> lock(progress_mutex);
     ++done;
@@ -662,6 +698,18 @@ double StudentT975(int df) {
 }
 
 SweepResults LoadSweep(const std::vector<std::string>& dirs) {
+  try {
+    return LoadSweepFiles(dirs);
+  } catch (const Json::exception& e) {
+    // A file of the right syntax with the wrong shape: edited or damaged.
+    throw SweepError("the sweep files of " + dirs.front() +
+                     " are damaged (sweep.json or a points/ file lacks an expected field: " +
+                     e.what() + "); rerun the sweep into a new --out");
+  }
+}
+
+namespace {
+SweepResults LoadSweepFiles(const std::vector<std::string>& dirs) {
   if (dirs.empty()) throw SweepError("no sweep folder given");
   SweepResults results;
   std::string manifest_text;
@@ -669,6 +717,11 @@ SweepResults LoadSweep(const std::vector<std::string>& dirs) {
     const fs::path path = fs::path(dir) / "sweep.json";
     if (!fs::exists(path)) throw SweepError(dir + ": no sweep.json (not a sweep folder)");
     const std::string text = ReadText(path);
+    if (Json::parse(text, nullptr, false).is_discarded()) {
+      throw SweepError(path.string() +
+                       " is damaged (not valid JSON); rerun that sweep (or shard) into a new "
+                       "--out");
+    }
     if (manifest_text.empty()) {
       manifest_text = text;
     } else if (text != manifest_text) {
@@ -743,11 +796,13 @@ SweepResults LoadSweep(const std::vector<std::string>& dirs) {
   return results;
 }
 
+}  // namespace
+
 void StoreSweep(const std::string& dir, const SweepResults& results) {
   const fs::path points_dir = fs::path(dir) / "points";
   std::error_code ec;
   fs::create_directories(points_dir, ec);
-  if (ec) throw SweepError("cannot create " + points_dir.string() + ": " + ec.message());
+  if (ec) ThrowIoError("create", points_dir.string(), ec.value());
   WriteFileAtomically((fs::path(dir) / "sweep.json").string(), results.manifest.dump(1) + "\n");
   for (const PointResult& p : results.points) {
     WriteFileAtomically((points_dir / PointFileName(p.index)).string(),

@@ -33,8 +33,9 @@
 //                         seeds, analysis settings (identical in every shard)
 //   points/p000017.json   one finished point: its values and, per seed, the
 //                         flat metrics (metric_catalog.h); written under a
-//                         temporary name and renamed, so a killed sweep leaves
-//                         only complete points
+//                         temporary name (in RunSweepOptions::temp_dir) and
+//                         renamed, so a killed sweep leaves only complete
+//                         points
 //   points/baseline.json  the baseline variant's runs (for calls_saved)
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_SWEEP_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_SWEEP_H_
@@ -106,6 +107,9 @@ double NumericValue(const ParameterSpec& param, const Json& value);
 // A value as text ("5", "2m", "true").
 std::string ValueText(const Json& value);
 
+// Replications per point: 1 to this (command line and scenario file).
+inline constexpr int kMaxSweepSeeds = 10000;
+
 // What to sweep; read from the command line and/or the scenario's "sweep".
 struct SweepSpec {
   std::string variant;              // "" = the scenario's last variant
@@ -121,6 +125,11 @@ struct SweepSpec {
 // Reads a scenario's "sweep" object into *spec (fields present replace).
 // Throws ConfigError.
 void ReadSweepSpec(const Json& sweep, const std::string& file, SweepSpec* spec);
+
+// The number of points `spec` asks for, without generating or validating
+// them (for the size limits; more than 10^6 is reported as 10^6 + 1).
+// Throws SweepError for malformed parameters or sample.
+size_t CountSweepPoints(const SweepSpec& spec);
 
 // A validated sweep, ready to run.
 struct SweepPlan {
@@ -149,6 +158,10 @@ ShardSpec ParseShard(const std::string& text);
 
 struct RunSweepOptions {
   int jobs = 1;  // worker threads (>= 1)
+  // Where files are written before being renamed into `dir` (same file
+  // system; atomic_file.h); "" = beside each file as "<name>.partial". The
+  // CLI passes a folder it removes when interrupted.
+  std::string temp_dir;
   ShardSpec shard;
   bool resume = false;  // keep finished points of an earlier run in `dir`
   // Called (from any thread, serialized) after each point: points done so
@@ -163,8 +176,9 @@ struct RunSweepStats {
 };
 
 // Runs the shard's points not yet stored in `dir` and stores each. Throws
-// SweepError when `dir` holds another sweep, or holds finished points and
-// resume is off; rethrows the first error of a run.
+// SweepError when `dir` holds another sweep, a damaged sweep.json, or
+// finished points and resume is off; IoError when files cannot be written;
+// rethrows the first error of a run.
 RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan,
                        const std::string& dir, const RunSweepOptions& options);
 
@@ -198,8 +212,8 @@ struct SweepResults {
 };
 
 // Reads the manifests and point files of `dirs` (a whole sweep, or all its
-// shards). Throws SweepError when the manifests differ or a point is missing
-// (naming it and how to finish it).
+// shards). Throws SweepError when the manifests differ, are damaged, or a
+// point is missing (naming it and how to finish it).
 SweepResults LoadSweep(const std::vector<std::string>& dirs);
 
 // Writes the manifest, every point file and the baseline of `results` into

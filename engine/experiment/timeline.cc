@@ -10,6 +10,15 @@
 
 namespace orchsim::experiment {
 
+void QuotaSample::Add(const QuotaSample& later) {
+  peak_used = std::max(peak_used, later.peak_used);
+  refused += later.refused;
+  if (later.last_at_us >= last_at_us) {
+    last_used = later.last_used;
+    last_at_us = later.last_at_us;
+  }
+}
+
 void TimeBucket::Add(const TimeBucket& o) {
   requests += o.requests;
   completed += o.completed;
@@ -24,6 +33,10 @@ void TimeBucket::Add(const TimeBucket& o) {
   outdated += o.outdated;
   credits += o.credits;
   for (const auto& [api, c] : o.credits_by_api) credits_by_api[api] += c;
+  for (const auto& [api, q] : o.quota_by_api) {
+    auto [it, inserted] = quota_by_api.emplace(api, q);
+    if (!inserted) it->second.Add(q);
+  }
   wait_sum_us += o.wait_sum_us;
   wait_max_us = std::max(wait_max_us, o.wait_max_us);
   latency_sum_us += o.latency_sum_us;
@@ -34,8 +47,8 @@ bool TimeBucket::empty() const {
   return requests == 0 && completed == 0 && upstream_calls == 0 && retry_calls == 0 &&
          cache_hits == 0 && coalesced == 0 && client_failures == 0 && breaker_trips == 0 &&
          retry_budget_denied == 0 && answered_with_data == 0 && outdated == 0 && credits == 0.0 &&
-         !std::signbit(credits) && credits_by_api.empty() && wait_sum_us == 0 && wait_max_us == 0 &&
-         latency_sum_us == 0 && latency_max_us == 0;
+         !std::signbit(credits) && credits_by_api.empty() && quota_by_api.empty() &&
+         wait_sum_us == 0 && wait_max_us == 0 && latency_sum_us == 0 && latency_max_us == 0;
 }
 
 // Append-only byte stream: a memory buffer in front of an anonymous
@@ -122,6 +135,15 @@ void Serialize(uint64_t index, const TimeBucket& b, std::string& out) {
     out.append(api);
     Put(out, credits);
   }
+  Put(out, static_cast<uint32_t>(b.quota_by_api.size()));
+  for (const auto& [api, q] : b.quota_by_api) {
+    Put(out, static_cast<uint32_t>(api.size()));
+    out.append(api);
+    Put(out, q.peak_used);
+    Put(out, q.last_used);
+    Put(out, q.last_at_us);
+    Put(out, q.refused);
+  }
 }
 
 // Parses records from a byte stream fed in arbitrary chunks.
@@ -174,6 +196,21 @@ class RecordParser {
       double credits = 0.0;
       if (!Get(at, &credits)) return false;
       b.credits_by_api.emplace(std::move(api), credits);
+    }
+    uint32_t quotas = 0;
+    if (!Get(at, &quotas)) return false;
+    for (uint32_t i = 0; i < quotas; ++i) {
+      uint32_t length = 0;
+      if (!Get(at, &length)) return false;
+      if (pending_.size() - at < length) return false;
+      std::string api = pending_.substr(at, length);
+      at += length;
+      QuotaSample q;
+      if (!Get(at, &q.peak_used) || !Get(at, &q.last_used) || !Get(at, &q.last_at_us) ||
+          !Get(at, &q.refused)) {
+        return false;
+      }
+      b.quota_by_api.emplace(std::move(api), q);
     }
     pos = at;
     emit_(index, b);

@@ -37,6 +37,17 @@
 
 namespace orchsim::experiment {
 
+// What an upstream's quota did within one bucket, as the upstream reported
+// it at each charge and refusal (MockUpstream::SetQuotaObserver): enough to
+// draw quotas whose period is shorter than a bucket.
+struct QuotaSample {
+  double peak_used = 0.0;              // the most credits used in one period during the bucket
+  double last_used = 0.0;              // used in the period at the bucket's last event
+  int64_t last_at_us = 0;              // unix microseconds of that event
+  uint64_t refused = 0;                // calls refused for quota
+  void Add(const QuotaSample& later);  // max of peaks, sum of refusals, the later last
+};
+
 // One bucket (an hour) of the run, for plots. Day series are sums of 24 of
 // these (maxima: the largest; means: recomputed from sums and counts).
 struct TimeBucket {
@@ -52,8 +63,9 @@ struct TimeBucket {
   uint64_t answered_with_data = 0;
   uint64_t outdated = 0;
   double credits = 0.0;
-  std::map<std::string, double> credits_by_api;  // apis with credits this hour
-  int64_t wait_sum_us = 0;                       // over completed requests
+  std::map<std::string, double> credits_by_api;     // apis with credits this hour
+  std::map<std::string, QuotaSample> quota_by_api;  // apis whose quota moved this hour
+  int64_t wait_sum_us = 0;                          // over completed requests
   int64_t wait_max_us = 0;
   int64_t latency_sum_us = 0;  // end to end, over completed requests
   int64_t latency_max_us = 0;

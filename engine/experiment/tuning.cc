@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "policies/config/policy_reader.h"
@@ -46,11 +48,21 @@ std::string PointLabel(const SweepResults& r, const PointResult& p) {
   return out;
 }
 
-// 4 significant digits for people; the files keep full precision.
+// 4 significant digits for people, never an exponent ("71322", not
+// "7.132e+04"); the files keep full precision.
 std::string Short(double v) {
   if (v == 0.0) return "0";
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.4g", v);
+  if (std::fabs(v) >= 1e4) {
+    std::snprintf(buffer, sizeof(buffer), "%.0f", v);
+  } else if (std::fabs(v) < 1e-3) {
+    std::snprintf(buffer, sizeof(buffer), "%.6f", v);
+    std::string s = buffer;
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    return s;
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.4g", v);
+  }
   return buffer;
 }
 
@@ -353,7 +365,89 @@ TuningResult AnalyzeSweep(const SweepResults& results, const TuningSpec& spec) {
   std::vector<std::string> param_paths;
   for (const ParameterSpec& p : results.params) param_paths.push_back(p.path);
   t.sensitivity = StandardizedSensitivity(x, y, param_paths, t.metrics);
+  t.warnings = SweepWarnings(results, t);
   return t;
+}
+
+std::vector<std::string> SweepWarnings(const SweepResults& r, const TuningResult& t) {
+  std::vector<std::string> warnings;
+  if (r.points.size() < 2) return warnings;
+  auto same_means = [](const PointResult& a, const PointResult& b) {
+    for (const auto& [name, s] : a.summary) {
+      auto it = b.summary.find(name);
+      if (it == b.summary.end() || it->second.mean != s.mean) return false;
+    }
+    return true;
+  };
+  bool all_same = true;
+  for (size_t i = 1; i < r.points.size() && all_same; ++i) {
+    all_same = same_means(r.points[0], r.points[i]);
+  }
+  if (all_same) {
+    std::string params;
+    for (const ParameterSpec& p : r.params) params += (params.empty() ? "" : ", ") + p.path;
+    warnings.push_back("every point gave the same numbers: " + params +
+                       " changed no metric in this scenario (does the scenario use what they "
+                       "tune?), so any point could be \"recommended\"");
+  } else {
+    // A parameter changed nothing when every two points differing only in it
+    // agree (and at least two such points exist).
+    for (size_t j = 0; j < r.params.size(); ++j) {
+      std::map<std::string, std::vector<size_t>> groups;  // by the other values
+      for (size_t i = 0; i < r.points.size(); ++i) {
+        std::string key;
+        for (size_t k = 0; k < r.params.size(); ++k) {
+          if (k != j) key += r.points[i].values[k].dump() + "|";
+        }
+        groups[key].push_back(i);
+      }
+      bool compared = false;
+      bool differs = false;
+      for (const auto& [key, members] : groups) {
+        for (size_t m = 1; m < members.size(); ++m) {
+          if (r.points[members[0]].values[j] == r.points[members[m]].values[j]) continue;
+          compared = true;
+          differs = differs || !same_means(r.points[members[0]], r.points[members[m]]);
+        }
+      }
+      if (compared && !differs) {
+        warnings.push_back("parameter " + r.params[j].path +
+                           " changed no metric: points that differ only in it gave the same "
+                           "numbers");
+      }
+    }
+  }
+  if (t.recommended) {
+    // The runner-up: the feasible point with the next best objective mean.
+    const std::string& metric = t.spec.objective.metric;
+    const PointResult& best = r.points[*t.recommended];
+    std::optional<size_t> second;
+    for (size_t i = 0; i < r.points.size(); ++i) {
+      if (i == *t.recommended || !t.feasible[i]) continue;
+      const double v = Signed(t.spec.objective, SummaryOf(r.points[i], metric).mean);
+      if (!second || v < Signed(t.spec.objective, SummaryOf(r.points[*second], metric).mean)) {
+        second = i;
+      }
+    }
+    if (second && !all_same) {
+      const MetricSummary& a = SummaryOf(best, metric);
+      const MetricSummary& b = SummaryOf(r.points[*second], metric);
+      const std::string versus = "point " + std::to_string(best.index) + " (" + metric + " " +
+                                 MeanCi(a) + ") over point " +
+                                 std::to_string(r.points[*second].index) + " (" + MeanCi(b) + ")";
+      if (a.n >= 2 && a.ci95_low() <= b.ci95_high() && b.ci95_low() <= a.ci95_high()) {
+        warnings.push_back(
+            "the recommendation is not significantly better than the runner-up: " + versus +
+            "; their 95% intervals overlap (run more --seeds, or treat them as "
+            "equal)");
+      } else if (a.n < 2 && std::fabs(a.mean - b.mean) <=
+                                0.05 * std::max(std::fabs(a.mean), std::fabs(b.mean))) {
+        warnings.push_back("one seed, so no confidence interval: " + versus +
+                           " are within 5%, which may be noise (run --seeds 3 or more)");
+      }
+    }
+  }
+  return warnings;
 }
 
 std::string RecommendationText(const SweepResults& results, const TuningResult& t) {
@@ -363,6 +457,7 @@ std::string RecommendationText(const SweepResults& results, const TuningResult& 
     out += (i == 0 ? " (" : ", ") + t.spec.constraints[i].text;
   }
   out += t.spec.constraints.empty() ? " (none given)\n" : ")\n";
+  for (const std::string& w : t.warnings) out += "warning: " + w + "\n";
   if (!t.recommended) {
     return out +
            "no recommendation: no point meets every constraint; relax a constraint or "
@@ -371,6 +466,9 @@ std::string RecommendationText(const SweepResults& results, const TuningResult& 
   const PointResult& best = results.points[*t.recommended];
   out += "recommended (" + t.spec.objective.Text() + "): point " + std::to_string(best.index) +
          ": " + PointLabel(results, best) + "\n";
+  const int n = SummaryOf(best, t.spec.objective.metric).n;
+  out += n >= 2 ? "  (mean ± 95% confidence half-width over " + std::to_string(n) + " seeds)\n"
+                : "  (one seed: no confidence interval)\n";
   for (const std::string& m : t.metrics) {
     out += "  " + m + " = " + MeanCi(SummaryOf(best, m)) + "\n";
   }
@@ -439,6 +537,7 @@ void WriteSweepOutputs(const std::string& dir, const SweepResults& r, const Tuni
   for (double r2 : t.sensitivity.r_squared)
     sens["r_squared"].push_back(std::stod(FormatNumber(r2)));
   summary["sensitivity"] = sens;
+  summary["warnings"] = t.warnings;
 
   // The report.
   std::string md = "# Sweep report: " + m.at("scenario").get<std::string>() + ", variant " +
@@ -455,7 +554,14 @@ void WriteSweepOutputs(const std::string& dir, const SweepResults& r, const Tuni
   for (size_t i = 0; i < t.spec.constraints.size(); ++i) {
     md += (i == 0 ? "`" : ", `") + t.spec.constraints[i].text + "`";
   }
-  md += "\n- values are replication means ± the 95% confidence half-width (Student t)\n\n";
+  md +=
+      "\n- values are replication means ± the 95% confidence half-width (Student t, n − 1 "
+      "degrees of freedom; no ± with one seed)\n\n";
+  if (!t.warnings.empty()) {
+    md += "## Warnings\n\n";
+    for (const std::string& w : t.warnings) md += "- " + w + "\n";
+    md += "\n";
+  }
   md += "## Recommendation\n\n";
   md += std::to_string(t.feasible_count) + " of " + std::to_string(r.points.size()) +
         " points meet every constraint.\n\n";

@@ -13,9 +13,9 @@
 // listing the known ones.
 //
 // Decisions use the replication mean of each metric (the CI is reported
-// beside it). The recommendation is the feasible point with the best
-// objective mean (ties: the lower point index). The Pareto front is taken
-// over the feasible points (all points when none is feasible).
+// beside it as "mean ± h", h the 95% confidence half-width, Student t). The recommendation is the
+// feasible point with the best objective mean (ties: the lower point index). The Pareto front is
+// taken over the feasible points (all points when none is feasible).
 //
 // Sensitivity: for each metric, the least-squares coefficients of the
 // standardized point means on the standardized parameter values (Eigen,
@@ -101,7 +101,20 @@ struct TuningResult {
   Json recommended_variant;    // {"name", "preset", "overrides"} to paste into "variants"
   Json recommended_preset;     // a complete preset file
   Sensitivity sensitivity;
+  // What the numbers cannot support (SweepWarnings): parameters that changed
+  // nothing, a recommendation not significantly better than the runner-up.
+  std::vector<std::string> warnings;
 };
+
+// The warnings of a finished analysis:
+//  - every point gave the same metrics: the swept parameters change nothing
+//    in this scenario (an API without the quota the parameter tunes, say)
+//    and the recommendation is arbitrary;
+//  - a parameter changed no metric among points that differ only in it;
+//  - the recommended point's 95% interval of the objective overlaps the
+//    runner-up's (not significantly better), or there is one seed and so no
+//    interval at all while the runner-up is within 5%.
+std::vector<std::string> SweepWarnings(const SweepResults& results, const TuningResult& tuning);
 
 // Throws UnknownMetricError for a metric the sweep does not have.
 TuningResult AnalyzeSweep(const SweepResults& results, const TuningSpec& spec);

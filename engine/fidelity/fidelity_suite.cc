@@ -1,5 +1,6 @@
 #include "engine/fidelity/fidelity_suite.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -213,6 +214,82 @@ std::string Number(double x) {
 }
 
 }  // namespace
+
+Status QueueingCheckSpec::validate() const {
+  if (arrival_rates_per_s.empty() || arrival_rates_per_s.size() > 4) {
+    return FieldError("--arrival-rates", static_cast<int64_t>(arrival_rates_per_s.size()),
+                      "classes given; expected 1 to 4 rates (CRITICAL, HIGH, NORMAL, LOW)");
+  }
+  double total = 0.0;
+  for (double rate : arrival_rates_per_s) {
+    if (!(rate > 0) || !std::isfinite(rate)) {
+      return FieldError("--arrival-rates", rate, "must be > 0 (requests per second)");
+    }
+    total += rate;
+  }
+  if (!(service_rate_per_s > 0) || !std::isfinite(service_rate_per_s)) {
+    return FieldError("--service-rate", service_rate_per_s, "must be > 0 (per second)");
+  }
+  if (servers < 1 || servers > 1000) return FieldError("--servers", servers, "must be in 1..1000");
+  const double load = total / (servers * service_rate_per_s);
+  if (!(load < 1.0)) {
+    return FieldError("--arrival-rates", total,
+                      "per second overload " + std::to_string(servers) + " server(s) at " +
+                          Fixed(service_rate_per_s, 3) + "/s (load " + Fixed(load, 3) +
+                          " >= 1): the queue grows without bound, there is no steady state to "
+                          "compare with");
+  }
+  if (measured_customers < 100) {
+    return FieldError("--customers", measured_customers, "must be >= 100");
+  }
+  if (replications < 2) return FieldError("--replications", replications, "must be >= 2");
+  return Status::Ok();
+}
+
+FidelitySection RunQueueingCheck(const QueueingCheckSpec& spec) {
+  FidelitySection section;
+  double total = 0.0;
+  std::string rates;
+  for (double r : spec.arrival_rates_per_s) {
+    total += r;
+    rates += (rates.empty() ? "" : ", ") + Fixed(r, 3);
+  }
+  section.title =
+      "Your queue: M/M/" + std::to_string(spec.servers) + " with non-preemptive priorities";
+  section.description =
+      "The production Orchestrator with only its priority queue and a concurrency limit of " +
+      std::to_string(spec.servers) + "; arrival rates per class (most urgent first) " + rates +
+      " per second, exponential service at " + Fixed(spec.service_rate_per_s, 3) +
+      " per second. Expected: W_k = W0 / ((1 - s_{k-1})(1 - s_k)), W0 = C(c, a) / (c mu) "
+      "(Cobham for c = 1, Erlang C for one class). Tolerance: the expected value inside the 95% "
+      "CI of " +
+      std::to_string(spec.replications) + " replications of " +
+      std::to_string(spec.measured_customers) + " customers.";
+  QueueingExperimentConfig config;
+  config.arrival_rates_per_s = spec.arrival_rates_per_s;
+  config.mean_service = Duration::FromMicros(std::llround(1e6 / spec.service_rate_per_s));
+  config.servers = spec.servers;
+  config.measured_customers = spec.measured_customers;
+  config.warmup_customers = spec.measured_customers / 10;
+  config.replications = spec.replications;
+  config.seed = spec.seed;
+  const QueueingExperimentResult r = RunQueueingExperiment(config);
+  // Expected with the service rate the simulation really uses (whole us).
+  const double mu = 1e6 / static_cast<double>(config.mean_service.micros());
+  const std::vector<double> expected = PriorityMMcWaits(spec.arrival_rates_per_s, mu, spec.servers);
+  const std::string name = "queueing/M/M/" + std::to_string(spec.servers);
+  for (size_t k = 0; k < expected.size(); ++k) {
+    section.lines.push_back(
+        CiCheck(name, "wait " + std::string(PriorityName(static_cast<Priority>(k))) + " (s)",
+                r.wait_by_class_s[k], expected[k]));
+  }
+  section.lines.push_back(
+      CiCheck(name, "P(wait)", r.p_wait, ErlangC(spec.servers, total, mu).p_wait));
+  section.lines.push_back(BoundCheck(name, "queue_wait != send - submit",
+                                     static_cast<double>(r.queue_wait_mismatches), 0, 0, 0,
+                                     "exactly 0 requests"));
+  return section;
+}
 
 bool FidelitySuiteResult::AllPass() const {
   for (const FidelitySection& s : sections) {

@@ -22,13 +22,32 @@
 #include "engine/fidelity/backoff_contention.h"
 #include "engine/fidelity/quota_pacing_check.h"
 #include "engine/fidelity/statistics.h"
+#include "policies/status.h"
 
 namespace orchsim::fidelity {
 
 struct FidelitySuiteOptions {
   bool long_version = false;
-  // The scenario whose variants the bucket check runs over whole seasons.
+  // The scenario whose variants the bucket check runs over whole seasons
+  // (the CLI defaults to the source tree's scenarios/nfl-2023.json, whatever
+  // the working directory).
   std::string season_scenario = "scenarios/nfl-2023.json";
+};
+
+// A user's own queueing case (orchsim fidelity --queueing): the production
+// core as an M/M/c queue with non-preemptive priorities, checked against
+// PriorityMMcWaits (queueing_theory.h) per class and Erlang C's P(wait).
+struct QueueingCheckSpec {
+  std::vector<double> arrival_rates_per_s = {0.2, 0.3, 0.3};  // per class, most urgent first
+  double service_rate_per_s = 1.0;                            // per server
+  int servers = 1;
+  int64_t measured_customers = 200000;  // per replication
+  int replications = 10;
+  uint64_t seed = 1;
+
+  // Names the option and what is wrong ("--servers: 0 must be >= 1", an
+  // unstable load), in the CLI's words.
+  Status validate() const;
 };
 
 struct FidelitySection {
@@ -44,6 +63,9 @@ struct FidelitySuiteResult {
   std::vector<std::pair<std::string, QuotaPacingResult>> quota_months;
   bool AllPass() const;
 };
+
+// Runs the user's queueing check (REQUIRES: spec.validate().ok()).
+FidelitySection RunQueueingCheck(const QueueingCheckSpec& spec);
 
 // Runs the six checks in order. The season scenario is loaded with
 // scenario::LoadScenario (throws ConfigError on bad input).

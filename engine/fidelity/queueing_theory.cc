@@ -37,4 +37,20 @@ ErlangCResult ErlangC(int servers, double arrival_rate_per_s, double service_rat
   return result;
 }
 
+std::vector<double> PriorityMMcWaits(const std::vector<double>& arrival_rates_per_s,
+                                     double service_rate_per_s, int servers) {
+  double total = 0.0;
+  for (double lambda : arrival_rates_per_s) total += lambda;
+  const double capacity = servers * service_rate_per_s;
+  const double w0 = ErlangC(servers, total, service_rate_per_s).p_wait / capacity;
+  std::vector<double> waits;
+  double before = 0.0;
+  for (double lambda : arrival_rates_per_s) {
+    const double through = before + lambda / capacity;
+    waits.push_back(w0 / ((1.0 - before) * (1.0 - through)));
+    before = through;
+  }
+  return waits;
+}
+
 }  // namespace orchsim::fidelity

@@ -9,6 +9,10 @@
 //   - Erlang C, M/M/c: the probability an arrival waits
 //       C(c, a) = (a^c / c!) / (1 - rho) / (sum_{k<c} a^k / k! + (a^c / c!) / (1 - rho)),
 //     a = lambda / mu, rho = a / c, and the mean wait in queue C / (c mu - lambda).
+//   - Both at once, M/M/c with non-preemptive priorities and one service rate
+//     for every class: W_k = W0 / ((1 - s_{k-1}) (1 - s_k)) with
+//     W0 = C(c, a) / (c mu), a = sum lambda / mu, s_k = sum_{i<=k} lambda_i /
+//     (c mu). c = 1 gives Cobham, one class gives Erlang C.
 //
 // Units: rates per second, times in seconds (double: these are parameters
 // and results, never simulation state).
@@ -31,6 +35,11 @@ struct ErlangCResult {
 
 // M/M/c. REQUIRES: servers >= 1, arrival_rate < servers * service_rate.
 ErlangCResult ErlangC(int servers, double arrival_rate_per_s, double service_rate_per_s);
+
+// Mean waits in queue per class (most urgent first) of the M/M/c priority
+// queue above. REQUIRES: servers >= 1, sum(rates) < servers * service_rate.
+std::vector<double> PriorityMMcWaits(const std::vector<double>& arrival_rates_per_s,
+                                     double service_rate_per_s, int servers);
 
 }  // namespace orchsim::fidelity
 

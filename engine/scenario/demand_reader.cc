@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "engine/scenario/field_error.h"
 #include "engine/world/time_zone.h"
 #include "policies/config/policy_reader.h"
 
@@ -254,10 +255,10 @@ std::vector<world::DemandGeneratorConfig> ReadDemand(ObjectReader& reader, const
   reader.ObjectArray(key, &generators, [&](ObjectReader& g, world::DemandGeneratorConfig* c) {
     *c = ReadGenerator(g, context);
     const Status status = c->validate();
-    if (!status.ok()) throw ConfigError(g.file(), g.path(), status.message());
+    if (!status.ok()) throw FieldErrorAt(g, "demand." + c->name + ".", status);
   });
   const Status status = world::ValidateDemandGenerators(generators);
-  if (!status.ok()) throw ConfigError(reader.file(), reader.PathOf(key), status.message());
+  if (!status.ok()) throw FieldErrorAt(reader.file(), reader.PathOf(key), key, status);
   return generators;
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "engine/scenario/demand_reader.h"
+#include "engine/scenario/field_error.h"
 #include "engine/scenario/upstream_reader.h"
 #include "policies/config/input_file.h"
 #include "policies/config/policy_reader.h"
@@ -20,8 +20,12 @@ std::string Join(const std::string& folder, const std::string& relative) {
   return (std::filesystem::path(folder) / p).lexically_normal().string();
 }
 
+// Warnings of one schedule file, at most this many listed one by one.
+constexpr size_t kMaxListedWarnings = 5;
+
 std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder,
-                                      const kernel::SeedTree& seeds) {
+                                      const kernel::SeedTree& seeds,
+                                      std::vector<std::string>* warnings) {
   if (r.Has("csv") == r.Has("synthetic")) {
     throw ConfigError(r.file(), r.path(),
                       "expected exactly one of \"csv\" (a schedule file) or \"synthetic\" "
@@ -45,21 +49,48 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
       c.String("venue", &columns.venue);
       c.String("league_column", &columns.league_column);
       const Status status = columns.validate();
-      if (!status.ok()) throw ConfigError(c.file(), c.path(), status.message());
+      if (!status.ok()) throw FieldErrorAt(c, "columns.", status);
+    });
+    world::ScheduleRowFilter filter;
+    r.ObjectArray("skip_rows", &filter.skip, [](ObjectReader& rule, world::ScheduleRowRule* out) {
+      rule.String("column", &out->column, true);
+      if (rule.Has("equals") && rule.Raw("equals").is_string()) {
+        out->equals = {rule.Raw("equals").get<std::string>()};
+      } else {
+        rule.Strings("equals", &out->equals);
+      }
+      rule.String("matches", &out->matches);
+      if (out->equals.empty() && out->matches.empty()) {
+        throw ConfigError(rule.file(), rule.path(),
+                          "expected \"equals\" (a value or a list of values) and/or \"matches\" "
+                          "(a regular expression the whole value must match)");
+      }
     });
     r.Finish();
     const std::string csv_path = Join(folder, csv);
-    if (!std::ifstream(csv_path)) {
+    // Without opening it for reading: a FIFO would block (issue 19).
+    const config::InputFile probe = config::CheckInputFile(csv_path);
+    if (probe.problem == config::InputFile::Problem::kUnreadable) {
       // Named from the scenario's side: the CSV file itself does not exist.
-      r.Fail("csv", "cannot read the schedule file " + csv_path +
-                        " (missing or not readable); expected a CSV file path relative to the "
-                        "scenario's folder");
+      r.Fail("csv", "cannot read the schedule file " + csv_path + " (" + probe.reason +
+                        "); expected a CSV file path relative to the scenario's folder");
     }
-    const world::ScheduleLoadResult loaded = world::LoadScheduleCsv(csv_path, columns, league);
+    const world::ScheduleLoadResult loaded =
+        world::LoadScheduleCsv(csv_path, columns, league, filter);
     if (!loaded.ok()) {
       throw ConfigError(loaded.error->file,
                         loaded.error->line > 0 ? "line " + std::to_string(loaded.error->line) : "",
                         loaded.error->message);
+    }
+    for (size_t i = 0; i < loaded.warnings.size() && i < kMaxListedWarnings; ++i) {
+      warnings->push_back(csv_path + ": line " + std::to_string(loaded.warnings[i].line) + ": " +
+                          loaded.warnings[i].message);
+    }
+    if (loaded.warnings.size() > kMaxListedWarnings) {
+      warnings->push_back(csv_path + ": " +
+                          std::to_string(loaded.warnings.size() - kMaxListedWarnings) +
+                          " more rows with placeholder teams (" +
+                          std::to_string(loaded.warnings.size()) + " in all)");
     }
     return loaded.games;
   }
@@ -73,7 +104,7 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
     l.Inst("season_start", &league->season_start, true);
     l.String("time_zone", &league->time_zone);
     const Status status = league->validate();
-    if (!status.ok()) throw ConfigError(l.file(), l.path(), status.message());
+    if (!status.ok()) throw FieldErrorAt(l, "synthetic_league." + league->name + ".", status);
   });
   r.Finish();
   std::vector<world::Game> games;
@@ -83,6 +114,12 @@ std::vector<world::Game> ReadSchedule(ObjectReader& r, const std::string& folder
 }
 
 }  // namespace
+
+std::string KnownApis(const std::set<std::string>& api_names) {
+  std::string known;
+  for (const std::string& n : api_names) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
 
 const Variant* Scenario::FindVariant(const std::string& variant_name) const {
   for (const Variant& v : variants) {
@@ -123,7 +160,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   }
   if (r.Has("schedule") || !replays_trace) {
     ObjectReader schedule = r.Object("schedule");
-    s.games = ReadSchedule(schedule, folder, seeds);
+    s.games = ReadSchedule(schedule, folder, seeds, &s.warnings);
     if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
   } else {
     r.Allow("schedule");
@@ -189,6 +226,33 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Inst("start", &s.start);
   r.Inst("end", &s.end);
   if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
+  if (s.end - s.start > kMaxDuration) {
+    // Hourly metrics and quota rows over millennia would fill a disk; every
+    // time quantity is bounded so that instant arithmetic stays far from
+    // int64 overflow (policies/time.h).
+    const std::string why = "the run would span " + FormatDuration(s.end - s.start) +
+                            ", longer than the longest time span allowed, " +
+                            FormatDuration(kMaxDuration) + " (100 years)";
+    if (r.Has("end"))
+      r.Fail("end", "expected an instant at most 100 years after the start; " + why);
+    if (r.Has("start")) {
+      r.Fail("start", "expected an instant at most 100 years before the end; " + why);
+    }
+    if (s.games.empty()) {
+      throw ConfigError(file, "/demand",
+                        why + " (the replayed traces' arrivals); set \"start\" and \"end\" to "
+                              "run a part of it");
+    }
+    throw ConfigError(file, "/schedule",
+                      why +
+                          " (from a day before the first game to a day after the last); set "
+                          "\"start\" and \"end\" to run a part of it");
+  }
+  r.Dur("warmup", &s.warmup);
+  if (s.start + s.warmup >= s.end) {
+    r.Fail("warmup", "expected a warm-up shorter than the run (" + FormatDuration(s.end - s.start) +
+                         " from \"start\" to \"end\"), got " + JsonPreview(r.Raw("warmup")));
+  }
 
   std::string presets = "policies";
   r.String("presets", &presets);
@@ -217,6 +281,17 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     v.Allow("overrides");
     v.Finish();
+    // An override for an API the scenario does not have would change nothing.
+    if (v.Has("overrides") && v.Raw("overrides").contains("apis")) {
+      for (const auto& [api, value] : v.Raw("overrides")["apis"].items()) {
+        if (api_names.count(api) == 0) {
+          throw ConfigError(
+              file, where + "/overrides/apis/" + api,
+              "unknown API \"" + api +
+                  "\"; expected one of the scenario's upstreams: " + KnownApis(api_names));
+        }
+      }
+    }
     variant.policy = config::ResolvePolicy(variant.policy_document, file, where);
     const Status status = variant.policy.validate();
     if (!status.ok()) {

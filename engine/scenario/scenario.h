@@ -6,9 +6,11 @@
 //   {
 //     "name": "nfl-2023", "description": "...", "seed": 2023,
 //     "start": "2023-09-01T00:00:00Z", "end": "2024-02-15T00:00:00Z",
-//     "drain": "1m",
+//     "drain": "1m", "warmup": "2d",          // warm-up: left out of the totals
 //     "schedule": {"csv": "schedules/nfl-2023.csv", "league": "NFL",
-//                  "columns": {...}}            // or {"synthetic": [{...}]}
+//                  "columns": {...},            // or {"synthetic": [{...}]}
+//                  "skip_rows": [{"column": "home_team", "equals": [" ()", "TBD"]},
+//                                {"column": "week", "matches": "P.*"}]}
 //     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h, or the
 //                                               // path of a file holding that object
 //                                               // (what `orchsim calibrate` writes)
@@ -40,6 +42,7 @@
 #define ORCHSIM_ENGINE_SCENARIO_SCENARIO_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,9 @@ struct Scenario {
   Instant start;
   Instant end;
   Duration drain = Minutes(1);  // shutdown drain at `end`
+  // Left out of the totals (metrics.h "warm-up"): the first `warmup` of
+  // [start, end), while caches fill and queues settle. 0 = none.
+  Duration warmup;
   std::vector<world::Game> games;
   std::vector<world::UpstreamModelConfig> upstreams;
   std::vector<world::DemandGeneratorConfig> demand;
@@ -76,12 +82,17 @@ struct Scenario {
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
   Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
+  // Things that loaded but look wrong ("FILE: line N: ..."), for the CLI to
+  // print; e.g. schedule rows whose teams are placeholders.
+  std::vector<std::string> warnings;
 
   const Variant* FindVariant(const std::string& name) const;
 };
 
 // Throws ConfigError.
 Scenario LoadScenario(const std::string& path);
+// "a, b, c": the names, for messages listing the scenario's upstreams.
+std::string KnownApis(const std::set<std::string>& api_names);
 // The same from text; `file` names it in errors, `folder` resolves relative paths.
 Scenario ParseScenario(const std::string& text, const std::string& file, const std::string& folder);
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "engine/scenario/field_error.h"
+
 namespace orchsim::scenario {
 namespace {
 
@@ -53,8 +55,12 @@ void ReadQuota(ObjectReader& r, world::QuotaConfig* c) {
   r.Enum("period", &c->period,
          {{"calendar_month", world::QuotaPeriod::kCalendarMonthUtc},
           {"calendar_day", world::QuotaPeriod::kCalendarDayUtc},
-          {"rolling", world::QuotaPeriod::kRollingWindow}});
+          {"rolling", world::QuotaPeriod::kRollingWindow},
+          {"fixed", world::QuotaPeriod::kFixedWindow}});
   r.Dur("rolling_window", &c->rolling_window, false, Microseconds(1));
+  r.Dur("window", &c->window, false, Seconds(1));
+  r.Enum("charge", &c->charge,
+         {{"2xx", world::QuotaCharge::k2xx}, {"all", world::QuotaCharge::kAll}});
   r.Number("default_credits", &c->default_credits, false, 0);
   r.IfObject("credits_per_endpoint", [&](ObjectReader& o) {
     c->credits_per_endpoint.clear();
@@ -121,7 +127,7 @@ world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name
     o.Dur("game_duration", &c.data.game_duration, false, Microseconds(1));
   });
   const Status status = c.validate();
-  if (!status.ok()) throw ConfigError(r.file(), r.path(), status.message());
+  if (!status.ok()) throw FieldErrorAt(r, "upstreams." + name + ".", status);
   return c;
 }
 

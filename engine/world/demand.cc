@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <map>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -211,6 +212,14 @@ Status ValidatePattern(const std::string& f, const TracePattern& p) {
   return ValidateTracePattern(f, p);
 }
 
+// span * k / count (integer microseconds, rounded down) without forming
+// span * k, which overflows int64 for long spans and large counts (issue 19).
+Duration BurstOffset(const BurstPattern& burst, uint32_t k) {
+  const int64_t span = burst.span.micros();
+  const int64_t count = burst.count;
+  return Duration::FromMicros(span / count * k + span % count * k / count);
+}
+
 bool PatternHasGame(const DemandPattern& pattern) {
   if (const auto* cron = std::get_if<CronPattern>(&pattern)) return cron->one_per_game;
   if (const auto* burst = std::get_if<BurstPattern>(&pattern)) return !burst->at.has_value();
@@ -328,8 +337,7 @@ class PerGameStream : public GeneratorStream {
     }
     const auto& burst = std::get<BurstPattern>(pattern_);
     if (c.k >= static_cast<uint32_t>(burst.count)) return false;
-    c.next = kickoff + burst.kickoff_offset +
-             Duration::FromMicros(burst.span.micros() * c.k / burst.count);
+    c.next = kickoff + burst.kickoff_offset + BurstOffset(burst, c.k);
     return true;
   }
 
@@ -482,7 +490,7 @@ class AbsoluteBurstStream : public GeneratorStream {
 
   std::optional<Instant> Head() override {
     if (k_ >= burst_.count) return std::nullopt;
-    return *burst_.at + Duration::FromMicros(burst_.span.micros() * k_ / burst_.count);
+    return *burst_.at + BurstOffset(burst_, static_cast<uint32_t>(k_));
   }
   Emission Pop() override {
     const Instant at = *Head();
@@ -509,10 +517,10 @@ Status DemandGeneratorConfig::validate() const {
   }
   std::vector<KeySegment> segments;
   if (std::string e = CompileKeyTemplate(request.key_template, &segments); !e.empty()) {
-    return FieldError(f + "request.key_template", request.key_template, e);
+    return FieldError(f + "request.key", request.key_template, e);
   }
   if (!PatternHasGame(pattern) && UsesGame(segments)) {
-    return FieldError(f + "request.key_template", request.key_template,
+    return FieldError(f + "request.key", request.key_template,
                       "uses a game placeholder, but this pattern's requests are not about one "
                       "game; expected only {date} and {n} (or cron one_per_game)");
   }
@@ -523,7 +531,7 @@ Status DemandGeneratorConfig::validate() const {
       [&](const auto& p) {
         using P = std::decay_t<decltype(p)>;
         const char* kind = std::is_same_v<P, CronPattern>             ? "cron."
-                           : std::is_same_v<P, GameOffsetsPattern>    ? "game_offsets."
+                           : std::is_same_v<P, GameOffsetsPattern>    ? "offsets."
                            : std::is_same_v<P, KickoffPoissonPattern> ? "kickoff_poisson."
                            : std::is_same_v<P, LivePollingPattern>    ? "live_polling."
                            : std::is_same_v<P, BurstPattern>          ? "burst."
@@ -534,11 +542,15 @@ Status DemandGeneratorConfig::validate() const {
 }
 
 Status ValidateDemandGenerators(const std::vector<DemandGeneratorConfig>& generators) {
-  std::set<std::string> names;
-  for (const DemandGeneratorConfig& g : generators) {
+  std::map<std::string, size_t> first_index;
+  for (size_t i = 0; i < generators.size(); ++i) {
+    const DemandGeneratorConfig& g = generators[i];
     if (Status s = g.validate(); !s.ok()) return s;
-    if (!names.insert(g.name).second) {
-      return FieldError("demand.name", g.name, "is used by two generators; expected unique names");
+    auto [it, inserted] = first_index.emplace(g.name, i);
+    if (!inserted) {
+      return FieldError(
+          "demand[" + std::to_string(i) + "].name", g.name,
+          "is also the name of demand[" + std::to_string(it->second) + "]; expected unique names");
     }
   }
   return Status::Ok();

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace orchsim::world {
 namespace {
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
-constexpr int64_t kMicrosPerDay = 86'400'000'000LL;
 constexpr double kMicrosPerHour = 3.6e9;
 
 // Whole seconds, rounded up; a positive delay is at least 1 second.
@@ -25,8 +25,6 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
-
-Instant MidnightOfDay(int64_t days) { return Instant::FromUnixMicros(days * kMicrosPerDay); }
 
 // Integral credits print as integers ("500"), others with up to 6 decimals.
 std::string FormatCredits(double credits) {
@@ -241,18 +239,7 @@ void MockUpstream::RollQuotaPeriod(Instant now) {
     return;
   }
   if (period_start_ <= now && now < period_end_) return;
-  const int64_t days = FloorDiv(now.unix_micros(), kMicrosPerDay);
-  if (q.period == QuotaPeriod::kCalendarDayUtc) {
-    period_start_ = MidnightOfDay(days);
-    period_end_ = MidnightOfDay(days + 1);
-  } else {
-    int64_t year;
-    unsigned month, day;
-    CivilFromDays(days, &year, &month, &day);
-    period_start_ = MidnightOfDay(DaysFromCivil(year, month, 1));
-    period_end_ = month == 12 ? MidnightOfDay(DaysFromCivil(year + 1, 1, 1))
-                              : MidnightOfDay(DaysFromCivil(year, month + 1, 1));
-  }
+  std::tie(period_start_, period_end_) = q.PeriodAt(now);
   period_used_ = 0.0;
 }
 
@@ -314,6 +301,7 @@ void MockUpstream::ChargeQuota(Instant now, double credits) {
     period_used_ += credits;
   }
   NoteExhaustion(now, CheapestCall());
+  if (quota_observer_) quota_observer_(now, QuotaUsed(now), false);
 }
 
 Duration MockUpstream::QuotaExhaustedTime(Instant now) const {
@@ -413,6 +401,7 @@ Response MockUpstream::Process(const UpstreamCall& call) {
   if (q.enabled && cost > QuotaRemaining(now)) {
     ++counters_.quota_rejected;
     NoteExhaustion(now, cost);
+    if (quota_observer_) quota_observer_(now, QuotaUsed(now), true);
     r.latency = DrawLatency(health);
     AddQuotaHeaders(now, 0.0, true, &r);
     return finish(q.exhausted_status != 0 ? q.exhausted_status
@@ -440,12 +429,22 @@ Response MockUpstream::Process(const UpstreamCall& call) {
       ++counters_.injected_errors;
       ++counters_.timeouts;
       r.latency = config_.failures.timeout_latency;
+      if (q.enabled && q.charge == QuotaCharge::kAll && cost > 0.0) {
+        ChargeQuota(now, cost);  // the server did the work; the client never heard
+        r.credits_charged = cost;
+        counters_.credits_charged += cost;
+      }
       return finish(status);
     }
     if (status != 0) {
       ++counters_.injected_errors;
       r.latency = DrawLatency(health);
-      AddQuotaHeaders(now, 0.0, false, &r);
+      // With charge "all" an admitted call costs whatever its answer.
+      const double charged = q.enabled && q.charge == QuotaCharge::kAll ? cost : 0.0;
+      if (charged > 0.0) ChargeQuota(now, charged);
+      r.credits_charged = charged;
+      counters_.credits_charged += charged;
+      AddQuotaHeaders(now, charged, false, &r);
       return finish(status);
     }
   }
@@ -489,7 +488,14 @@ BodyPtr MockUpstream::BodyFor(const std::string& endpoint, const std::string& ke
 
 void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
   kickoffs_[key].push_back(kickoff);
-  data_.erase(key);  // recomputed from the origin with the new schedule
+  ForgetData(key);  // recomputed from the origin with the new schedule
+}
+
+void MockUpstream::ForgetData(const std::string& key) {
+  auto it = data_.find(key);
+  if (it == data_.end()) return;
+  recency_.erase(it->second.recency);
+  data_.erase(it);
 }
 
 Instant MockUpstream::DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const {
@@ -500,7 +506,10 @@ Instant MockUpstream::DataProcessStart(const std::vector<Instant>& sorted_kickof
 
 MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   auto it = data_.find(key);
-  if (it != data_.end()) return it->second;
+  if (it != data_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);  // most recent
+    return it->second.data;
+  }
   KeyData data{kernel::Rng(kernel::SplitMix64(data_seed_ ^ kernel::Fnv1a64(key))),
                {},
                1,
@@ -516,7 +525,13 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   data.start = DataProcessStart(data.kickoffs);
   data.at = data.start;
   data.next_change = config_.data.enabled ? NextDataChange(data, data.start) : Instant::Max();
-  return data_.emplace(key, std::move(data)).first->second;
+  // Make room: drop the least recently asked key (recomputed if asked again).
+  while (data_.size() >= max_keys_with_data_ && !recency_.empty()) {
+    data_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  recency_.push_front(key);
+  return data_.emplace(key, KeyEntry{std::move(data), recency_.begin()}).first->second.data;
 }
 
 double MockUpstream::DataRatePerHour(const KeyData& data, Instant t) const {
@@ -566,11 +581,12 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
 }
 
 uint64_t MockUpstream::PayloadVersionAt(const std::string& key, Instant t) {
-  if (t < origin_) return 1;
+  // Without data changes every version is 1: nothing to keep per key.
+  if (t < origin_ || !config_.data.enabled) return 1;
   KeyData* data = &DataFor(key);
   if (t < data->start) return 1;
   if (t < data->at) {
-    data_.erase(key);  // asked about the past: recompute from the origin
+    ForgetData(key);  // asked about the past: recompute from the origin
     data = &DataFor(key);
   }
   while (data->next_change <= t) {

@@ -22,7 +22,8 @@
 //      ({"api":"odds","endpoint":"odds","key":"g1","version":7}), so the bytes
 //      a cache holds change exactly when the version does.
 // Quota headers (in the configured style) ride on every answer from steps 3-7
-// except timeouts. Credits are charged only for 2xx answers.
+// except timeouts. Credits are charged for 2xx answers, or with
+// QuotaConfig::charge kAll for every answer of steps 6 and 7.
 //
 // Randomness and common random numbers: the health timeline uses the stream
 // "upstream/<name>/health" and is generated lazily as time is asked about,
@@ -38,9 +39,13 @@
 // Delivery: Send answers through the simulator at now + latency, never from
 // inside Send. REQUIRES: the Simulator outlives the MockUpstream (pending
 // deliveries are cancelled when the MockUpstream is destroyed).
-// Memory: per key of data asked for, per span of health timeline, per
-// admitted call in a sliding rate window, per charge in a rolling quota
-// window, and per answer in flight. Not thread-safe.
+// Memory: the data processes of at most max_keys_with_data() keys (the
+// least recently asked are dropped: a key asked again is recomputed from its
+// start, which gives the same versions, so the bound changes no number; with
+// data changes disabled no key is kept at all), per span of health timeline,
+// per admitted call in a sliding rate window, per charge in a rolling quota
+// window, and per answer in flight. A season of 900,000 distinct keys holds
+// what one of 16,384 does. Not thread-safe.
 #ifndef ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
 #define ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
 
@@ -48,6 +53,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
@@ -156,6 +162,12 @@ class MockUpstream {
   // The payload version of `key` at `t` (1 at the origin, +1 per change).
   // Asking about an earlier instant than before recomputes from the origin.
   uint64_t PayloadVersionAt(const std::string& key, Instant t);
+  // Keys whose data process is kept (<= max_keys_with_data()).
+  size_t keys_with_data() const { return data_.size(); }
+  static constexpr size_t kDefaultMaxKeysWithData = 16384;
+  size_t max_keys_with_data() const { return max_keys_with_data_; }
+  // REQUIRES: max >= 1. For tests (the default suits any season).
+  void set_max_keys_with_data(size_t max) { max_keys_with_data_ = max; }
 
   // ---- health and outages ----
   // The state calls see at `t`: a scheduled health window's, else the chain's.
@@ -170,6 +182,11 @@ class MockUpstream {
   // When credits next come back: the period's end (calendar) or when the
   // oldest charge leaves the window (rolling; now + window when none).
   Instant QuotaResetAt(Instant now);
+  // Called at every quota charge (refused = false) and refusal (true) with
+  // the credits used in the period at that instant, so a recorder can show
+  // quotas whose period is shorter than its time buckets. May be empty.
+  using QuotaObserver = std::function<void(Instant at, double used, bool refused)>;
+  void SetQuotaObserver(QuotaObserver observer) { quota_observer_ = std::move(observer); }
   // Total time, up to `now`, during which the quota refused calls: from the
   // first call refused for quota (or from when what remained fell below the
   // cheapest call) until credits came back for it (the period's end for a
@@ -211,6 +228,7 @@ class MockUpstream {
   static constexpr Duration kDataProcessLead = Days(1);
   Instant DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const;
   KeyData& DataFor(const std::string& key);
+  void ForgetData(const std::string& key);
   Instant NextDataChange(KeyData& data, Instant from);
   double DataRatePerHour(const KeyData& data, Instant t) const;
   Instant NextRateBoundary(const KeyData& data, Instant t) const;
@@ -243,9 +261,18 @@ class MockUpstream {
   Instant exhausted_until_;
   Duration exhausted_closed_total_;
 
-  std::unordered_map<std::string, KeyData> data_;  // by key; looked up only
+  // Data processes by key, bounded: `recency_` orders the keys from the most
+  // to the least recently asked; each entry holds its place there.
+  struct KeyEntry {
+    KeyData data;
+    std::list<std::string>::iterator recency;
+  };
+  std::unordered_map<std::string, KeyEntry> data_;
+  std::list<std::string> recency_;
+  size_t max_keys_with_data_ = kDefaultMaxKeysWithData;
   std::unordered_map<std::string, std::vector<Instant>> kickoffs_;
   KickoffLookup kickoff_lookup_;
+  QuotaObserver quota_observer_;
 };
 
 }  // namespace orchsim::world

@@ -1,7 +1,9 @@
 #include "engine/world/schedule.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <regex>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -17,21 +19,26 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
-// Splits RFC 4180 text into records. Returns false and fills *error on
-// malformed quoting.
+// The length of the line break at text[i]: 2 for CRLF, 1 for LF or a lone
+// CR (classic Mac line endings, as spreadsheet programs still write them),
+// 0 when there is none.
+size_t LineBreakAt(std::string_view text, size_t i) {
+  if (i >= text.size()) return 0;
+  if (text[i] == '\n') return 1;
+  if (text[i] != '\r') return 0;
+  return i + 1 < text.size() && text[i + 1] == '\n' ? 2 : 1;
+}
+
+// Splits RFC 4180 text into records (lines may end in CRLF, LF or CR).
+// Returns false and fills *error on malformed quoting.
 bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleError* error) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   size_t i = 0;
   int line = 1;
   while (i < text.size()) {
     // Skip empty lines.
-    if (text[i] == '\n') {
-      ++i;
-      ++line;
-      continue;
-    }
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      i += 2;
+    if (const size_t n = LineBreakAt(text, i); n > 0) {
+      i += n;
       ++line;
       continue;
     }
@@ -57,7 +64,7 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
             closed = true;
             break;
           }
-          if (c == '\n') ++line;
+          if (LineBreakAt(text, i) == 1) ++line;  // LF, or CR not followed by LF
           field.push_back(c);
           ++i;
         }
@@ -66,15 +73,13 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
           error->message = "unterminated quoted field: expected a closing '\"'";
           return false;
         }
-        if (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-            !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+        if (i < text.size() && text[i] != ',' && LineBreakAt(text, i) == 0) {
           error->line = line;
           error->message = "expected ',' or the end of the line after a closing '\"'";
           return false;
         }
       } else {
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-               !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+        while (i < text.size() && text[i] != ',' && LineBreakAt(text, i) == 0) {
           if (text[i] == '"') {
             error->line = line;
             error->message =
@@ -92,7 +97,7 @@ bool SplitCsv(std::string_view text, std::vector<CsvRecord>* records, ScheduleEr
       } else if (text[i] == ',') {
         ++i;
       } else {  // end of line
-        i += text[i] == '\r' ? 2 : 1;
+        i += LineBreakAt(text, i);
         ++line;
         record_done = true;
       }
@@ -152,7 +157,7 @@ Status ScheduleColumns::validate() const {
   if (time_zone_column.empty()) {
     auto zone = TimeZone::Find(time_zone_name);
     if (!zone.ok()) {
-      return Status::InvalidArgument("columns.time_zone_name: " + zone.error());
+      return Status::InvalidArgument("columns.time_zone: " + zone.error());
     }
   }
   return Status::Ok();
@@ -163,22 +168,34 @@ std::string ScheduleError::ToString() const {
   return file + ":" + std::to_string(line) + ": " + message;
 }
 
+bool IsPlaceholderTeam(std::string_view team) {
+  std::string letters;
+  for (char c : team) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      letters += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  return letters.empty() || letters == "TBD" || letters == "TBA" || letters == "TBC";
+}
+
 ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumns& columns,
-                                   const std::string& league) {
+                                   const std::string& league, const ScheduleRowFilter& filter) {
   const config::InputFile file = config::ReadInputFile(path);
   if (!file.ok()) {
     ScheduleLoadResult result;
-    result.error = ScheduleError{path, 0,
-                                 file.problem == config::InputFile::Problem::kUnreadable
-                                     ? "cannot read the file: expected a readable CSV file"
-                                     : DescribeInputFileProblem(file)};
+    result.error = ScheduleError{
+        path, 0,
+        file.problem == config::InputFile::Problem::kUnreadable
+            ? "cannot read the file (" + file.reason + "); expected a readable CSV file"
+            : DescribeInputFileProblem(file)};
     return result;
   }
-  return ParseScheduleCsv(file.text, path, columns, league);
+  return ParseScheduleCsv(file.text, path, columns, league, filter);
 }
 
 ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& file_label,
-                                    const ScheduleColumns& columns, const std::string& league) {
+                                    const ScheduleColumns& columns, const std::string& league,
+                                    const ScheduleRowFilter& filter) {
   ScheduleLoadResult result;
   auto fail = [&](int line, std::string message) {
     result.games.clear();
@@ -232,6 +249,46 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
   const int league_col = column(columns.league_column, "league_column");
   if (!missing.empty()) return fail(header.line, missing);
 
+  // The filter's columns and patterns.
+  struct CompiledRule {
+    int column = -1;
+    const ScheduleRowRule* rule = nullptr;
+    std::optional<std::regex> pattern;
+  };
+  std::vector<CompiledRule> rules;
+  for (size_t i = 0; i < filter.skip.size(); ++i) {
+    const ScheduleRowRule& rule = filter.skip[i];
+    CompiledRule compiled;
+    compiled.rule = &rule;
+    auto it = index_of.find(rule.column);
+    if (it == index_of.end()) {
+      return fail(header.line,
+                  "missing column " + Quoted(rule.column) + " (skip_rows[" + std::to_string(i) +
+                      "].column): expected it in the header, which has: " + header_list);
+    }
+    compiled.column = it->second;
+    if (!rule.matches.empty()) {
+      try {
+        compiled.pattern.emplace(rule.matches, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return fail(0, "skip_rows[" + std::to_string(i) + "].matches: " + Quoted(rule.matches) +
+                           " is not a regular expression (" + e.what() + ")");
+      }
+    }
+    rules.push_back(std::move(compiled));
+  }
+  auto skipped = [&](const CsvRecord& rec) {
+    for (const CompiledRule& r : rules) {
+      if (static_cast<size_t>(r.column) >= rec.fields.size()) continue;
+      const std::string& value = rec.fields[r.column];
+      if (std::find(r.rule->equals.begin(), r.rule->equals.end(), value) != r.rule->equals.end()) {
+        return true;
+      }
+      if (r.pattern && std::regex_match(value, *r.pattern)) return true;
+    }
+    return false;
+  };
+
   std::optional<TimeZone> file_zone;
   if (!use_timestamp && zone_col < 0) file_zone = *TimeZone::Find(columns.time_zone_name);
 
@@ -239,6 +296,10 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
   result.games.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& rec = records[r];
+    if (skipped(rec)) {
+      ++result.skipped_rows;
+      continue;
+    }
     if (rec.fields.size() != header.fields.size()) {
       return fail(rec.line, "expected " + std::to_string(header.fields.size()) +
                                 " fields as in the header, got " +
@@ -260,6 +321,18 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
     game.id = field(id_col);
     game.home = field(home_col);
     game.away = field(away_col);
+    for (auto [team, name] :
+         {std::pair{&game.home, &columns.home}, std::pair{&game.away, &columns.away}}) {
+      if (IsPlaceholderTeam(*team)) {
+        result.warnings.push_back(
+            {rec.line, "column " + Quoted(*name) + ": " + Quoted(*team) +
+                           " looks like a placeholder, not a team (an undecided game?); the row "
+                           "is loaded as game " +
+                           Quoted(game.id) +
+                           ". Skip such rows with \"skip_rows\" in the schedule"});
+        break;
+      }
+    }
     if (venue_col >= 0) game.venue = field(venue_col);
     if (league_col >= 0) {
       if (std::string e = required(league_col, columns.league_column, "league"); !e.empty()) {
@@ -311,7 +384,12 @@ ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& fi
     }
     result.games.push_back(std::move(game));
   }
-  if (result.games.empty()) return fail(0, "no games: expected at least one row after the header");
+  if (result.games.empty()) {
+    return fail(
+        0, result.skipped_rows > 0
+               ? "no games: skip_rows skipped all " + std::to_string(result.skipped_rows) + " rows"
+               : "no games: expected at least one row after the header");
+  }
   std::sort(result.games.begin(), result.games.end(), GameBefore);
   return result;
 }

@@ -18,6 +18,11 @@
 //     rejected).
 //   - Every record must have as many fields as the header; game id, home and
 //     away must be non-empty; game ids must be unique.
+//   - Rows a ScheduleRowFilter matches are skipped before any of that.
+//   - A row whose home or away team looks like a placeholder (nothing but
+//     spaces and punctuation, such as " ()" for an undecided cup game, or
+//     "TBD"/"TBA"/"TBC") is loaded but draws a ScheduleWarning: such rows are
+//     usually not games yet. Skip them with a filter.
 // Errors are values, never exceptions: the first problem found is returned as
 // "FILE:LINE: message", LINE being the 1-based line the record starts on (0
 // when the problem is not about one line, e.g. the file cannot be read).
@@ -75,8 +80,26 @@ struct ScheduleColumns {
   std::string league_column = "";
 
   // Names the field and what is wrong, e.g.
-  // "columns.time_zone_name: \"Mars\" unknown time zone; supported: ...".
+  // "columns.time_zone: unknown time zone \"Mars\"; supported: ..." (the file's keys).
   Status validate() const;
+};
+
+// Skips the rows whose `column` equals one of `equals`, or fully matches the
+// ECMAScript regular expression `matches` (either or both may be given).
+struct ScheduleRowRule {
+  std::string column;
+  std::vector<std::string> equals;
+  std::string matches;  // "" = no pattern
+};
+// A row matching any rule is skipped.
+struct ScheduleRowFilter {
+  std::vector<ScheduleRowRule> skip;
+};
+
+// A row that loaded but is probably not what the user meant.
+struct ScheduleWarning {
+  int line = 0;
+  std::string message;
 };
 
 struct ScheduleError {
@@ -91,17 +114,26 @@ struct ScheduleError {
 struct ScheduleLoadResult {
   std::vector<Game> games;  // sorted by (kickoff, id); empty on error
   std::optional<ScheduleError> error;
+  std::vector<ScheduleWarning> warnings;  // in line order (placeholder teams)
+  size_t skipped_rows = 0;                // rows a ScheduleRowFilter skipped
 
   bool ok() const { return !error.has_value(); }
 };
 
 // Reads the CSV file at `path`. `league` names the league of every game unless
 // columns.league_column is set.
+// Rows `filter` matches are skipped; a rule naming a column the header lacks,
+// or a malformed pattern, is an error.
 ScheduleLoadResult LoadScheduleCsv(const std::string& path, const ScheduleColumns& columns,
-                                   const std::string& league);
+                                   const std::string& league, const ScheduleRowFilter& filter = {});
 // The same from CSV text; `file_label` stands for the file name in errors.
 ScheduleLoadResult ParseScheduleCsv(std::string_view text, const std::string& file_label,
-                                    const ScheduleColumns& columns, const std::string& league);
+                                    const ScheduleColumns& columns, const std::string& league,
+                                    const ScheduleRowFilter& filter = {});
+
+// True for a team name that is not one yet: only spaces and punctuation
+// (" ()", "-", ""), or "TBD", "TBA", "TBC" in any case and spacing.
+bool IsPlaceholderTeam(std::string_view team);
 
 // A made-up league for scale tests. Each day of the season has games_per_day
 // games between distinct teams (a team plays at most once a day), each kicking

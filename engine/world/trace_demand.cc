@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -395,6 +396,17 @@ std::optional<TraceProblem> ScanTrace(TraceDemandPattern* pattern,
   TraceRow row;
   Instant latest;
   uint64_t latest_line = 0;
+  // Arrivals per UTC second, for the seconds an arrival can still come to:
+  // those after latest - max_lateness (bounded memory).
+  std::map<int64_t, uint64_t> per_second;
+  auto count_second = [&](Instant at) {
+    const int64_t second = at.unix_micros() / 1'000'000 - (at.unix_micros() % 1'000'000 < 0);
+    scan.peak_per_second = std::max(scan.peak_per_second, ++per_second[second]);
+    const int64_t keep = (latest - pattern->max_lateness).unix_micros() / 1'000'000 - 2;
+    while (!per_second.empty() && per_second.begin()->first < keep) {
+      per_second.erase(per_second.begin());
+    }
+  };
   while (rows.Next(&row)) {
     if (scan.requests == 0) {
       scan.first_arrival = scan.last_arrival = latest = row.arrival;
@@ -417,6 +429,7 @@ std::optional<TraceProblem> ScanTrace(TraceDemandPattern* pattern,
       latest_line = row.line;
     }
     ++scan.requests;
+    count_second(row.arrival);
   }
   if (rows.problem()) return rows.problem();
   scan.lines = rows.lines();

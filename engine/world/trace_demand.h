@@ -100,7 +100,8 @@ struct TraceScan {
   uint64_t skipped = 0;   // requests left out by `apis` or the window
   Instant first_arrival;  // of the selected requests (when requests > 0)
   Instant last_arrival;
-  Duration max_lateness;  // the reorder window the file needs
+  Duration max_lateness;         // the reorder window the file needs
+  uint64_t peak_per_second = 0;  // most arrivals within one UTC second
   bool truncated_last_line = false;
 };
 

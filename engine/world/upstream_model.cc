@@ -10,7 +10,9 @@ namespace {
 constexpr std::string_view kLatencyKindNames[] = {"constant", "uniform", "exponential", "lognormal",
                                                   "empirical"};
 constexpr std::string_view kHealthNames[] = {"healthy", "degraded", "down"};
-constexpr std::string_view kQuotaPeriodNames[] = {"calendar_month", "calendar_day", "rolling"};
+constexpr std::string_view kQuotaPeriodNames[] = {"calendar_month", "calendar_day", "rolling",
+                                                  "fixed"};
+constexpr std::string_view kQuotaChargeNames[] = {"2xx", "all"};
 constexpr std::string_view kHeaderStyleNames[] = {"none", "odds-api", "github", "ietf"};
 
 template <typename Enum, size_t N>
@@ -74,16 +76,19 @@ Status ValidateLatency(const std::string& f, const LatencyConfig& c) {
   return Status::Ok();
 }
 
+// `f` is "<prefix>failures."; field names are the file's keys.
 Status ValidateFailures(const std::string& f, const FailureConfig& c) {
-  const std::pair<const char*, double> rates[] = {{"500", c.rates.status_500},
-                                                  {"502", c.rates.status_502},
-                                                  {"503", c.rates.status_503},
+  const std::pair<const char*, double> rates[] = {{"status_500", c.rates.status_500},
+                                                  {"status_502", c.rates.status_502},
+                                                  {"status_503", c.rates.status_503},
                                                   {"timeout", c.rates.timeout}};
   for (const auto& [name, p] : rates) {
-    if (!IsProbability(p)) return FieldError(f + "rates." + name, p, "must be within [0, 1]");
+    if (!IsProbability(p)) return FieldError(f + name, p, "must be within [0, 1]");
   }
-  if (c.rates.Sum() > 1.0)
-    return FieldError(f + "rates", c.rates.Sum(), "(their sum) must be <= 1");
+  if (c.rates.Sum() > 1.0) {
+    return FieldError(f.substr(0, f.size() - 1), c.rates.Sum(),
+                      "is status_500 + status_502 + status_503 + timeout; their sum must be <= 1");
+  }
   if (c.timeout_latency <= Duration::Zero()) {
     return DurationError(f + "timeout_latency", c.timeout_latency, "must be > 0s");
   }
@@ -123,6 +128,8 @@ std::string_view QuotaPeriodName(QuotaPeriod p) { return kQuotaPeriodNames[stati
 std::optional<QuotaPeriod> ParseQuotaPeriod(std::string_view name) {
   return ParseByName<QuotaPeriod>(kQuotaPeriodNames, name);
 }
+std::string_view QuotaChargeName(QuotaCharge c) { return kQuotaChargeNames[static_cast<int>(c)]; }
+
 std::string_view QuotaHeaderStyleName(QuotaHeaderStyle s) {
   return kHeaderStyleNames[static_cast<int>(s)];
 }
@@ -167,6 +174,51 @@ std::array<double, kUpstreamHealthCount> HealthModelConfig::StationaryTimeFracti
   }
   for (double& x : fractions) x /= total;
   return fractions;
+}
+
+std::pair<Instant, Instant> QuotaConfig::PeriodAt(Instant t) const {
+  const int64_t day_us = Days(1).micros();
+  auto floor_div = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  auto midnight = [&](int64_t days) { return Instant::FromUnixMicros(days * day_us); };
+  switch (period) {
+    case QuotaPeriod::kRollingWindow:
+      return {t - rolling_window, t};
+    case QuotaPeriod::kFixedWindow: {
+      const int64_t w = window.micros();
+      const int64_t index = floor_div(t.unix_micros(), w);
+      return {Instant::FromUnixMicros(index * w), Instant::FromUnixMicros((index + 1) * w)};
+    }
+    case QuotaPeriod::kCalendarDayUtc: {
+      const int64_t days = floor_div(t.unix_micros(), day_us);
+      return {midnight(days), midnight(days + 1)};
+    }
+    case QuotaPeriod::kCalendarMonthUtc:
+      break;
+  }
+  const int64_t days = floor_div(t.unix_micros(), day_us);
+  int64_t year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  const Instant start = midnight(DaysFromCivil(year, month, 1));
+  const Instant end = month == 12 ? midnight(DaysFromCivil(year + 1, 1, 1))
+                                  : midnight(DaysFromCivil(year, month + 1, 1));
+  return {start, end};
+}
+
+Duration QuotaConfig::PeriodLength() const {
+  switch (period) {
+    case QuotaPeriod::kRollingWindow:
+      return rolling_window;
+    case QuotaPeriod::kFixedWindow:
+      return window;
+    case QuotaPeriod::kCalendarDayUtc:
+      return Days(1);
+    case QuotaPeriod::kCalendarMonthUtc:
+      break;
+  }
+  return Duration::Zero();
 }
 
 double QuotaConfig::CreditsFor(std::string_view endpoint, size_t keys) const {
@@ -224,6 +276,10 @@ Status UpstreamModelConfig::validate() const {
     }
     if (quota.period == QuotaPeriod::kRollingWindow && quota.rolling_window <= Duration::Zero()) {
       return DurationError(q + "rolling_window", quota.rolling_window, "must be > 0s");
+    }
+    if (quota.period == QuotaPeriod::kFixedWindow &&
+        (quota.window < Seconds(1) || quota.window.micros() % Seconds(1).micros() != 0)) {
+      return DurationError(q + "window", quota.window, "must be a whole number of seconds >= 1s");
     }
     if (!std::isfinite(quota.default_credits) || quota.default_credits < 0.0) {
       return FieldError(q + "default_credits", quota.default_credits, "must be >= 0");

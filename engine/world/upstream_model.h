@@ -150,9 +150,21 @@ enum class QuotaPeriod : uint8_t {
   kCalendarMonthUtc,  // resets at 00:00Z on the 1st of each month
   kCalendarDayUtc,    // resets at 00:00Z each day
   kRollingWindow,     // credits spent in the last `rolling_window`
+  kFixedWindow,       // resets every `window`, at multiples of it since
+                      // 1970-01-01T00:00Z (an hourly quota resets on the
+                      // hour, as GitHub's x-ratelimit-reset says)
 };
-std::string_view QuotaPeriodName(QuotaPeriod p);  // "calendar_month", "calendar_day", "rolling"
+// "calendar_month", "calendar_day", "rolling", "fixed"
+std::string_view QuotaPeriodName(QuotaPeriod p);
 std::optional<QuotaPeriod> ParseQuotaPeriod(std::string_view name);
+
+// Which answers use up credits.
+enum class QuotaCharge : uint8_t {
+  k2xx,  // successful answers only (The Odds API)
+  kAll,  // every call the quota admitted, whatever its answer: errors and
+         // timeouts too (GitHub counts every request)
+};
+std::string_view QuotaChargeName(QuotaCharge c);  // "2xx", "all"
 
 enum class QuotaHeaderStyle : uint8_t {
   kNone,     // no quota headers; exhaustion answers 429
@@ -170,15 +182,18 @@ std::optional<QuotaHeaderStyle> ParseQuotaHeaderStyle(std::string_view name);
 int DefaultQuotaExhaustedStatus(QuotaHeaderStyle s);
 
 // Credits per period. A call costs credits_per_endpoint[endpoint] (or
-// default_credits), times the number of keys when `charge_per_key`. Credits
-// are charged only for successful (2xx) calls, as The Odds API charges per
-// successful request; a call whose cost exceeds what remains is refused with
-// the style's exhaustion status and costs nothing.
+// default_credits), times the number of keys when `charge_per_key`. By
+// default credits are charged only for successful (2xx) calls, as The Odds
+// API charges per successful request; with `charge` kAll every admitted call
+// costs. A call whose cost exceeds what remains is refused with the style's
+// exhaustion status and costs nothing.
 struct QuotaConfig {
   bool enabled = false;
   double limit = 500.0;
   QuotaPeriod period = QuotaPeriod::kCalendarMonthUtc;
   Duration rolling_window = Days(30);  // kRollingWindow only
+  Duration window = Hours(1);          // kFixedWindow only
+  QuotaCharge charge = QuotaCharge::k2xx;
   double default_credits = 1.0;
   std::map<std::string, double, std::less<>> credits_per_endpoint;  // e.g. {"odds", 6}
   bool charge_per_key = false;
@@ -187,6 +202,12 @@ struct QuotaConfig {
 
   // Credits one call to `endpoint` with `keys` keys costs.
   double CreditsFor(std::string_view endpoint, size_t keys) const;
+  // The period [start, end) holding `t`: calendar and fixed periods; for a
+  // rolling window, [t - rolling_window, t).
+  std::pair<Instant, Instant> PeriodAt(Instant t) const;
+  // The period's length when every period has one (fixed, calendar day,
+  // rolling); Duration::Zero() for calendar months.
+  Duration PeriodLength() const;
 };
 
 // ---- batching ------------------------------------------------------------

@@ -38,9 +38,91 @@ std::string JsonPreview(const Json& j) {
   return s;
 }
 
+namespace {
+
+// A SAX pass that finds the first object naming one key twice. nlohmann's
+// DOM parser keeps the last value silently, so a second "limit" in an
+// upstream would override the first without a word.
+class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
+ public:
+  // The JSON path of the first duplicate ("/upstreams/odds/limit"), "" if none.
+  const std::string& duplicate() const { return duplicate_; }
+
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override {
+    frames_.push_back(Frame{true, {}, "", 0});
+    return true;
+  }
+  bool key(string_t& key) override {
+    Frame& f = frames_.back();
+    if (!f.keys.insert(key).second) {
+      duplicate_ = Path() + "/" + key;
+      return false;  // stop: one error is reported
+    }
+    f.key = key;
+    return true;
+  }
+  bool end_object() override { return Leave(); }
+  bool start_array(std::size_t) override {
+    frames_.push_back(Frame{false, {}, "", 0});
+    return true;
+  }
+  bool end_array() override { return Leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // the DOM parse reports malformed text
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string key;  // the member being read (objects)
+    size_t next = 0;  // the element being read (arrays)
+  };
+  // A value (scalar or whole container) ended inside the current frame.
+  bool Value() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().next;
+    return true;
+  }
+  bool Leave() {
+    frames_.pop_back();
+    return Value();
+  }
+  std::string Path() const {
+    std::string path;
+    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      path += "/" + (f.object ? f.key : std::to_string(f.next));
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  std::string duplicate_;
+};
+
+}  // namespace
+
 Json ParseJsonOrThrow(const std::string& text, const std::string& file) {
   try {
-    return Json::parse(text);
+    Json json = Json::parse(text);
+    DuplicateKeyFinder finder;
+    Json::sax_parse(text, &finder);
+    if (!finder.duplicate().empty()) {
+      const std::string& path = finder.duplicate();
+      const std::string key = path.substr(path.rfind('/') + 1);
+      throw ConfigError(file, path,
+                        "duplicate key \"" + key +
+                            "\": expected each key once per object (JSON parsers keep only "
+                            "one of the values)");
+    }
+    return json;
   } catch (const Json::exception& e) {
     // nlohmann reports "[json.exception.parse_error.101] parse error at line 3,
     // column 5: ..."; keep the part after the tag. Not only parse_error: a

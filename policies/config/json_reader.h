@@ -139,7 +139,9 @@ class ObjectReader {
 };
 
 // Parses JSON text; malformed text throws ConfigError(file, "", "malformed
-// JSON: <where and why>").
+// JSON: <where and why>"). An object naming a key twice throws
+// ConfigError(file, "/path/to/key", "duplicate key ...") for the first such
+// key (the JSON text is valid, but one of the two values would be dropped).
 Json ParseJsonOrThrow(const std::string& text, const std::string& file);
 
 // Reads a duration from a JSON value at `path` (for array elements).

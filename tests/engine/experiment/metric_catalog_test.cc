@@ -46,6 +46,47 @@ TEST(MetricCatalogTest, FlattensCountsPercentagesAndSecondsWithBaseline) {
   EXPECT_LE(v.at("data_age_p50_s"), 30.0 * (1 + 1.0 / 32));
 }
 
+// Issue 18, items 2-5: the call balance, upstream quota refusals, end-to-end
+// latency per class and per API, mean wait and the share that waited, all
+// usable in expect blocks and sweep objectives.
+TEST(MetricCatalogTest, BalanceLatencyAndWaitMetrics) {
+  VariantRun run = MakeRun(6, 10);
+  VariantMetrics& m = run.metrics;
+  m.accounting.requests = 10;
+  m.accounting.cache_hits = 7;
+  m.accounting.failed_without_call[static_cast<int>(Outcome::kRejectedQuota)] = 2;
+  m.calls_by_kind[static_cast<int>(CallKind::kFirstAttempt)] = 1;
+  m.calls_by_kind[static_cast<int>(CallKind::kRetry)] = 5;
+  run.upstreams["weather"].quota_rejected = 4;
+  Histogram& high = m.wait_by_priority[PriorityIndex(Priority::kHigh)];
+  high.Record(Duration::Zero());
+  high.Record(Seconds(3));
+  m.waited_by_priority[PriorityIndex(Priority::kHigh)] = 1;
+  m.latency.Record(Seconds(2));
+  m.latency.Record(Seconds(4));
+  m.latency_by_priority[PriorityIndex(Priority::kHigh)].Record(Seconds(4));
+  m.apis["odds"].latency.Record(Milliseconds(250));
+  const MetricValues v = FlattenMetrics(run, nullptr);
+  EXPECT_EQ(v.at("calls_avoided"), 7.0);
+  EXPECT_EQ(v.at("calls_avoided.cache_hits"), 7.0);
+  EXPECT_EQ(v.at("failed_without_call"), 2.0);
+  EXPECT_EQ(v.at("calls_added"), 5.0);
+  EXPECT_EQ(v.at("calls_other"), 0.0);  // 6 = 10 - 7 - 2 + 5
+  EXPECT_EQ(v.at("quota_refused_calls"), 4.0);
+  EXPECT_EQ(v.at("wait_mean_s.HIGH"), 1.5);
+  EXPECT_EQ(v.at("waited_fraction.HIGH"), 0.5);
+  EXPECT_EQ(v.at("waited_fraction.LOW"), 0.0);  // no requests: no division by zero
+  EXPECT_EQ(v.at("latency_max_s"), 4.0);
+  EXPECT_EQ(v.at("latency_mean_s"), 3.0);
+  EXPECT_EQ(v.at("latency_p99_s.HIGH"), 4.0);
+  EXPECT_EQ(v.at("api_latency_max_s.odds"), 0.25);
+  EXPECT_EQ(v.at("api_latency_p50_s.weather"), 0.0);
+  const auto catalog = MetricCatalog({"odds"});
+  EXPECT_EQ(FindMetricInfo(catalog, "latency_p99_s.CRITICAL").unit, "s");
+  EXPECT_EQ(FindMetricInfo(catalog, "waited_fraction.NORMAL").unit, "fraction");
+  EXPECT_EQ(FindMetricInfo(catalog, "api_latency_mean_s.odds").unit, "s");
+}
+
 TEST(MetricCatalogTest, NoBaselineMeansNothingSaved) {
   const MetricValues v = FlattenMetrics(MakeRun(150, 0), nullptr);
   EXPECT_EQ(v.at("calls_saved"), 0.0);

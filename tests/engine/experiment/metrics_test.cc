@@ -22,12 +22,19 @@ class MicroScenario : public ::testing::Test {
   const Instant t0 = At("2023-09-30T22:30:00Z");
   const Instant october = At("2023-10-01T00:00:00Z");
 
-  MicroScenario()
-      : recorder_(t0, Hours(1), [this](const Request& r, Instant now) -> uint64_t {
-          if (r.api != "odds") return 1;
-          if (now < t0 + Milliseconds(500)) return 3;
-          return now < october ? 4 : 5;
-        }) {}
+  MicroScenario() : recorder_(t0, Hours(1), Lookup()) {}
+
+  MetricsRecorder::VersionLookup Lookup() {
+    return [this](const Request& r, Instant now) -> uint64_t {
+      if (r.api != "odds") return 1;
+      if (now < t0 + Milliseconds(500)) return 3;
+      return now < october ? 4 : 5;
+    };
+  }
+  // The same scenario with a warm-up until `steady_from`.
+  void WarmUpUntil(Instant steady_from) {
+    recorder_ = MetricsRecorder(t0, Hours(1), Lookup(), steady_from);
+  }
 
   Request Make(uint64_t id, const std::string& api, Priority p, Instant submitted) {
     Request r;
@@ -197,17 +204,39 @@ TEST_F(MicroScenario, CallsByApiAndKindAndAvoidedCalls) {
   EXPECT_EQ(m.apis.at("weather").calls, 1u);
   EXPECT_EQ(m.apis.at("scores").calls, 2u);
   EXPECT_EQ(m.apis.at("scores").statuses.at(500), 1u);
-  EXPECT_EQ(m.avoided(SavingMechanism::kCacheHits), 3u);
-  EXPECT_EQ(m.avoided(SavingMechanism::kCoalescing), 2u);
-  EXPECT_EQ(m.avoided(SavingMechanism::kBatching), 1u);  // 2 keys, 1 call
-  EXPECT_EQ(m.avoided(SavingMechanism::kBreakerFastFail), 1u);
-  EXPECT_EQ(m.avoided(SavingMechanism::kQuotaPacing), 1u);
-  // A naive policy would have sent one call per request: 13. This variant
-  // sent 7 = 13 - 8 avoided + 1 retry + 1 probe.
-  uint64_t avoided = 0;
-  for (uint64_t a : m.avoided_calls) avoided += a;
-  EXPECT_EQ(13 - avoided + m.calls_of_kind(CallKind::kRetry) + m.calls_of_kind(CallKind::kProbe),
-            m.upstream_calls);
+  // The call balance (issue 18, items 2 and 3): served without a call (cache
+  // 3, coalesced 2, batched 1 key) apart from failed without a call (the
+  // breaker's rejection of 10, the quota's of 12: not savings).
+  const RequestAccounting& a = m.accounting;
+  EXPECT_EQ(a.requests, 13u);
+  EXPECT_EQ(a.cache_hits, 3u);
+  EXPECT_EQ(a.coalesced, 2u);
+  EXPECT_EQ(a.batched_keys, 1u);  // 2 keys, 1 call
+  EXPECT_EQ(a.stale_without_call, 0u);
+  EXPECT_EQ(a.failed_without_call[static_cast<int>(Outcome::kRejectedCircuitOpen)], 1u);
+  EXPECT_EQ(a.failed_without_call[static_cast<int>(Outcome::kRejectedQuota)], 1u);
+  EXPECT_EQ(a.failed_without_call[static_cast<int>(Outcome::kFailed)], 0u);  // 11 made a call
+  // 7 calls = 13 requests - 6 served without a call - 2 failed without a
+  // call + 2 added (a retry, a probe) + 0 other; every term >= 0.
+  const CallBalance b = m.balance();
+  EXPECT_EQ(b.served_without_call, 6u);
+  EXPECT_EQ(b.failed_without_call, 2u);
+  EXPECT_EQ(b.added, 2u);
+  EXPECT_EQ(b.calls, 7u);
+  EXPECT_EQ(b.other, 0);
+  // Per API: odds 9 requests (1, 5 and 13 with calls of their own, a retry
+  // for 5, 3 cache hits, 2 coalesced, 12 refused for quota); weather 2
+  // requests in 1 batch call; scores 2 requests, 11's call and a probe, 10
+  // rejected by the breaker.
+  const CallBalance odds_b = m.apis.at("odds").balance();
+  EXPECT_EQ(odds_b.requests, 9u);
+  EXPECT_EQ(odds_b.served_without_call, 5u);
+  EXPECT_EQ(odds_b.failed_without_call, 1u);
+  EXPECT_EQ(odds_b.added, 1u);
+  EXPECT_EQ(odds_b.calls, 4u);
+  EXPECT_EQ(odds_b.other, 0);
+  EXPECT_EQ(m.apis.at("weather").balance().other, 0);
+  EXPECT_EQ(m.apis.at("scores").balance().other, 0);
 }
 
 TEST_F(MicroScenario, CreditsPerMonthBreakersRetries) {
@@ -265,6 +294,20 @@ TEST_F(MicroScenario, WaitLatencyAndStaleness) {
                 Seconds(610).micros());
   EXPECT_EQ(m.latency_by_priority[PriorityIndex(Priority::kHigh)].max(), Milliseconds(1200));
 
+  // Issue 18, item 5: mean wait and the share that waited at all, per class;
+  // latency per API. HIGH: mean 100ms, 1 of 5 waited; LOW: mean (1+2+610)/4 s.
+  EXPECT_DOUBLE_EQ(high.mean(), 100000.0);
+  EXPECT_EQ(m.waited_by_priority[PriorityIndex(Priority::kHigh)], 1u);
+  EXPECT_EQ(m.waited_by_priority[PriorityIndex(Priority::kNormal)], 1u);
+  EXPECT_EQ(m.waited_by_priority[PriorityIndex(Priority::kLow)], 3u);
+  EXPECT_DOUBLE_EQ(low.mean(), 153250000.0);
+  // odds: 100ms 0 0 0 1.2s 0.7s 0.6s 610s 200ms; weather 2.1s 1.1s;
+  // scores 0 100ms.
+  EXPECT_EQ(m.apis.at("odds").latency.count(), 9u);
+  EXPECT_EQ(m.apis.at("odds").latency.max(), Seconds(610));
+  EXPECT_EQ(m.apis.at("weather").latency.sum(), Milliseconds(3200).micros());
+  EXPECT_EQ(m.apis.at("scores").latency.max(), Milliseconds(100));
+
   // Staleness: 10 answered with data; 2, 3, 4 served version 3 at version 4.
   EXPECT_EQ(m.answered_with_data, 10u);
   EXPECT_EQ(m.answered_outdated, 3u);
@@ -317,6 +360,39 @@ TEST_F(MicroScenario, HourlyTimelineAlignedToUtcDays) {
   EXPECT_EQ(day.requests, 12u);
   EXPECT_EQ(day.upstream_calls, 6u);
   EXPECT_EQ(day.wait_max_us, 2000000);
+}
+
+// Issue 18, item 16: with a warm-up until 23:00Z, the requests submitted
+// and the calls sent in hour 22 leave every total, but not the time series.
+TEST_F(MicroScenario, WarmupIsLeftOutOfTheTotals) {
+  WarmUpUntil(At("2023-09-30T23:00:00Z"));
+  Play();
+  const VariantMetrics& m = recorder_.metrics();
+  EXPECT_EQ(m.steady_from, At("2023-09-30T23:00:00Z"));
+  EXPECT_EQ(m.submitted, 6u);  // 8 .. 13
+  EXPECT_EQ(m.completed, 6u);
+  EXPECT_EQ(m.outcome(Outcome::kCacheHit), 0u);
+  EXPECT_EQ(m.outcome(Outcome::kServed), 3u);  // 8 9 13
+  EXPECT_EQ(m.upstream_calls, 4u);             // the batch, the probe, 11's and 13's
+  EXPECT_EQ(m.calls_of_kind(CallKind::kRetry), 0u);
+  EXPECT_EQ(m.retries, 0u);
+  EXPECT_DOUBLE_EQ(m.credits, 6.0);
+  EXPECT_EQ(m.apis.at("odds").credits_by_month.count("2023-09"), 0u);
+  EXPECT_EQ(m.breaker_trips, 1u);  // at 23:15
+  EXPECT_EQ(m.breakers.at("scores").open_time, Minutes(10));
+  EXPECT_EQ(m.wait_by_priority[PriorityIndex(Priority::kHigh)].count(), 2u);  // 10 13
+  EXPECT_EQ(m.answered_with_data, 3u);
+  EXPECT_EQ(m.answered_outdated, 0u);
+  const CallBalance b = m.balance();
+  EXPECT_EQ(b.requests, 6u);
+  EXPECT_EQ(b.served_without_call, 1u);  // the second key of the batch
+  EXPECT_EQ(b.failed_without_call, 2u);
+  EXPECT_EQ(b.other, 0);
+  // The time series keeps the warm-up hour.
+  const std::vector<TimeBucket> timeline = m.timeline.ToVector();
+  EXPECT_EQ(timeline[22].requests, 7u);
+  EXPECT_EQ(timeline[22].upstream_calls, 3u);
+  EXPECT_DOUBLE_EQ(timeline[22].credits, 12.0);
 }
 
 TEST(MonthOfTest, UtcCalendarMonths) {

@@ -199,6 +199,15 @@ TEST(SweepPlanTest, BadPathsAndValuesFailBeforeAnythingRuns) {
             std::string::npos);
 }
 
+// Issue 18, item 8: a parameter for an API the scenario lacks changes nothing;
+// the sweep must refuse it and list the APIs it has.
+TEST(SweepPlanTest, UnknownApiInAParameterPathIsAnErrorListingTheKnownApis) {
+  EXPECT_EQ(PlanError({"apis.odd.bucket.rate_per_s=1,2"}),
+            "--param apis.odd.bucket.rate_per_s=1,2: unknown API \"odd\"; expected one of the "
+            "scenario's upstreams: odds, scores");
+  EXPECT_EQ(PlanError({"apis.odds.bucket.rate_per_s=1,2"}), "no error");
+}
+
 TEST(SweepPlanTest, ManifestNamesVariantPointsAndSeeds) {
   const scenario::Scenario s = SmallScenario();
   SweepSpec spec;

@@ -140,6 +140,64 @@ TEST(TuningAnalyzeTest, FeasibleSetParetoAndRecommendation) {
   EXPECT_THROW(AnalyzeSweep(r, spec), UnknownMetricError);
 }
 
+// Issue 18, item 19: a sweep warns when the parameters change nothing (the
+// GitHub case: every point the same) and when the recommendation is not
+// significantly better than the runner-up; counts print without exponents.
+TEST(TuningWarningsTest, NothingChangesAndOverlappingIntervals) {
+  SweepResults r = HandMadeResults();
+  TuningSpec spec;
+  spec.objective = ParseObjective("credits");
+  spec.pareto = {ParseObjective("credits"), ParseObjective("client_failures_pct")};
+  // Points 1 and 2: 80 ± 12.7 and 90 ± 12.7 over 2 seeds overlap.
+  TuningResult t = AnalyzeSweep(r, spec);
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_EQ(t.warnings[0],
+            "the recommendation is not significantly better than the runner-up: point 1 "
+            "(credits 80 ± 12.71) over point 2 (90 ± 12.71); their 95% intervals overlap (run "
+            "more --seeds, or treat them as equal)");
+  EXPECT_NE(RecommendationText(r, t).find("warning: the recommendation is not significantly"),
+            std::string::npos);
+  EXPECT_NE(RecommendationText(r, t).find("(mean ± 95% confidence half-width over 2 seeds)"),
+            std::string::npos);
+
+  for (PointResult& p : r.points) {
+    p.summary["credits"] = Summarize({71322, 71322});
+    p.summary["client_failures_pct"] = Summarize({1, 1});
+  }
+  t = AnalyzeSweep(r, spec);
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_EQ(t.warnings[0],
+            "every point gave the same numbers: retry.max_attempts changed no metric in this "
+            "scenario (does the scenario use what they tune?), so any point could be "
+            "\"recommended\"");
+  // Counts without exponents.
+  EXPECT_NE(RecommendationText(r, t).find("credits = 71322"), std::string::npos)
+      << RecommendationText(r, t);
+}
+
+TEST(TuningWarningsTest, AParameterThatChangesNothingIsNamed) {
+  SweepResults r;
+  r.manifest = Json::parse(R"({"scenario": "s", "variant": "v", "baseline": ""})");
+  r.params = {ParseParameter("a=1,2"), ParseParameter("b=1,2")};
+  // Metrics follow a only.
+  for (int a = 1; a <= 2; ++a) {
+    for (int b = 1; b <= 2; ++b) {
+      PointResult p;
+      p.index = r.points.size();
+      p.values = {a, b};
+      p.summary["credits"] = Summarize({10.0 * a});
+      r.points.push_back(p);
+    }
+  }
+  TuningSpec spec;
+  spec.objective = ParseObjective("credits");
+  spec.pareto = {ParseObjective("credits"), ParseObjective("credits")};
+  const TuningResult t = AnalyzeSweep(r, spec);
+  ASSERT_GE(t.warnings.size(), 1u);
+  EXPECT_EQ(t.warnings[0],
+            "parameter b changed no metric: points that differ only in it gave the same numbers");
+}
+
 std::map<std::string, std::string> Snapshot(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {

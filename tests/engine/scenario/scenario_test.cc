@@ -167,7 +167,7 @@ std::string WithVariant(const std::string& variant) {
     "name": "overlay",
     "schedule": {"synthetic": [{"name": "L", "teams": 2, "season_days": 1,
                                 "season_start": "2024-01-01T00:00:00Z"}]},
-    "upstreams": {"feed": {}},
+    "upstreams": {"feed": {}, "odds": {}},
     "demand": [{"name": "d", "request": {"api": "feed", "endpoint": "odds"},
                 "offsets": {"offsets": ["-1h"]}}],
     "variants": [)" +
@@ -340,6 +340,48 @@ TEST(ScheduleTest, CsvLoadsByColumnMappingAlone) {
   EXPECT_EQ(FormatInstant(s.end), "2024-05-03T18:00:00Z");
 }
 
+// Issue 18, item 10: placeholder rows warn (naming file and line) and a
+// "skip_rows" rule in the schedule leaves them out.
+std::string PlaceholderScenario(const std::string& skip_rows) {
+  return R"({
+    "name": "cup",
+    "schedule": {"csv": "schedules/placeholders.csv",
+                 "columns": {"game_id": "match", "utc_timestamp": "kickoff_utc",
+                             "home": "home", "away": "away", "venue": "",
+                             "league_column": "league"})" +
+         skip_rows + R"(},
+    "upstreams": {"feed": {}},
+    "demand": [{"name": "d", "request": {"api": "feed", "endpoint": "e"},
+                "offsets": {"offsets": ["-1h"]}}],
+    "variants": [{"name": "v"}]
+  })";
+}
+
+TEST(ScheduleTest, PlaceholderRowsWarnAndSkipRowsLeavesThemOut) {
+  const Scenario s = ParseScenario(PlaceholderScenario(""), "inline.json", kGoodDir);
+  EXPECT_EQ(s.games.size(), 3u);
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_EQ(s.warnings[0].rfind(kGoodDir + "/schedules/placeholders.csv: line 3: ", 0), 0u);
+  EXPECT_NE(s.warnings[0].find("\" ()\" looks like a placeholder"), std::string::npos);
+  EXPECT_NE(s.warnings[1].find("line 4: column \"home\": \"TBD\""), std::string::npos);
+
+  const Scenario skipped =
+      ParseScenario(PlaceholderScenario(R"j(, "skip_rows": [{"column": "away", "equals": [" ()"]},
+                                              {"column": "home", "matches": "TB[DA]"}])j"),
+                    "inline.json", kGoodDir);
+  ASSERT_EQ(skipped.games.size(), 1u);
+  EXPECT_EQ(skipped.games[0].id, "m1");
+  EXPECT_TRUE(skipped.warnings.empty());
+
+  try {
+    ParseScenario(PlaceholderScenario(R"(, "skip_rows": [{"column": "away"}])"), "inline.json",
+                  kGoodDir);
+    FAIL() << "a rule without equals or matches loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "/schedule/skip_rows/0");
+  }
+}
+
 TEST(LoadScenarioTest, RelativePathsResolveAgainstTheScenarioFolder) {
   // LoadScenario of the shipped file from another working directory still
   // finds schedules/ and policies/ next to it (checked by Nfl2023Test with an
@@ -349,7 +391,7 @@ TEST(LoadScenarioTest, RelativePathsResolveAgainstTheScenarioFolder) {
     FAIL() << "loaded a missing file";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.file(), kGoodDir + "/no-such-scenario.json");
-    EXPECT_EQ(e.message(), "cannot read the file (missing or not readable)");
+    EXPECT_EQ(e.message(), "cannot read the file: No such file or directory");
   }
 }
 

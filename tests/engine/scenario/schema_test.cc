@@ -139,6 +139,7 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:", ""},
       {"scenario:/$defs/csvSchedule", "csv:/schedule"},
       {"scenario:/$defs/columns", "csv:/schedule/columns"},
+      {"scenario:/$defs/csvSchedule/properties/skip_rows/items", "csv:/schedule/skip_rows/0"},
       {"scenario:/$defs/syntheticSchedule", "/schedule"},
       {"scenario:/$defs/syntheticLeague", "/schedule/synthetic/0"},
       {"scenario:/$defs/upstream", "/upstreams/api"},
@@ -265,7 +266,8 @@ class SchemaTest : public ::testing::Test {
             {"home", "home"},
             {"away", "away"},
             {"venue", ""},
-            {"league_column", "league"}}}};
+            {"league_column", "league"}}},
+          {"skip_rows", Json::array({{{"column", "home"}, {"equals", "TBD"}}})}};
       return {false, place.substr(4)};
     }
     return {false, place};
@@ -391,10 +393,10 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
     EXPECT_EQ(e.message(), "expected one of " + list + ", got \"zz_probe\"") << place << "/" << key;
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
-  // kind, rate-limit kind, period, headers, request priority, adaptive
-  // concurrency algorithm, trace format, trace defaults' priority, health
-  // window state.
-  EXPECT_EQ(probed, 14);
+  // kind, rate-limit kind, period, charge, headers, request priority,
+  // adaptive concurrency algorithm, trace format, trace defaults' priority,
+  // health window state.
+  EXPECT_EQ(probed, 15);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -424,8 +426,11 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
                         : "expected an ISO 8601 instant string, got 250";
         EXPECT_EQ(e.message(), expected) << place << "/" << key;
       });
-  // + trace shift, spread, max_lateness, defaults.deadline.
-  EXPECT_EQ(durations, 68);
+  // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
+  // fields, min_attempt, hedging delay and budget window, adaptive
+  // throttling window and adaptive concurrency latency threshold + trace
+  // shift, spread, max_lateness, defaults.deadline.
+  EXPECT_EQ(durations, 70);
   EXPECT_EQ(instants, 12);  // start, end, season_start, outage start/end, burst at,
                             // assumed_period_start, trace from, until, start_at, health
                             // window start/end

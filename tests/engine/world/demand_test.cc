@@ -370,11 +370,11 @@ TEST(DemandValidateTest, ErrorsNameTheField) {
   DemandGeneratorConfig g = Generator("odds", GameOffsetsPattern{});
   g.request.key_template = "{game}-{gme}";
   EXPECT_EQ(g.validate().message(),
-            "demand.odds.request.key_template: \"{game}-{gme}\" unknown placeholder {gme}; "
+            "demand.odds.request.key: \"{game}-{gme}\" unknown placeholder {gme}; "
             "expected {game}, {home}, {away}, {league}, {venue}, {date}, {n}");
   g.request.key_template = "{game";
   EXPECT_EQ(g.validate().message(),
-            "demand.odds.request.key_template: \"{game\" unclosed '{': expected placeholders "
+            "demand.odds.request.key: \"{game\" unclosed '{': expected placeholders "
             "like {game}");
   g.request.key_template = "{game}";
   g.request.deadline = Duration::Zero();
@@ -386,7 +386,7 @@ TEST(DemandValidateTest, ErrorsNameTheField) {
   DemandGeneratorConfig cron = Generator("daily", CronPattern{}, "{date}");
   cron.request.key_template = "{home}";
   EXPECT_EQ(cron.validate().message(),
-            "demand.daily.request.key_template: \"{home}\" uses a game placeholder, but this "
+            "demand.daily.request.key: \"{home}\" uses a game placeholder, but this "
             "pattern's requests are not about one game; expected only {date} and {n} (or cron "
             "one_per_game)");
   CronPattern bad_cron;
@@ -421,12 +421,12 @@ TEST(DemandValidateTest, ErrorsNameTheField) {
   EXPECT_EQ(g.validate().message(), "demand.odds.burst.count: 0 must be >= 1");
   g.pattern = GameOffsetsPattern{{}};
   EXPECT_EQ(g.validate().message(),
-            "demand.odds.game_offsets.offsets: empty; expected at least one offset");
+            "demand.odds.offsets.offsets: empty; expected at least one offset");
 
   EXPECT_EQ(ValidateDemandGenerators(
                 {Generator("a", GameOffsetsPattern{}), Generator("a", GameOffsetsPattern{})})
                 .message(),
-            "demand.name: \"a\" is used by two generators; expected unique names");
+            "demand[1].name: \"a\" is also the name of demand[0]; expected unique names");
 }
 
 }  // namespace

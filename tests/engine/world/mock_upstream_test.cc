@@ -637,6 +637,64 @@ TEST(MockUpstreamQuotaTest, CreditsAreChargedOnlyForSuccessfulCalls) {
   EXPECT_EQ(timeouts.upstream.QuotaUsed(kOrigin), 0.0);
 }
 
+// Issue 18, item 17: charge "all" makes every admitted call cost, errors
+// and timeouts too (as GitHub counts every request).
+TEST(MockUpstreamQuotaTest, ChargeAllCostsErrorsAndTimeoutsToo) {
+  UpstreamModelConfig c = OddsQuota();
+  c.quota.charge = QuotaCharge::kAll;
+  c.failures.enabled = true;
+  c.failures.rates.status_500 = 1.0;
+  Harness h(c);
+  const Response r = h.CallAt(kOrigin);
+  EXPECT_EQ(OddsApiView(r), "500 14 6 6");
+  EXPECT_EQ(r.credits_charged, 6.0);
+  c.failures.rates = {.timeout = 1.0};
+  Harness timeouts(c);
+  const Response t = timeouts.CallAt(kOrigin);
+  EXPECT_EQ(t.status, kStatusTransportError);
+  EXPECT_EQ(t.credits_charged, 6.0);
+  EXPECT_EQ(timeouts.upstream.QuotaUsed(kOrigin), 6.0);
+  EXPECT_EQ(timeouts.upstream.counters().credits_charged, 6.0);
+}
+
+// Issue 18, item 17: a fixed period of any length resets at multiples of
+// its length since the epoch (an hourly quota on the hour, GitHub-style),
+// and the observer sees every charge and refusal with the period's use.
+TEST(MockUpstreamQuotaTest, FixedHourlyWindowResetsOnTheHour) {
+  UpstreamModelConfig c = Config();
+  c.quota.enabled = true;
+  c.quota.limit = 2;
+  c.quota.period = QuotaPeriod::kFixedWindow;
+  c.quota.window = Hours(1);
+  c.quota.header_style = QuotaHeaderStyle::kGithub;
+  Harness h(c);
+  std::vector<std::string> seen;
+  h.upstream.SetQuotaObserver([&](Instant at, double used, bool refused) {
+    seen.push_back(FormatInstant(at) + " " + std::to_string(static_cast<int>(used)) +
+                   (refused ? " refused" : ""));
+  });
+  auto view = [](const Response& r) {
+    return std::to_string(r.status) + " " + Header(r, "x-ratelimit-remaining") + " " +
+           Header(r, "x-ratelimit-reset");
+  };
+  const Instant t = At("2023-09-10T12:40:00Z");
+  EXPECT_EQ(view(h.CallAt(t)), "200 1 1694350800");  // reset 13:00Z
+  EXPECT_EQ(view(h.CallAt(t + Minutes(5))), "200 0 1694350800");
+  EXPECT_EQ(view(h.CallAt(t + Minutes(10))), "403 0 1694350800");
+  EXPECT_EQ(view(h.CallAt(At("2023-09-10T13:00:00Z"))), "200 1 1694354400");
+  EXPECT_EQ(h.upstream.QuotaExhaustedTime(At("2023-09-10T14:00:00Z")), Minutes(15));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"2023-09-10T12:40:00Z 1", "2023-09-10T12:45:00Z 2",
+                                      "2023-09-10T12:50:00Z 2 refused", "2023-09-10T13:00:00Z 1"}));
+  // A minute-long window.
+  c.quota.window = Minutes(1);
+  Harness minute(c);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 200);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 200);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:00:59Z")).status, 403);
+  EXPECT_EQ(minute.CallAt(At("2023-09-10T12:01:00Z")).status, 200);
+}
+
 TEST(MockUpstreamQuotaTest, ChargePerKeyMultipliesByTheCallsKeys) {
   UpstreamModelConfig c = OddsQuota();
   c.quota.charge_per_key = true;
@@ -878,6 +936,36 @@ TEST(MockUpstreamDataTest, VersionsDependOnlyOnSeedKeyKickoffsAndInstant) {
   std::vector<uint64_t> o;
   for (Instant t : instants) o.push_back(other_seed.upstream.PayloadVersionAt("k", t));
   EXPECT_NE(o, f);
+}
+
+// Issue 18, item 21: per-key state is bounded. With room for 2 keys, 50 keys
+// asked in turn keep at most 2 processes, and every version equals the one
+// an unbounded upstream gives (a dropped key is recomputed from its start).
+// Without data changes no key is kept at all.
+TEST(MockUpstreamDataTest, PerKeyStateIsBoundedAndTheBoundChangesNoVersion) {
+  UpstreamModelConfig c = Config();
+  c.data.base_per_hour = 2;
+  Harness bounded(c);
+  Harness unbounded(c);
+  bounded.upstream.set_max_keys_with_data(2);
+  unbounded.upstream.set_max_keys_with_data(1000);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 50; ++k) {
+      const std::string key = "key-" + std::to_string(k);
+      const Instant t = kOrigin + Hours(round * 24 + k);
+      ASSERT_EQ(bounded.upstream.PayloadVersionAt(key, t),
+                unbounded.upstream.PayloadVersionAt(key, t))
+          << key << " round " << round;
+      ASSERT_LE(bounded.upstream.keys_with_data(), 2u);
+    }
+  }
+  EXPECT_EQ(unbounded.upstream.keys_with_data(), 50u);
+  EXPECT_EQ(bounded.upstream.max_keys_with_data(), 2u);
+  EXPECT_EQ(MockUpstream::kDefaultMaxKeysWithData, 16384u);
+  c.data.enabled = false;
+  Harness off(c);
+  for (int k = 0; k < 100; ++k) off.CallAt(kOrigin + Seconds(k), Call("odds", {std::to_string(k)}));
+  EXPECT_EQ(off.upstream.keys_with_data(), 0u);
 }
 
 // ---- common random numbers -----------------------------------------------------------

@@ -141,6 +141,31 @@ TEST(ScheduleCsvTest, OtherLayoutsLoadByMappingAlone) {
   EXPECT_EQ(FormatInstant(f.games[0].kickoff), "2024-05-01T09:00:00Z");
 }
 
+// Issue 19, defect 7: a file with classic Mac (CR-only) line endings was
+// one long line, reported as a duplicate column. A lone CR ends a line like
+// LF and CRLF do, also for line numbers in messages.
+TEST(ScheduleCsvTest, CarriageReturnOnlyLineEndsAreLineEnds) {
+  ScheduleColumns fixed;
+  fixed.game_id = "id";
+  fixed.date = "d";
+  fixed.time = "t";
+  fixed.time_zone_name = "UTC";
+  fixed.home = "h";
+  fixed.away = "a";
+  fixed.venue = "v";
+  auto r =
+      Parse("id,d,t,h,a,v\rg1,2024-05-01,18:00,A,B,C\r\rg2,2024-05-02,18:00,\"D\rE\",F,G\r", fixed);
+  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_EQ(r.games.size(), 2u);
+  EXPECT_EQ(r.games[0].id, "g1");
+  EXPECT_EQ(r.games[1].home, "D\rE");  // inside quotes a CR is data
+  EXPECT_EQ(r.games[1].venue, "G");
+  // Mixed endings, and the line numbers count lone CRs.
+  auto bad = Parse("id,d,t,h,a,v\rg1,2024-05-01,18:00,A,B,C\r\ng2,2024-05-32,18:00,D,E,F\n", fixed);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(ErrorOf(bad), "test.csv:3: column \"d\": expected YYYY-MM-DD, got '2024-05-32'");
+}
+
 TEST(ScheduleCsvTest, BadRowsNameFileLineAndWhatWasExpected) {
   const std::string h = kNflHeader;
   const std::string ok_row =
@@ -208,14 +233,72 @@ TEST(ScheduleCsvTest, BadRowsNameFileLineAndWhatWasExpected) {
 
   auto missing = LoadScheduleCsv("/nonexistent/x.csv", {}, "NFL");
   EXPECT_EQ(ErrorOf(missing),
-            "/nonexistent/x.csv: cannot read the file: expected a readable CSV file");
+            "/nonexistent/x.csv: cannot read the file (No such file or directory); expected a "
+            "readable CSV file");
+}
+
+// Issue 18, item 10: placeholder rows (teams " ()" for undecided cup games)
+// used to load silently as games; they now draw a warning naming the line,
+// and a row filter skips them.
+TEST(ScheduleCsvTest, PlaceholderTeamsWarnAndLoad) {
+  const std::string text = std::string(kNflHeader) +
+                           "g1,2023,REG,1,2023-09-10,Sunday,13:00,X,Y,Home,o,S,V\n"
+                           "g2,2023,CUP,2,2023-12-16,Saturday,13:00, (),TBD,Home,o,S,V\n";
+  const ScheduleLoadResult r = Parse(text);
+  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  EXPECT_EQ(r.games.size(), 2u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].line, 3);
+  EXPECT_EQ(r.warnings[0].message,
+            "column \"home_team\": \"TBD\" looks like a placeholder, not a team (an undecided "
+            "game?); the row is loaded as game \"g2\". Skip such rows with \"skip_rows\" in the "
+            "schedule");
+}
+
+TEST(ScheduleCsvTest, PlaceholderDetection) {
+  for (const char* p : {" ()", "", "-", "TBD", "tbd", "T.B.A.", "(TBC)"}) {
+    EXPECT_TRUE(IsPlaceholderTeam(p)) << p;
+  }
+  for (const char* t : {"KC", "Team TBD United", "49ers"}) EXPECT_FALSE(IsPlaceholderTeam(t)) << t;
+}
+
+TEST(ScheduleCsvTest, RowFilterSkipsByValueOrPattern) {
+  const std::string text = std::string(kNflHeader) +
+                           "g1,2023,REG,1,2023-09-10,Sunday,13:00,X,Y,Home,o,S,V\n"
+                           "g2,2023,CUP,2,2023-12-16,Saturday,13:00, (),TBD,Home,o,S,V\n"
+                           "g3,2023,POST,3,2024-01-14,Sunday,13:00,A,B,Home,o,S,V\n";
+  ScheduleRowFilter by_value;
+  by_value.skip = {{"away_team", {" ()"}, ""}};
+  ScheduleLoadResult r = ParseScheduleCsv(text, "test.csv", {}, "NFL", by_value);
+  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  EXPECT_EQ(r.games.size(), 2u);
+  EXPECT_EQ(r.skipped_rows, 1u);
+  EXPECT_TRUE(r.warnings.empty());
+  ScheduleRowFilter by_pattern;
+  by_pattern.skip = {{"game_type", {}, "CUP|PO.*"}};
+  r = ParseScheduleCsv(text, "test.csv", {}, "NFL", by_pattern);
+  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_EQ(r.games.size(), 1u);
+  EXPECT_EQ(r.games[0].id, "g1");
+  ScheduleRowFilter bad_column;
+  bad_column.skip = {{"hometeam", {"x"}, ""}};
+  EXPECT_EQ(ErrorOf(ParseScheduleCsv(text, "test.csv", {}, "NFL", bad_column)).substr(0, 63),
+            "test.csv:1: missing column \"hometeam\" (skip_rows[0].column): ex");
+  ScheduleRowFilter bad_pattern;
+  bad_pattern.skip = {{"week", {}, "(["}};
+  EXPECT_EQ(ErrorOf(ParseScheduleCsv(text, "test.csv", {}, "NFL", bad_pattern)).substr(0, 63),
+            "test.csv: skip_rows[0].matches: \"([\" is not a regular expressio");
+  ScheduleRowFilter everything;
+  everything.skip = {{"season", {"2023"}, ""}};
+  EXPECT_EQ(ErrorOf(ParseScheduleCsv(text, "test.csv", {}, "NFL", everything)),
+            "test.csv: no games: skip_rows skipped all 3 rows");
 }
 
 TEST(ScheduleColumnsTest, ValidateNamesTheField) {
   ScheduleColumns c;
   EXPECT_TRUE(c.validate().ok());
   c.time_zone_name = "Mars";
-  EXPECT_EQ(c.validate().message().rfind("columns.time_zone_name: unknown time zone", 0), 0u);
+  EXPECT_EQ(c.validate().message().rfind("columns.time_zone: unknown time zone", 0), 0u);
   c.utc_timestamp = "ts";  // the zone is not used then
   EXPECT_TRUE(c.validate().ok());
   c.home = "";

@@ -53,12 +53,13 @@ TEST(UpstreamModelConfigTest, ErrorsNameTheFieldTheValueAndTheConstraint) {
   EXPECT_EQ(ErrorOf([](auto& c) { c.latency.degraded_factor = 0.5; }),
             "upstreams.odds.latency.degraded_factor: 0.5 must be >= 1");
   EXPECT_EQ(ErrorOf([](auto& c) { c.failures.rates.status_502 = 1.5; }),
-            "upstreams.odds.failures.rates.502: 1.5 must be within [0, 1]");
+            "upstreams.odds.failures.status_502: 1.5 must be within [0, 1]");
   EXPECT_EQ(ErrorOf([](auto& c) {
               c.failures.rates.status_500 = 0.6;
               c.failures.rates.timeout = 0.6;
             }),
-            "upstreams.odds.failures.rates: 1.2 (their sum) must be <= 1");
+            "upstreams.odds.failures: 1.2 is status_500 + status_502 + status_503 + timeout; their "
+            "sum must be <= 1");
   EXPECT_EQ(ErrorOf([](auto& c) { c.health.mean_down = Duration::Zero(); }),
             "upstreams.odds.health.mean_down: \"0s\" must be > 0s");
   EXPECT_EQ(ErrorOf([](auto& c) { c.health.down_status = 500; }),
@@ -141,7 +142,7 @@ TEST(UpstreamModelNamesTest, RoundTrip) {
     EXPECT_EQ(ParseQuotaHeaderStyle(QuotaHeaderStyleName(s)), s);
   }
   for (auto p : {QuotaPeriod::kCalendarMonthUtc, QuotaPeriod::kCalendarDayUtc,
-                 QuotaPeriod::kRollingWindow}) {
+                 QuotaPeriod::kRollingWindow, QuotaPeriod::kFixedWindow}) {
     EXPECT_EQ(ParseQuotaPeriod(QuotaPeriodName(p)), p);
   }
   EXPECT_EQ(QuotaHeaderStyleName(QuotaHeaderStyle::kOddsApi), "odds-api");
