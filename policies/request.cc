@@ -1,6 +1,5 @@
 #include "policies/request.h"
 
-
 namespace orchsim {
 namespace {
 

@@ -6,7 +6,10 @@
 #    core never includes its preset loader;
 #  - engine/ and policies/ include nothing from live/;
 #  - engine/kernel/ includes nothing from policies/ but the time types;
-#  - no std:: distributions anywhere (they differ between standard libraries).
+#  - no std:: distributions anywhere (they differ between standard libraries);
+#  - real time, sockets and signals only in live/ and tools/ (engine/ may
+#    start threads only in engine/experiment/, the sweep's pool, whose
+#    results do not depend on it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -31,8 +34,17 @@ fi
 if hits=$(grep -rnE '#include *"policies/' engine/kernel | grep -v 'policies/time.h'); then
   fail "engine/kernel/ may use only policies/time.h from the core:" "$hits"
 fi
-if hits=$(grep -rnE 'std::[a-z_]*_distribution' engine policies tools); then
+if hits=$(grep -rnE 'std::[a-z_]*_distribution' engine policies tools live); then
   fail "std:: distributions are not portable; use engine/kernel/random.h:" "$hits"
+fi
+if hits=$(grep -rnE 'boost/asio|boost/beast|<sys/socket\.h>|<netinet/|<csignal>|<signal\.h>|[^_a-z]signal\(|sigaction' engine policies); then
+  fail "sockets and signals belong in live/ and tools/:" "$hits"
+fi
+if hits=$(grep -rnE 'system_clock|steady_clock|high_resolution_clock|sleep_for|sleep_until' engine); then
+  fail "engine/ runs on virtual time; real clocks belong in live/ and tools/:" "$hits"
+fi
+if hits=$(grep -rnE 'std::thread|std::async|<thread>' engine | grep -v '^engine/experiment/'); then
+  fail "threads in engine/ only in engine/experiment/ (the sweep's pool):" "$hits"
 fi
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status

@@ -23,6 +23,9 @@
 #include "tools/mock_upstream_command.h"
 #include "tools/plot_command.h"
 #include "tools/run_command.h"
+#ifdef ORCHSIM_HAVE_LIVE
+#include "tools/serve_command.h"
+#endif
 #include "tools/sweep_command.h"
 
 namespace po = boost::program_options;
@@ -44,6 +47,7 @@ constexpr const char* kUsage =
     "  fidelity  check the simulator against queueing theory and the published backoff study\n"
     "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
     "  calibrate fit upstream models from a recorded trace (an \"upstreams\" block)\n"
+    "  serve     run the core as an HTTP sidecar in front of real APIs (serve.json + preset)\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n"
     "\n"
@@ -86,6 +90,9 @@ int Dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
   if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
   if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
+#ifdef ORCHSIM_HAVE_LIVE
+  if (command == "serve") return orchsim::tools::ServeCommand(args);
+#endif
   std::cerr << "orchsim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

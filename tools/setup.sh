@@ -5,6 +5,8 @@
 # and the libFuzzer targets of tools/run_fuzz.sh. prometheus gives promtool,
 # which the tests use to load a simulated run's OpenMetrics file; Boost's
 # Asio and Beast (libboost-dev, header-only) serve the real-time mock upstream.
+# orchsim serve (live/) also needs libboost-system-dev, OpenSSL with the
+# system CA store, prometheus-cpp and spdlog; wrk measures it (README).
 # Idempotent: when everything is present it says so and installs nothing.
 # Works as root (CI) or through sudo; never prompts.
 set -euo pipefail
@@ -20,6 +22,9 @@ packages=(
   libbenchmark-dev
   python3 python3-matplotlib python3-jsonschema
   prometheus
+  libboost-system-dev libssl-dev ca-certificates
+  prometheus-cpp-dev libspdlog-dev
+  wrk
 )
 
 missing=()

@@ -1,0 +1,252 @@
+#include "live/http_server.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+namespace orchsim::live {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxRequestBodyBytes = 64 << 10;
+
+std::chrono::microseconds ToChrono(Duration d) { return std::chrono::microseconds(d.micros()); }
+
+}  // namespace
+
+struct HttpServerState {
+  HttpServerState(net::io_context& io, HttpServerOptions o, HttpServer::Handler h)
+      : options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+  HttpServerOptions options;
+  HttpServer::Handler handler;
+  tcp::acceptor acceptor;
+  std::unordered_set<HttpSession*> sessions;
+  bool accepting = true;
+  bool closing = false;
+};
+
+// ---------------------------------------------------------------- HttpSession
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {
+    state_->sessions.insert(this);
+  }
+  ~HttpSession() { state_->sessions.erase(this); }
+
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
+    parser_->body_limit(kMaxRequestBodyBytes);
+    stream_.expires_after(ToChrono(state_->options.idle_timeout));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  // Called once per request, through its Responder.
+  void Answer(ProxyAnswer answer) {
+    body_ = answer.body ? std::move(answer.body) : MakeBody("", "");
+    response_ = {};
+    response_.result(static_cast<unsigned>(answer.status));
+    response_.version(11);
+    if (!answer.content_type.empty()) {
+      response_.set(http::field::content_type, answer.content_type);
+    }
+    for (const auto& [name, value] : answer.headers) response_.insert(name, value);
+    response_.keep_alive(keep_alive_ && !close_after_ && !state_->closing);
+    response_.body() =
+        http::span_body<const char>::value_type(body_->bytes.data(), body_->bytes.size());
+    response_.prepare_payload();
+    stream_.expires_after(ToChrono(state_->options.write_timeout));
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        self->OnWritten(ec);
+                      });
+  }
+
+  bool busy() const { return busy_; }
+
+  void Close() {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void OnRead(const boost::system::error_code& ec) {
+    if (ec == http::error::end_of_stream) {
+      Close();
+      return;
+    }
+    if (ec == http::error::header_limit || ec == http::error::body_limit ||
+        (ec && ec.category() == http::make_error_code(http::error::bad_target).category())) {
+      // The request cannot be read: answer why and close.
+      busy_ = true;
+      close_after_ = true;
+      keep_alive_ = false;
+      if (ec == http::error::header_limit) {
+        Answer(JsonError(431, "header_too_large",
+                         "the request head is larger than " +
+                             std::to_string(state_->options.max_header_bytes) + " bytes"));
+      } else if (ec == http::error::body_limit) {
+        Answer(JsonError(413, "body_too_large", "the request body is too large"));
+      } else {
+        Answer(JsonError(400, "bad_request", "malformed HTTP request: " + ec.message()));
+      }
+      return;
+    }
+    if (ec) {  // timeout, reset, closed
+      Close();
+      return;
+    }
+    request_ = parser_->release();
+    keep_alive_ = request_.keep_alive();
+    busy_ = true;
+    stream_.expires_never();  // the core keeps the deadlines while it works
+    state_->handler(request_, Responder(shared_from_this()));
+  }
+
+  void OnWritten(const boost::system::error_code& ec) {
+    busy_ = false;
+    body_.reset();
+    if (ec || !response_.keep_alive()) {
+      Close();
+      return;
+    }
+    Read();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<HttpServerState> state_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  ClientRequest request_;
+  http::response<http::span_body<const char>> response_;
+  BodyPtr body_;  // what response_ points into, until written
+  bool keep_alive_ = true;
+  bool close_after_ = false;
+  bool busy_ = false;
+};
+
+// ---------------------------------------------------------------- Responder
+
+Responder::Responder(std::shared_ptr<HttpSession> session) : session_(std::move(session)) {}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    if (session_) Send(JsonError(500, "internal", "the request was not answered"));
+    session_ = std::move(other.session_);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (session_) Send(JsonError(500, "internal", "the request was not answered"));
+}
+
+void Responder::Send(ProxyAnswer answer) {
+  if (!session_) return;
+  std::shared_ptr<HttpSession> session = std::move(session_);
+  session_ = nullptr;
+  session->Answer(std::move(answer));
+}
+
+// ---------------------------------------------------------------- HttpServer
+
+namespace {
+
+void AcceptNext(const std::shared_ptr<HttpServerState>& state) {
+  state->acceptor.async_accept([state](const boost::system::error_code& ec, tcp::socket socket) {
+    if (!state->accepting) return;
+    if (!ec) {
+      if (state->sessions.size() >= state->options.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);  // over the limit: refuse at once
+      } else {
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<HttpSession>(std::move(socket), state)->Read();
+      }
+    }
+    AcceptNext(state);
+  });
+}
+
+}  // namespace
+
+HttpServer::HttpServer(std::shared_ptr<HttpServerState> state) : state_(std::move(state)) {}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(net::io_context& io,
+                                                        const HttpServerOptions& options,
+                                                        Handler handler) {
+  auto state = std::make_shared<HttpServerState>(io, options, std::move(handler));
+  boost::system::error_code ec;
+  const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  const net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("listen: \"" + options.host + "\" is not an IP address");
+  const tcp::endpoint endpoint(address, options.port);
+  tcp::acceptor& acceptor = state->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::InvalidArgument("listen on " + host + ":" + std::to_string(options.port) + ": " +
+                                   ec.message());
+  }
+  std::unique_ptr<HttpServer> server(new HttpServer(state));
+  server->port_ = acceptor.local_endpoint().port();
+  AcceptNext(state);
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  StopAccepting();
+  SetClosing(true);
+  for (HttpSession* session :
+       std::vector<HttpSession*>(state_->sessions.begin(), state_->sessions.end())) {
+    session->Close();
+  }
+}
+
+void HttpServer::StopAccepting() {
+  state_->accepting = false;
+  boost::system::error_code ignored;
+  state_->acceptor.close(ignored);
+}
+
+void HttpServer::CloseIdle() {
+  for (HttpSession* session :
+       std::vector<HttpSession*>(state_->sessions.begin(), state_->sessions.end())) {
+    if (!session->busy()) session->Close();
+  }
+}
+
+void HttpServer::SetClosing(bool closing) { state_->closing = closing; }
+
+size_t HttpServer::open_sessions() const { return state_->sessions.size(); }
+
+size_t HttpServer::busy_sessions() const {
+  size_t busy = 0;
+  for (const HttpSession* session : state_->sessions) busy += session->busy() ? 1 : 0;
+  return busy;
+}
+
+}  // namespace orchsim::live
