@@ -239,7 +239,7 @@ TEST(CheckTest, JUnitAndMarkdownNameTheFailures) {
 TEST(CheckTest, MarkdownLeadsWithHeadlineNumbersEvenWhenAllPass) {
   const std::vector<CheckResult> results = {
       {"nfl", "tuned", "retries", "expect", true, "3 is <= 5"}};
-  CheckedScenario nfl{"nfl", {2023}, {"naive", "tuned"}, {}};
+  CheckedScenario nfl{"nfl", {2023}, {"naive", "tuned"}, {}, ""};
   nfl.means["naive"] = {{"requests", 234795}, {"upstream_calls", 234795}, {"credits", 469200}};
   nfl.means["tuned"] = {{"requests", 234795},      {"upstream_calls", 71322},
                         {"calls_saved_pct", 69.6}, {"client_failures_pct", 1.4},
