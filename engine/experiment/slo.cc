@@ -336,6 +336,12 @@ std::string VerdictSentence(const SloVerdict& v, bool markdown) {
   auto name = [&](const VariantSlo& s) { return markdown ? "`" + s.variant + "`" : s.variant; };
   const size_t n = v.spec.objectives.size();
   const std::string all = n == 1 ? "the objective" : "all " + std::to_string(n) + " objectives";
+  // With replications the verdict says on what it was judged.
+  const std::string judged =
+      v.seeds.size() >= 2 ? " Judged over " + SeedsText(v.seeds) +
+                                ": an objective counts as met only when its whole 95% interval "
+                                "lies inside the bound."
+                          : "";
   std::string out;
   if (v.chosen) {
     const VariantSlo& c = v.variants[*v.chosen];
@@ -356,7 +362,7 @@ std::string VerdictSentence(const SloVerdict& v, bool markdown) {
     }
     if (!also.empty()) out += " Also meeting every objective, at a higher cost: " + also + ".";
     if (!others.empty()) out += " Not meeting every objective: " + others + ".";
-    return out;
+    return out + judged;
   }
   out = b + "Verdict: no variant meets every objective." + b;
   if (v.closest) {
@@ -370,7 +376,7 @@ std::string VerdictSentence(const SloVerdict& v, bool markdown) {
     }
     out += why + ").";
   }
-  return out;
+  return out + judged;
 }
 
 std::string VerdictRules(const SloVerdict& v) {

@@ -123,7 +123,9 @@ SloVerdict VerdictFor(const scenario::Scenario& scenario, const std::vector<Vari
 // (fractions as percentages); with n >= 2, "mean ± half-width".
 std::string SloValueText(const MetricSummary& value, const std::string& unit);
 
-// The verdict in one or two sentences (Markdown emphasis when `markdown`).
+// The verdict in one or two sentences (Markdown emphasis when `markdown`);
+// judged over several seeds, it ends saying so and that only whole 95%
+// intervals inside the bounds count.
 std::string VerdictSentence(const SloVerdict& verdict, bool markdown);
 // How objectives are judged and what "closest" means, one paragraph.
 std::string VerdictRules(const SloVerdict& verdict);

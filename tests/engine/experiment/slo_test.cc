@@ -223,6 +223,11 @@ TEST(SloVerdictTest, WithSeedsAnObjectiveIsMetOnlyWhenItsIntervalLiesInsideTheBo
   EXPECT_NE(VerdictRules(v).find("judged over 3 seeds (7–9): an objective counts as met only when "
                                  "the whole 95% confidence interval of the mean"),
             std::string::npos);
+  EXPECT_EQ(VerdictSentence(v, false),
+            "Verdict: c. It meets all 2 objectives and is the cheapest variant that does (cost: "
+            "credits, then upstream calls; 200 credits, 800 upstream calls). Not meeting every "
+            "objective: a (2 of 2), b (1 of 2). Judged over 3 seeds (7–9): an objective counts "
+            "as met only when its whole 95% interval lies inside the bound.");
   const std::string table = SloTable(v);
   EXPECT_NE(table.find("?? 0.8% ± 0.3%"), std::string::npos) << table;
   EXPECT_NE(SloMarkdownTable(v).find("❔ 0.8% ± 0.3%"), std::string::npos);
