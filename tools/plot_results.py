@@ -285,7 +285,8 @@ def plot_overview(summary, variants, colour, out_dir):
         ax.annotate(f"{t:,}", (x, t), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=10)
     ax.set_title("Circuit-breaker trips")
     ax.set_ylabel("transitions into OPEN")
-    ax.margins(y=0.2)
+    ax.set_ylim(0, max(1, max(trips, default=0)) * 1.2)  # no negative axis when nothing tripped
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     for ax in axes[:2]:
         ax.set_xticks(xs, names, rotation=20)
     ax = axes[2]
@@ -300,8 +301,10 @@ def plot_overview(summary, variants, colour, out_dir):
                         ha="center", fontsize=8, rotation=90 if len(rows) > 3 else 0)
     ax.set_xticks(range(len(classes)), classes)
     ax.set_yscale("symlog", linthresh=0.1)
+    # Room above the tallest bar for the legend (symlog ignores margins).
+    tallest = max([w for *_, waits in rows for w in waits.values() if w is not None], default=0.0)
+    ax.set_ylim(0, max(1.0, tallest) * 12)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "0" if v == 0 else f"{v:g} s"))
-    ax.margins(y=0.15)
     ax.set_ylabel("queue wait p99 (s, symlog)")
     ax.set_title("Queue wait p99 per priority class")
     ax.legend(loc="upper left", frameon=False, title="variant")
