@@ -68,9 +68,7 @@ std::string CostText(const SloVerdict& v, const VariantSlo& variant, size_t metr
   std::string out;
   for (size_t i = 0; i < std::min(metrics, variant.cost.size()); ++i) {
     const std::string& m = v.spec.cheapest_by[i];
-    std::string unit = "count";
-    if (m == "credits" || m.rfind("credits.", 0) == 0) unit = "credits";
-    out += (i == 0 ? "" : ", ") + OneValue(variant.cost[i], unit) + " " + Label(m);
+    out += (i == 0 ? "" : ", ") + OneValue(variant.cost[i], v.spec.CostUnit(i)) + " " + Label(m);
   }
   return out;
 }
@@ -193,14 +191,16 @@ SloSpec ReadSloSpec(const scenario::Scenario& s) {
     std::vector<std::string> by;
     r.Strings("cheapest_by", &by);
     if (by.empty()) r.Fail("cheapest_by", "expected at least one metric name");
+    std::vector<std::string> units;
     for (size_t i = 0; i < by.size(); ++i) {
       try {
-        FindMetricInfo(catalog, by[i]);
+        units.push_back(FindMetricInfo(catalog, by[i]).unit);
       } catch (const UnknownMetricError& e) {
         throw ConfigError(s.file, "/slo/cheapest_by/" + std::to_string(i), e.what());
       }
     }
     spec.cheapest_by = by;
+    spec.cheapest_by_units = units;
   }
   r.Finish();
   // Catalog order: how the tables list them, whatever the file's order.
@@ -420,9 +420,7 @@ std::string SloTable(const SloVerdict& v) {
   }
   for (size_t k = 0; k < v.spec.cheapest_by.size(); ++k) {
     std::vector<std::string> row = {"cost: " + v.spec.cheapest_by[k]};
-    const std::string& m = v.spec.cheapest_by[k];
-    const std::string unit = m.rfind("credits", 0) == 0 ? "credits" : "count";
-    for (const VariantSlo& s : v.variants) row.push_back(OneValue(s.cost[k], unit));
+    for (const VariantSlo& s : v.variants) row.push_back(OneValue(s.cost[k], v.spec.CostUnit(k)));
     rows.push_back(row);
   }
   std::vector<std::string> meets = {"meets every objective"};
@@ -478,14 +476,12 @@ std::string SloMarkdownTable(const SloVerdict& v) {
     md += "\n";
   }
   for (size_t k = 0; k < v.spec.cheapest_by.size(); ++k) {
-    const std::string& m = v.spec.cheapest_by[k];
-    const std::string unit = m.rfind("credits", 0) == 0 ? "credits" : "count";
     md += "| cost: ";
-    md += Label(m);
+    md += Label(v.spec.cheapest_by[k]);
     md += " |";
     for (const VariantSlo& s : v.variants) {
       md += ' ';
-      md += OneValue(s.cost[k], unit);
+      md += OneValue(s.cost[k], v.spec.CostUnit(k));
       md += " |";
     }
     md += "\n";

@@ -66,7 +66,14 @@ struct SloObjective {
 struct SloSpec {
   std::vector<SloObjective> objectives;  // catalog order
   std::vector<std::string> cheapest_by = {"credits", "upstream_calls"};
+  // The catalog units of cheapest_by, for printing ("credits", "count",
+  // "money", ...); ReadSloSpec fills them.
+  std::vector<std::string> cheapest_by_units = {"credits", "count"};
   bool empty() const { return objectives.empty(); }
+  // The unit of cheapest_by[k] ("count" when not known).
+  std::string CostUnit(size_t k) const {
+    return k < cheapest_by_units.size() ? cheapest_by_units[k] : "count";
+  }
 };
 
 // Reads scenario.slo (an empty spec when absent). Throws ConfigError, also

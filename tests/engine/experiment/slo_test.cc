@@ -100,6 +100,18 @@ TEST(SloSpecTest, ReadsObjectivesInCatalogOrderWithUnitsAndTheDefaultCost) {
   const SloSpec custom = ReadSloSpec(
       WithSlo(R"({"objectives": {"retries": {"max": 5}}, "cheapest_by": ["cost", "calls.odds"]})"));
   EXPECT_EQ(custom.cheapest_by, (std::vector<std::string>{"cost", "calls.odds"}));
+  // Costs print in their catalog unit: money with cents, counts whole.
+  EXPECT_EQ(custom.cheapest_by_units, (std::vector<std::string>{"money", "count"}));
+  VariantMetricSummaries values;
+  values["v"] = {{"retries", One(2)}, {"cost", One(12.5)}, {"calls.odds", One(1234)}};
+  const SloVerdict v = JudgeSlo(custom, {1}, {"v"}, values);
+  const std::string table = SloTable(v);
+  EXPECT_NE(table.find("cost: cost                         12.50\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("cost: calls.odds                   1,234\n"), std::string::npos) << table;
+  EXPECT_NE(
+      VerdictSentence(v, false).find("(cost: cost, then calls.odds; 12.50 cost, 1,234 calls.odds)"),
+      std::string::npos)
+      << VerdictSentence(v, false);
 }
 
 TEST(SloSpecTest, BadObjectivesNameTheFileAndTheJsonPath) {
