@@ -249,6 +249,13 @@ TEST(CheckTest, MarkdownLeadsWithHeadlineNumbersEvenWhenAllPass) {
   EXPECT_NE(md.find("| tuned | 234,795 | 71,322 | 69.6% | 1.4% | 2.5 s | 135,756 credits |"),
             std::string::npos)
       << md;
+  // With service-level objectives (slo.h), the verdict follows the table.
+  nfl.verdict = "**Verdict: `tuned`.** It meets the objective.";
+  const std::string with_verdict = MarkdownSummary(results, {nfl});
+  EXPECT_NE(
+      with_verdict.find("135,756 credits |\n\n**Verdict: `tuned`.** It meets the objective.\n"),
+      std::string::npos)
+      << with_verdict;
 }
 
 }  // namespace
