@@ -1,0 +1,174 @@
+// The shared limiter of a fleet and the transport replicas ask it through:
+// one bucket for all, the ask's round trip, denials without reaching the
+// upstream, failures open or closed, cancellation while asking; the fleet's
+// traffic split.
+#include "engine/world/shared_limiter.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/world/mock_transport.h"
+
+namespace orchsim::world {
+namespace {
+
+const Instant kStart = Instant::FromUnixMicros(1'704'067'200'000'000);  // 2024-01-01T00:00Z
+
+int64_t Ms(Instant t) { return (t - kStart).micros() / 1000; }
+
+SharedLimiterConfig Limiter(double rate, double burst) {
+  SharedLimiterConfig c;
+  c.enabled = true;
+  c.rate_per_s = rate;
+  c.burst = burst;
+  c.latency.kind = LatencyKind::kConstant;
+  c.latency.constant = Milliseconds(2);
+  return c;
+}
+
+struct Answer {
+  int id;
+  int64_t at_ms;
+  int status;
+  int64_t latency_ms;
+  std::string retry_after;
+  friend bool operator==(const Answer&, const Answer&) = default;
+};
+
+class SharedLimiterTest : public ::testing::Test {
+ protected:
+  SharedLimiterTest() : sim_(kStart), seeds_(5), upstreams_(sim_) {
+    UpstreamModelConfig api;
+    api.name = "api";
+    api.data.enabled = false;
+    api.latency.constant = Milliseconds(10);
+    upstreams_.AddUpstream(api, seeds_);
+    api.name = "other";
+    upstreams_.AddUpstream(api, seeds_);
+  }
+  Transport::CallHandle Send(Transport& port, int id, const std::string& api = "api") {
+    return port.Send(UpstreamCall{.api = api, .endpoint = "e", .keys = {"k"}}, [this,
+                                                                                id](const Response&
+                                                                                        r) {
+      const std::string* h = r.headers.Find("Retry-After");
+      answers_.push_back({id, Ms(sim_.now()), r.status, r.latency.micros() / 1000, h ? *h : ""});
+    });
+  }
+  kernel::Simulator sim_;
+  kernel::SeedTree seeds_;
+  MockTransport upstreams_;
+  std::vector<Answer> answers_;
+};
+
+TEST_F(SharedLimiterTest, OneBucketForEveryReplicaAndTheAskDelaysTheCall) {
+  SharedLimiter limiter(sim_, seeds_, Limiter(/*rate=*/2, /*burst=*/2));
+  LimitedTransport a(sim_, upstreams_, limiter);
+  LimitedTransport b(sim_, upstreams_, limiter);
+  Send(a, 1);
+  Send(b, 2);
+  Send(a, 3);  // the bucket is empty: denied after the ask, Retry-After 1 (0.5 s, rounded up)
+  EXPECT_TRUE(answers_.empty());
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_,
+            (std::vector<Answer>{{3, 2, 429, 2, "1"}, {1, 12, 200, 12, ""}, {2, 12, 200, 12, ""}}));
+  EXPECT_EQ(upstreams_.Find("api")->counters().calls, 2u);
+  EXPECT_EQ(limiter.counters().asks, 3u);
+  EXPECT_EQ(limiter.counters().allowed, 2u);
+  EXPECT_EQ(limiter.counters().denied, 1u);
+  // Half a second later one token is back.
+  sim_.RunUntil(kStart + Milliseconds(502));
+  Send(b, 4);
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_.back(), (Answer{4, 514, 200, 12, ""}));
+}
+
+TEST_F(SharedLimiterTest, CallsToOtherApisGoStraightThrough) {
+  SharedLimiterConfig config = Limiter(1, 1);
+  config.apis = {"api"};
+  SharedLimiter limiter(sim_, seeds_, config);
+  LimitedTransport port(sim_, upstreams_, limiter);
+  Send(port, 1, "other");
+  Send(port, 2, "other");
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_, (std::vector<Answer>{{1, 10, 200, 10, ""}, {2, 10, 200, 10, ""}}));
+  EXPECT_EQ(limiter.counters().asks, 0u);
+}
+
+TEST_F(SharedLimiterTest, FailuresFailOpenOrClosed) {
+  for (bool open : {true, false}) {
+    answers_.clear();
+    SharedLimiterConfig config = Limiter(100, 100);
+    config.failure_rate = 1.0;
+    config.failure_latency = Milliseconds(50);
+    config.fail_open = open;
+    SharedLimiter limiter(sim_, seeds_, config);
+    LimitedTransport port(sim_, upstreams_, limiter);
+    const Instant t0 = sim_.now();
+    Send(port, 1);
+    sim_.RunUntilEmpty();
+    ASSERT_EQ(answers_.size(), 1u);
+    EXPECT_EQ(answers_[0].status, open ? 200 : 429);
+    EXPECT_EQ(answers_[0].at_ms - Ms(t0), open ? 60 : 50);
+    EXPECT_EQ(limiter.counters().failures, 1u);
+  }
+}
+
+TEST_F(SharedLimiterTest, CancelWhileAskingEndsAtOnceAndNeverSends) {
+  SharedLimiter limiter(sim_, seeds_, Limiter(10, 10));
+  LimitedTransport port(sim_, upstreams_, limiter);
+  const Transport::CallHandle h = Send(port, 1);
+  sim_.RunUntil(kStart + Milliseconds(1));
+  port.Cancel(h);
+  port.Cancel(h);                 // twice: still one answer
+  EXPECT_TRUE(answers_.empty());  // never from inside Cancel
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_, (std::vector<Answer>{{1, 1, kStatusCancelled, 1, ""}}));
+  EXPECT_EQ(upstreams_.Find("api")->counters().calls, 0u);
+  EXPECT_EQ(port.in_flight(), 0u);
+}
+
+TEST_F(SharedLimiterTest, CancelAfterSendingGoesToTheUpstreamsTransport) {
+  SharedLimiter limiter(sim_, seeds_, Limiter(10, 10));
+  LimitedTransport port(sim_, upstreams_, limiter);
+  const Transport::CallHandle h = Send(port, 1);
+  sim_.RunUntil(kStart + Milliseconds(5));
+  port.Cancel(h);
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_, (std::vector<Answer>{{1, 5, kStatusCancelled, 5, ""}}));
+  EXPECT_EQ(upstreams_.Find("api")->counters().calls, 1u);  // it had left
+  EXPECT_EQ(upstreams_.cancelled_calls(), 1u);
+}
+
+TEST(FleetConfigTest, SplitsRoundRobinOrByKey) {
+  FleetConfig fleet;
+  fleet.replicas = 3;
+  Request r;
+  r.api = "api";
+  r.endpoint = "e";
+  r.key = "k1";
+  EXPECT_EQ(fleet.ReplicaFor(r, 0), 0);
+  EXPECT_EQ(fleet.ReplicaFor(r, 1), 1);
+  EXPECT_EQ(fleet.ReplicaFor(r, 5), 2);
+  fleet.split = TrafficSplit::kKeyHash;
+  const int replica = fleet.ReplicaFor(r, 0);
+  for (uint64_t i = 1; i < 10; ++i) EXPECT_EQ(fleet.ReplicaFor(r, i), replica);
+  EXPECT_EQ(replica, static_cast<int>(kernel::Fnv1a64("api\ne\nk1") % 3));
+  fleet.replicas = 1;
+  EXPECT_EQ(fleet.ReplicaFor(r, 7), 0);
+}
+
+TEST(FleetConfigTest, ValidateNamesTheField) {
+  FleetConfig fleet;
+  fleet.replicas = 0;
+  EXPECT_EQ(fleet.validate().message(), "fleet.replicas: 0 must be in [1, 256]");
+  fleet.replicas = 2;
+  fleet.shared_limiter.enabled = true;
+  fleet.shared_limiter.rate_per_s = 0;
+  EXPECT_EQ(fleet.validate().message(),
+            "fleet.shared_limiter.rate_per_s: 0 must be > 0 and <= 1e9");
+}
+
+}  // namespace
+}  // namespace orchsim::world
