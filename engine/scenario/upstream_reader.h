@@ -1,7 +1,8 @@
 // upstream_reader.h — reads one mocked upstream's model from scenario JSON.
 //
 // The object's members mirror world::UpstreamModelConfig: "latency",
-// "failures", "health", "outages", "rate_limit", "quota", "batch", "data".
+// "failures", "health", "outages", "rate_limit", "quota", "batch", "data",
+// "capacity" (a "capacity" object is enabled unless it says "enabled": false).
 // Absent members keep the struct defaults. Throws ConfigError naming the
 // file, the JSON path and what was expected.
 #ifndef ORCHSIM_ENGINE_SCENARIO_UPSTREAM_READER_H_
@@ -15,6 +16,9 @@
 namespace orchsim::scenario {
 
 world::UpstreamModelConfig ReadUpstream(ObjectReader& reader, const std::string& name);
+// A latency distribution ("kind", "constant", "min", "max", "mean", "median",
+// "p99", "table", "interpolate", "degraded_factor"); not validated here.
+void ReadLatency(ObjectReader& reader, world::LatencyConfig* latency);
 
 }  // namespace orchsim::scenario
 

@@ -103,7 +103,9 @@ constexpr const char* kFullScenario = R"({
     "rate_limit": {"enabled": false},
     "quota": {"enabled": false, "credits_per_endpoint": {"odds": 2}},
     "batch": {"enabled": false},
-    "data": {"enabled": false}}},
+    "data": {"enabled": false},
+    "capacity": {"servers": 2, "service": {"kind": "exponential", "mean": "20ms"},
+                 "changes": [{"at": "2024-01-01T10:00:00Z", "servers": 1}]}}},
   "demand": [
     {"name": "o", "request": {"api": "api", "endpoint": "odds"}, "offsets": {"offsets": ["-1h"]}},
     {"name": "c", "request": {"api": "api", "endpoint": "odds", "key": "daily-{date}"},
@@ -124,6 +126,10 @@ constexpr const char* kFullScenario = R"({
     "breaker": {}, "retry": {}, "retry_budget": {}, "concurrency": {}, "timeouts": {},
     "hedging": {}, "adaptive_throttling": {}, "retry_throttling": {}, "adaptive_concurrency": {},
     "health": {}, "cost": {"prices": {"api": {}}}}}],
+  "fleet": {"replicas": 2, "split": "key_hash",
+            "shared_limiter": {"apis": ["api"], "latency": {"kind": "constant", "constant": "1ms"}}},
+  "overload": {"step": "1m", "trigger": {"from": "2024-01-01T10:00:00Z", "until": "2024-01-01T10:01:00Z"},
+               "recovery": {"threshold": 0.9, "hold": "2m", "smoothing": "1m", "reference": "5m"}},
   "baseline": "v", "expect": {}
 })";
 
@@ -150,6 +156,8 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/upstreamQuota", "/upstreams/api/quota"},
       {"scenario:/$defs/batch", "/upstreams/api/batch"},
       {"scenario:/$defs/data", "/upstreams/api/data"},
+      {"scenario:/$defs/capacity", "/upstreams/api/capacity"},
+      {"scenario:/$defs/capacity/properties/changes/items", "/upstreams/api/capacity/changes/0"},
       {"scenario:/$defs/demandGenerator", "/demand/0"},
       {"scenario:/$defs/request", "/demand/0/request"},
       {"scenario:/$defs/offsets", "/demand/0/offsets"},
@@ -160,6 +168,11 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/livePolling", "/demand/3/live_polling"},
       {"scenario:/$defs/burst", "/demand/4/burst"},
       {"scenario:/$defs/variant", "/variants/0"},
+      {"scenario:/$defs/fleet", "/fleet"},
+      {"scenario:/$defs/sharedLimiter", "/fleet/shared_limiter"},
+      {"scenario:/$defs/overload", "/overload"},
+      {"scenario:/$defs/overload/properties/trigger", "/overload/trigger"},
+      {"scenario:/$defs/overload/properties/recovery", "/overload/recovery"},
       {"policy:", "preset:"},
       {"policy:/$defs/policyFields", "/variants/0/overrides"},
       {"policy:/$defs/apiFields", "/variants/0/overrides/default_api"},
@@ -367,8 +380,8 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
   // kind, rate-limit kind, period, charge, headers, request priority,
-  // adaptive concurrency algorithm.
-  EXPECT_EQ(probed, 12);
+  // adaptive concurrency algorithm, capacity discipline, fleet split.
+  EXPECT_EQ(probed, 14);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -400,10 +413,12 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
       });
   // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
   // fields, min_attempt, hedging delay and budget window, adaptive
-  // throttling window and adaptive concurrency latency threshold.
-  EXPECT_EQ(durations, 66);
-  EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
-                           // assumed_period_start
+  // throttling window and adaptive concurrency latency threshold + capacity
+  // full_latency and full_retry_after, the shared limiter's failure_latency,
+  // the overload step and the recovery's hold, smoothing and reference.
+  EXPECT_EQ(durations, 73);
+  EXPECT_EQ(instants, 10);  // start, end, season_start, outage start/end, burst at,
+                            // assumed_period_start, capacity change at, trigger from/until
 }
 
 // The patterns accept what the parsers accept (on well-formed samples; the
