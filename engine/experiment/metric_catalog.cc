@@ -53,7 +53,7 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
   }
   c.push_back({"failed_without_call", "count",
                "requests that failed before any upstream call (not a saving)"});
-  c.push_back({"calls_added", "count", "retry, probe and prefetch calls"});
+  c.push_back({"calls_added", "count", "retry, hedge, probe and prefetch calls"});
   c.push_back(
       {"calls_other", "count", "upstream calls the call balance does not explain (metrics.h)"});
   c.push_back({"credits", "credits", "quota credits charged, all upstreams"});

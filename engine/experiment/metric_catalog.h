@@ -13,7 +13,7 @@
 //   calls_avoided.cache_hits / .stale_answers / .coalescing / .batching
 //                                  count   the same by mechanism (metrics.h)
 //   failed_without_call            count   requests that failed before any call (not a saving)
-//   calls_added                    count   retry, probe and prefetch calls
+//   calls_added                    count   retry, hedge, probe and prefetch calls
 //   calls_other                    count   upstream_calls - (requests - calls_avoided
 //                                          - failed_without_call + calls_added)
 //   credits                        credits quota credits charged, all APIs
