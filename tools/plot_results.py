@@ -448,8 +448,12 @@ def plot_overload(summary, variants, colour, rows, out_dir):
             continue
         end_min = max(end_min, ts[-1] + step_s / 60.0)
         attempts_all += attempts
+        # The baseline (naive) drawn wide underneath: a variant that collapses
+        # the same way (hedging) would otherwise hide it.
+        wide = variant == summary.get("baseline")
         for ax, ys in zip(axes, (goodput, queue, attempts)):
-            ax.plot(ts, ys, color=colour[variant], linewidth=1.1, label=variant)
+            ax.plot(ts, ys, color=colour[variant], linewidth=3.0 if wide else 1.1,
+                    zorder=1 if wide else 2, label=variant)
     for ax, (label, title) in zip(axes, panels):
         ax.set_ylabel(label)
         ax.set_title(title, fontsize=10, loc="left")
