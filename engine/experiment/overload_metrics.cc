@@ -34,6 +34,11 @@ Duration OverloadMetrics::wasted_time() const {
   return total;
 }
 
+uint64_t OverloadMetrics::StoppedBeforeUpstream(const std::string& api, CallKind kind) const {
+  auto it = limiter_stopped.find(api);
+  return it == limiter_stopped.end() ? 0 : it->second[static_cast<size_t>(kind)];
+}
+
 uint64_t OverloadMetrics::capacity_refused() const {
   uint64_t total = 0;
   for (const auto& [api, load] : upstreams) total += load.refused;

@@ -137,8 +137,13 @@ struct OverloadMetrics {
   uint64_t duplicate_calls = 0;
   bool limiter_enabled = false;
   world::SharedLimiter::Counters limiter;
+  // Calls the core sent that the shared limiter kept from the upstream, by
+  // API and CallKind (world::LimitedTransport::stopped, summed over replicas).
+  world::LimitedTransport::StoppedCalls limiter_stopped;
 
   Duration wasted_time() const;
+  // Calls of `kind` to `api` the shared limiter kept from the upstream.
+  uint64_t StoppedBeforeUpstream(const std::string& api, CallKind kind) const;
   uint64_t capacity_refused() const;
   Instant BucketStart(size_t i) const {
     return series_start + Duration::FromMicros(step.micros() * static_cast<int64_t>(i));

@@ -116,7 +116,8 @@ class Run {
       }
       Transport* transport = &transport_;
       if (limiter_) {
-        replica.limited = std::make_unique<world::LimitedTransport>(sim_, transport_, *limiter_);
+        replica.limited =
+            std::make_unique<world::LimitedTransport>(sim_, transport_, *limiter_, steady_from);
         transport = replica.limited.get();
       }
       StatusOr<std::unique_ptr<Orchestrator>> core =
@@ -283,6 +284,12 @@ class Run {
     if (limiter_) {
       o.limiter_enabled = true;
       o.limiter = limiter_->counters();
+      for (const Replica& replica : replicas_) {
+        for (const auto& [api, counts] : replica.limited->stopped()) {
+          auto& total = o.limiter_stopped[api];
+          for (size_t k = 0; k < counts.size(); ++k) total[k] += counts[k];
+        }
+      }
     }
     if (overload_) {
       overload_->Finish();

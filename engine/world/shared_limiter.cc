@@ -86,6 +86,7 @@ void LimitedTransport::OnVerdict(CallHandle handle, const SharedLimiter::Verdict
   const int64_t seconds =
       std::max<int64_t>(1, (verdict.retry_after.micros() + 999'999) / 1'000'000);
   denied.headers.Set("Retry-After", std::to_string(seconds));
+  CountStopped(it->second);
   Deliver(handle, std::move(denied));
 }
 
@@ -109,6 +110,12 @@ void LimitedTransport::Deliver(CallHandle handle, Response response) {
   callback(response);
 }
 
+void LimitedTransport::CountStopped(const Call& call) {
+  if (call.sent < count_from_) return;
+  std::array<uint64_t, kCallKindCount>& counts = stopped_[call.call.api];
+  ++counts[static_cast<size_t>(call.call.kind)];
+}
+
 void LimitedTransport::Cancel(CallHandle handle) {
   auto it = calls_.find(handle);
   if (it == calls_.end()) return;
@@ -126,6 +133,7 @@ void LimitedTransport::Cancel(CallHandle handle) {
     Response cancelled;
     cancelled.status = kStatusCancelled;
     cancelled.latency = sim_.now() - found->second.sent;
+    CountStopped(found->second);
     Deliver(handle, std::move(cancelled));
   });
 }

@@ -20,13 +20,20 @@
 // Calls to other APIs go straight through. Cancel (ports.h): while asking,
 // the call ends with 499 at once (through the simulator, never inside
 // Cancel) and is never sent; once sent, the cancel goes to the upstream's
-// transport, whose 499 comes back through. REQUIRES: the simulator, the
-// limiter and the wrapped transport outlive it. Not thread-safe.
+// transport, whose 499 comes back through. Calls that end without reaching
+// the upstream (denied, refused on a failed ask, cancelled while asking) are
+// counted by API and kind when the core sent them at or after `count_from`
+// (stopped(); the run's cross-check of the core's call counts against the
+// upstreams' subtracts them). REQUIRES: the simulator, the limiter and the
+// wrapped transport outlive it. Not thread-safe.
 #ifndef ORCHSIM_ENGINE_WORLD_SHARED_LIMITER_H_
 #define ORCHSIM_ENGINE_WORLD_SHARED_LIMITER_H_
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "engine/kernel/random.h"
@@ -72,8 +79,12 @@ class SharedLimiter {
 
 class LimitedTransport : public Transport {
  public:
-  LimitedTransport(kernel::Simulator& sim, Transport& next, SharedLimiter& limiter)
-      : sim_(sim), timers_(sim), next_(next), limiter_(limiter) {}
+  // Calls kept from the upstream, by API and CallKind (index).
+  using StoppedCalls = std::map<std::string, std::array<uint64_t, kCallKindCount>>;
+
+  LimitedTransport(kernel::Simulator& sim, Transport& next, SharedLimiter& limiter,
+                   Instant count_from = Instant::Min())
+      : sim_(sim), timers_(sim), next_(next), limiter_(limiter), count_from_(count_from) {}
   LimitedTransport(const LimitedTransport&) = delete;
   LimitedTransport& operator=(const LimitedTransport&) = delete;
 
@@ -81,6 +92,7 @@ class LimitedTransport : public Transport {
   void Cancel(CallHandle handle) override;
   // Calls sent and not yet called back.
   size_t in_flight() const { return calls_.size(); }
+  const StoppedCalls& stopped() const { return stopped_; }
 
  private:
   struct Call {
@@ -95,13 +107,16 @@ class LimitedTransport : public Transport {
   void OnVerdict(CallHandle handle, const SharedLimiter::Verdict& verdict);
   void SendOn(CallHandle handle);
   void Deliver(CallHandle handle, Response response);
+  void CountStopped(const Call& call);
 
   kernel::Simulator& sim_;
   SimTimers timers_;
   Transport& next_;
   SharedLimiter& limiter_;
+  Instant count_from_;
   std::unordered_map<CallHandle, Call> calls_;
   CallHandle next_handle_ = 1;
+  StoppedCalls stopped_;
 };
 
 }  // namespace orchsim::world

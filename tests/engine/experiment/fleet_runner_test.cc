@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/experiment/comparison.h"
 #include "engine/experiment/metric_catalog.h"
 #include "engine/experiment/runner.h"
 #include "engine/scenario/scenario.h"
@@ -116,6 +117,26 @@ TEST(FleetRunnerTest, KeyHashNeverCallsOneKeyFromTwoReplicasAtOnce) {
   uint64_t requests = 0;
   for (const ReplicaMetrics& m : run.overload.per_replica) requests += m.requests;
   EXPECT_EQ(requests, 9000u);
+}
+
+// 15 requests/s against a shared bucket of 10/s: the limiter denies some
+// calls (429 without reaching the upstream); the core's call counts still
+// agree with the upstream's once those are left out.
+TEST(FleetRunnerTest, ASharedLimiterKeepsCallsFromTheUpstreamAndTheBooksBalance) {
+  const scenario::Scenario s = Make(kPlain, R"({"replicas": 3, "shared_limiter": {
+      "rate_per_s": 10, "burst": 5, "latency": {"kind": "constant", "constant": "2ms"}}})",
+                                    "", R"({"coalescer": {"enabled": true}})");
+  const VariantRun run = RunOnly(s);
+  ASSERT_TRUE(run.overload.limiter_enabled);
+  const world::SharedLimiter::Counters& c = run.overload.limiter;
+  EXPECT_EQ(c.asks, run.metrics.upstream_calls);
+  EXPECT_EQ(c.asks, c.allowed + c.denied);
+  EXPECT_GT(c.denied, 0u);
+  EXPECT_EQ(run.upstreams.at("backend").calls, c.allowed);
+  EXPECT_EQ(run.overload.StoppedBeforeUpstream("backend", CallKind::kFirstAttempt), c.denied);
+  EXPECT_TRUE(CountMismatches(run).empty());
+  EXPECT_EQ(run.upstreams.at("backend").statuses.count(429), 0u);  // the upstream never said 429
+  EXPECT_EQ(run.metrics.outcome(Outcome::kFailed), c.denied);      // no retries: each denial fails
 }
 
 TEST(FleetRunnerTest, FleetRunsAreDeterministic) {

@@ -129,6 +129,29 @@ TEST_F(SharedLimiterTest, CancelWhileAskingEndsAtOnceAndNeverSends) {
   EXPECT_EQ(port.in_flight(), 0u);
 }
 
+// What never reached the upstream (denied, cancelled while asking) is counted
+// by API and kind, from count_from on, so the run's cross-check of the core's
+// call counts against the upstream's can leave it out.
+TEST_F(SharedLimiterTest, CountsTheCallsItKeptFromTheUpstream) {
+  SharedLimiter limiter(sim_, seeds_, Limiter(/*rate=*/1, /*burst=*/1));
+  LimitedTransport port(sim_, upstreams_, limiter, /*count_from=*/kStart + Milliseconds(1));
+  Send(port, 1);  // allowed (the one token)
+  Send(port, 2);  // denied, but sent before count_from: not counted
+  sim_.RunUntil(kStart + Milliseconds(1));
+  UpstreamCall retry{.api = "api", .endpoint = "e", .keys = {"k"}};
+  retry.kind = CallKind::kRetry;
+  port.Send(retry, [](const Response&) {});  // denied
+  const Transport::CallHandle h = Send(port, 4);
+  port.Cancel(h);  // cancelled while asking
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(upstreams_.Find("api")->counters().calls, 1u);
+  ASSERT_EQ(port.stopped().size(), 1u);
+  const auto& counts = port.stopped().at("api");
+  EXPECT_EQ(counts[static_cast<size_t>(CallKind::kFirstAttempt)], 1u);
+  EXPECT_EQ(counts[static_cast<size_t>(CallKind::kRetry)], 1u);
+  EXPECT_EQ(limiter.counters().denied, 3u);  // the service decided 4 too (it was asked)
+}
+
 TEST_F(SharedLimiterTest, CancelAfterSendingGoesToTheUpstreamsTransport) {
   SharedLimiter limiter(sim_, seeds_, Limiter(10, 10));
   LimitedTransport port(sim_, upstreams_, limiter);
