@@ -103,7 +103,8 @@ Json OverloadJson(const VariantRun& run) {
       fleet["shared_limiter"] = {{"asks", o.limiter.asks},
                                  {"allowed", o.limiter.allowed},
                                  {"denied", o.limiter.denied},
-                                 {"failures", o.limiter.failures}};
+                                 {"failures", o.limiter.failures},
+                                 {"reserved", o.limiter.reserved}};
     }
     out["fleet"] = fleet;
   }
@@ -255,7 +256,8 @@ std::string OverloadMarkdown(const scenario::Scenario& scenario,
       if (!o.limiter_enabled) continue;
       md << "`" << run.variant << "`'s shared limiter: " << N(o.limiter.asks) << " asks, "
          << N(o.limiter.allowed) << " allowed, " << N(o.limiter.denied) << " denied, "
-         << N(o.limiter.failures) << " failed.\n\n";
+         << N(o.limiter.failures) << " failed, " << N(o.limiter.reserved)
+         << " waited for a reserved token.\n\n";
     }
   }
   if (HasOverloadSeries(runs)) {

@@ -31,6 +31,7 @@ world::FleetConfig ReadFleet(ObjectReader& r, const std::set<std::string>& api_n
     o.Dur("failure_latency", &c.failure_latency);
     o.Bool("fail_open", &c.fail_open);
     o.Int("deny_status", &c.deny_status, false, 400, 599);
+    o.Dur("max_wait", &c.max_wait, false, Duration::Zero(), Hours(1));
   });
   const Status status = f.validate("fleet.");
   if (!status.ok()) throw FieldErrorAt(r, "fleet.", status);

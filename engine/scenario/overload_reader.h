@@ -6,7 +6,8 @@
 //                                "rate_per_s": 100, "burst": 20,
 //                                "latency": {...},  // a latency distribution
 //                                "failure_rate": 0.001, "failure_latency": "50ms",
-//                                "fail_open": true, "deny_status": 429}}
+//                                "fail_open": true, "deny_status": 429,
+//                                "max_wait": "0s"}}
 // A "shared_limiter" object is enabled unless it says "enabled": false.
 // "overload": see OverloadConfig in scenario.h. Throws ConfigError naming the
 // file, the JSON path and what was expected.

@@ -30,6 +30,9 @@ Status SharedLimiterConfig::validate(const std::string& prefix) const {
   if (failure_latency < Duration::Zero()) {
     return FieldError(prefix + "failure_latency", FormatDuration(failure_latency), "must be >= 0s");
   }
+  if (max_wait < Duration::Zero() || max_wait > Hours(1)) {
+    return FieldError(prefix + "max_wait", FormatDuration(max_wait), "must be within [0s, 1h]");
+  }
   if (deny_status < 400 || deny_status > 599) {
     return FieldError(prefix + "deny_status", deny_status, "must be a 4xx or 5xx status");
   }

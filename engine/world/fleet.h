@@ -45,6 +45,10 @@ std::string_view TrafficSplitName(TrafficSplit s);  // "round_robin", "key_hash"
 //   - failures: with probability `failure_rate` an ask fails after
 //     `failure_latency` (a timeout); then the call goes ahead (`fail_open`,
 //     the usual choice) or is refused;
+//   - an empty bucket: with `max_wait` > 0 the call reserves the next token
+//     when it comes within max_wait and waits for it (a lease or a GCRA
+//     reservation, as a client-side pacer over a central bucket does);
+//     otherwise it is refused;
 //   - a refusal reaches the replica's core as `deny_status` (429) with
 //     Retry-After in whole seconds until the next token, like a 429 from
 //     the upstream, without reaching the upstream.
@@ -61,7 +65,8 @@ struct SharedLimiterConfig {
   double failure_rate = 0.0;                     // [0, 1]
   Duration failure_latency = Milliseconds(100);  // >= 0
   bool fail_open = true;
-  int deny_status = 429;  // 4xx or 5xx
+  int deny_status = 429;                 // 4xx or 5xx
+  Duration max_wait = Duration::Zero();  // 0..1h; 0: refuse at once when empty
 
   bool Covers(std::string_view api) const;
   // Errors name the field under `prefix` ("fleet.shared_limiter.rate_per_s: ...").

@@ -48,9 +48,18 @@ SharedLimiter::Verdict SharedLimiter::Ask() {
     ++counters_.allowed;
     return v;
   }
-  ++counters_.denied;
   const double wait_us = std::ceil((1.0 - tokens) / config_.rate_per_s * 1e6);
-  v.retry_after = Duration::FromMicros(static_cast<int64_t>(wait_us));
+  const Duration wait = Duration::FromMicros(static_cast<int64_t>(wait_us));
+  if (wait <= config_.max_wait) {
+    tokens_ = tokens - 1.0;  // the token that comes after `wait` is this call's
+    v.allowed = true;
+    v.delay = std::max(v.delay, wait);  // leaves at its token, once the verdict is back
+    ++counters_.allowed;
+    ++counters_.reserved;
+    return v;
+  }
+  ++counters_.denied;
+  v.retry_after = wait;
   return v;
 }
 

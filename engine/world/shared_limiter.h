@@ -7,8 +7,11 @@
 // at the instant it is made: with probability failure_rate the service does
 // not answer (the ask fails after failure_latency; the bucket is untouched);
 // otherwise a round trip is drawn from `latency` and the call is allowed
-// when a token is there (and takes it), else denied with the time until the
-// next token. Draws come from the stream "fleet/shared_limiter": the
+// when a token is there (and takes it); when none is, it reserves the next
+// free token if that comes within max_wait (the bucket goes below zero; the
+// call leaves at that token's instant, or when the verdict is back if that is
+// later), else it is denied with
+// the time until the next token. Draws come from the stream "fleet/shared_limiter": the
 // failure draw (only when failure_rate > 0), then the latency.
 //
 // LimitedTransport wraps a replica's transport (the shared mocked
@@ -49,7 +52,7 @@ class SharedLimiter {
   struct Verdict {
     bool allowed = false;
     bool failed = false;   // the service did not answer
-    Duration delay;        // until the verdict reaches the replica
+    Duration delay;        // until the call may leave (or is refused)
     Duration retry_after;  // denied: until the next token
   };
   struct Counters {
@@ -57,6 +60,7 @@ class SharedLimiter {
     uint64_t allowed = 0;  // failed asks let through included
     uint64_t denied = 0;   // failed asks refused included
     uint64_t failures = 0;
+    uint64_t reserved = 0;  // allowed after waiting for a reserved token
   };
 
   // REQUIRES: config.validate("").ok().

@@ -414,9 +414,10 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
   // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
   // fields, min_attempt, hedging delay and budget window, adaptive
   // throttling window and adaptive concurrency latency threshold + capacity
-  // full_latency and full_retry_after, the shared limiter's failure_latency,
+  // full_latency and full_retry_after, the shared limiter's failure_latency
+  // and max_wait,
   // the overload step and the recovery's hold, smoothing and reference.
-  EXPECT_EQ(durations, 73);
+  EXPECT_EQ(durations, 74);
   EXPECT_EQ(instants, 10);  // start, end, season_start, outage start/end, burst at,
                             // assumed_period_start, capacity change at, trigger from/until
 }

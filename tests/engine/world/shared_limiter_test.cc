@@ -84,6 +84,28 @@ TEST_F(SharedLimiterTest, OneBucketForEveryReplicaAndTheAskDelaysTheCall) {
   EXPECT_EQ(answers_.back(), (Answer{4, 514, 200, 12, ""}));
 }
 
+// With max_wait the call reserves the next token and waits for it (the
+// bucket goes below zero); a token further away than max_wait is refused.
+TEST_F(SharedLimiterTest, MaxWaitReservesTheNextTokenAndHoldsTheCall) {
+  SharedLimiterConfig config = Limiter(/*rate=*/4, /*burst=*/1);
+  config.max_wait = Milliseconds(600);
+  SharedLimiter limiter(sim_, seeds_, config);
+  LimitedTransport port(sim_, upstreams_, limiter);
+  Send(port, 1);  // the token there: leaves after the 2 ms ask
+  Send(port, 2);  // reserves the token of t = 250 ms
+  Send(port, 3);  // reserves the token of t = 500 ms
+  Send(port, 4);  // the next would be at 750 ms > 600 ms: refused, Retry-After 1
+  sim_.RunUntilEmpty();
+  EXPECT_EQ(answers_, (std::vector<Answer>{{4, 2, 429, 2, "1"},
+                                           {1, 12, 200, 12, ""},
+                                           {2, 260, 200, 260, ""},
+                                           {3, 510, 200, 510, ""}}));
+  EXPECT_EQ(limiter.counters().allowed, 3u);
+  EXPECT_EQ(limiter.counters().reserved, 2u);
+  EXPECT_EQ(limiter.counters().denied, 1u);
+  EXPECT_EQ(upstreams_.Find("api")->counters().calls, 3u);
+}
+
 TEST_F(SharedLimiterTest, CallsToOtherApisGoStraightThrough) {
   SharedLimiterConfig config = Limiter(1, 1);
   config.apis = {"api"};
@@ -191,6 +213,10 @@ TEST(FleetConfigTest, ValidateNamesTheField) {
   fleet.shared_limiter.rate_per_s = 0;
   EXPECT_EQ(fleet.validate().message(),
             "fleet.shared_limiter.rate_per_s: 0 must be > 0 and <= 1e9");
+  fleet.shared_limiter.rate_per_s = 1;
+  fleet.shared_limiter.max_wait = Hours(2);
+  EXPECT_EQ(fleet.validate().message(),
+            "fleet.shared_limiter.max_wait: \"2h\" must be within [0s, 1h]");
 }
 
 }  // namespace
