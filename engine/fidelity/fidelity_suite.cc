@@ -396,8 +396,8 @@ void WriteFidelityFiles(const std::string& dir, const FidelitySuiteResult& resul
      << (result.AllPass() ? "." : " — SEE FAILURES BELOW.") << "\n\n"
      << "Data: `checks.csv`, `backoff.csv`, `quota_daily.csv`. Plots are drawn by "
         "`tools/plot_fidelity.py` from those files.\n\n";
-  const char* plots[] = {"cobham.png",         "erlang_c.png",     "bucket.png",
-                         "backoff_writes.png", "health_chain.png", "quota_daily.png"};
+  const char* plots[] = {"cobham.png",       "erlang_c.png",    "bucket.png", "backoff_writes.png",
+                         "health_chain.png", "quota_daily.png", "mmck.png",   "attempts.png"};
   for (size_t i = 0; i < result.sections.size(); ++i) {
     const FidelitySection& s = result.sections[i];
     md << "## " << s.title << "\n\n" << s.description << "\n\n";
