@@ -1,7 +1,7 @@
 // The shared limiter of a fleet and the transport replicas ask it through:
 // one bucket for all, the ask's round trip, denials without reaching the
-// upstream, failures open or closed, cancellation while asking; the fleet's
-// traffic split.
+// upstream, failures open or closed, reservations (max_wait), cancellation
+// while asking, the calls kept from the upstream.
 #include "engine/world/shared_limiter.h"
 
 #include <gtest/gtest.h>
@@ -184,39 +184,6 @@ TEST_F(SharedLimiterTest, CancelAfterSendingGoesToTheUpstreamsTransport) {
   EXPECT_EQ(answers_, (std::vector<Answer>{{1, 5, kStatusCancelled, 5, ""}}));
   EXPECT_EQ(upstreams_.Find("api")->counters().calls, 1u);  // it had left
   EXPECT_EQ(upstreams_.cancelled_calls(), 1u);
-}
-
-TEST(FleetConfigTest, SplitsRoundRobinOrByKey) {
-  FleetConfig fleet;
-  fleet.replicas = 3;
-  Request r;
-  r.api = "api";
-  r.endpoint = "e";
-  r.key = "k1";
-  EXPECT_EQ(fleet.ReplicaFor(r, 0), 0);
-  EXPECT_EQ(fleet.ReplicaFor(r, 1), 1);
-  EXPECT_EQ(fleet.ReplicaFor(r, 5), 2);
-  fleet.split = TrafficSplit::kKeyHash;
-  const int replica = fleet.ReplicaFor(r, 0);
-  for (uint64_t i = 1; i < 10; ++i) EXPECT_EQ(fleet.ReplicaFor(r, i), replica);
-  EXPECT_EQ(replica, static_cast<int>(kernel::Fnv1a64("api\ne\nk1") % 3));
-  fleet.replicas = 1;
-  EXPECT_EQ(fleet.ReplicaFor(r, 7), 0);
-}
-
-TEST(FleetConfigTest, ValidateNamesTheField) {
-  FleetConfig fleet;
-  fleet.replicas = 0;
-  EXPECT_EQ(fleet.validate().message(), "fleet.replicas: 0 must be in [1, 256]");
-  fleet.replicas = 2;
-  fleet.shared_limiter.enabled = true;
-  fleet.shared_limiter.rate_per_s = 0;
-  EXPECT_EQ(fleet.validate().message(),
-            "fleet.shared_limiter.rate_per_s: 0 must be > 0 and <= 1e9");
-  fleet.shared_limiter.rate_per_s = 1;
-  fleet.shared_limiter.max_wait = Hours(2);
-  EXPECT_EQ(fleet.validate().message(),
-            "fleet.shared_limiter.max_wait: \"2h\" must be within [0s, 1h]");
 }
 
 }  // namespace
