@@ -139,6 +139,10 @@ def main():
     plot_ci_section(plt, checks, "5", out_dir, "health_chain",
                     "Markov-modulated upstream: time in each state")
     plot_quota(plt, read_csv(os.path.join(out_dir, "quota_daily.csv")), out_dir)
+    plot_ci_section(plt, checks, "7", out_dir, "mmck",
+                    "M/M/c/K upstream capacity: blocking probability and mean wait")
+    plot_ci_section(plt, checks, "8", out_dir, "attempts",
+                    "Retries under independent failures: attempts per request")
     return 0
 
 

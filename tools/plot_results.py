@@ -22,6 +22,9 @@ Reads DIR/summary.json, quota.csv, breaker_transitions.csv and staleness.csv
   overview   one slide: calls saved against the baseline, breaker trips and
              queue wait p99 per priority class per variant, titled with the
              verdict under the scenario's service-level objectives (if any)
+  overload   (only when DIR has overload.csv) per variant over time: goodput
+             per second, calls waiting at the upstreams with capacity and
+             attempts (upstream calls) per second, the trigger shaded
 --from/--to (ISO 8601 instants) limit the time axes of quota and breakers
 to a window.
 
@@ -516,6 +519,63 @@ def plot_staleness(summary, variants, colour, rows, out_dir):
     save(fig, out_dir, "staleness")
 
 
+def overload_lines(rows, variant, step_s):
+    """(minutes, goodput/s, queue, attempts/s) of one variant from overload.csv."""
+    mine = [r for r in rows if r["variant"] == variant]
+    ts = [float(r["t_s"]) / 60.0 for r in mine]
+    goodput = [int(r["goodput"]) / step_s for r in mine]
+    attempts = [int(r["calls"]) / step_s for r in mine]
+    queue = [sum(float(v) for k, v in r.items() if k.startswith("queue_mean.")) for r in mine]
+    return ts, goodput, queue, attempts
+
+
+def plot_overload(summary, variants, colour, rows, out_dir):
+    if not rows:
+        return
+    series = summary.get("overload_series") or {}
+    step_s = float(series.get("step_s", 1.0)) or 1.0
+    trigger = series.get("trigger")
+    fig, axes = plt.subplots(3, 1, figsize=(11, 9.5), sharex=True)
+    panels = [("goodput per s", "requests answered with fresh data per second"),
+              ("calls waiting", "calls waiting at the upstream (mean over each step)"),
+              ("attempts per s", "upstream calls sent per second (first attempts, retries, hedges)")]
+    attempts_all = []
+    end_min = 0.0
+    for variant in variants:
+        ts, goodput, queue, attempts = overload_lines(rows, variant, step_s)
+        if not ts:
+            continue
+        end_min = max(end_min, ts[-1] + step_s / 60.0)
+        attempts_all += attempts
+        # The baseline (naive) drawn wide underneath: a variant that collapses
+        # the same way (hedging) would otherwise hide it.
+        wide = variant == summary.get("baseline")
+        for ax, ys in zip(axes, (goodput, queue, attempts)):
+            ax.plot(ts, ys, color=colour[variant], linewidth=3.0 if wide else 1.1,
+                    zorder=1 if wide else 2, label=variant)
+    for ax, (label, title) in zip(axes, panels):
+        ax.set_ylabel(label)
+        ax.set_title(title, fontsize=10, loc="left")
+        if trigger:
+            ax.axvspan(trigger[0] / 60.0, trigger[1] / 60.0, color="#DDDDDD", zorder=0,
+                       label="trigger" if ax is axes[0] else None)
+        ax.set_ylim(bottom=0)
+    # Around the trigger: from 3 minutes before it to the end.
+    if trigger:
+        axes[-1].set_xlim(max(0.0, trigger[0] / 60.0 - 3.0), end_min)
+    # A few one-step bursts (a queue released at once) would flatten the rest.
+    if attempts_all:
+        ordered = sorted(attempts_all)
+        p99 = ordered[min(len(ordered) - 1, int(0.995 * len(ordered)))]
+        if ordered[-1] > 2.0 * p99 > 0:
+            axes[2].set_ylim(0, 1.3 * p99)
+            axes[2].set_title(panels[2][1] + "; rare peaks clipped", fontsize=10, loc="left")
+    axes[-1].set_xlabel("minutes since the scenario's start")
+    fig.suptitle(f"{summary.get('scenario', '')}: goodput, upstream queue and attempts around the trigger")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    save(fig, out_dir, "overload")
+
+
 def parse_args(argv):
     """(dir, (from, to)) from DIR [--from INSTANT] [--to INSTANT]."""
     args = list(argv[1:])
@@ -560,6 +620,7 @@ def main(argv):
                   window)
     plot_staleness(summary, variants, colour, read_csv(os.path.join(out_dir, "staleness.csv")), out_dir)
     plot_overview(summary, variants, colour, out_dir)
+    plot_overload(summary, variants, colour, read_csv(os.path.join(out_dir, "overload.csv")), out_dir)
     return 0
 
 

@@ -56,6 +56,7 @@ std::optional<CallsSavedBreakdown> SavedAgainst(const std::vector<VariantRun>& r
 
 // Where the core's own call counts (the recorder) differ from the mocks'
 // counters, per api and kind: one line per difference, empty when they agree.
+// Calls a fleet's shared limiter kept from the upstream are not expected there.
 std::vector<std::string> CountMismatches(const VariantRun& run);
 
 // Upstream calls the upstreams refused for quota (their answer "quota

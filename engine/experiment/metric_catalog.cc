@@ -53,7 +53,7 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
   }
   c.push_back({"failed_without_call", "count",
                "requests that failed before any upstream call (not a saving)"});
-  c.push_back({"calls_added", "count", "retry, probe and prefetch calls"});
+  c.push_back({"calls_added", "count", "retry, hedge, probe and prefetch calls"});
   c.push_back(
       {"calls_other", "count", "upstream calls the call balance does not explain (metrics.h)"});
   c.push_back({"credits", "credits", "quota credits charged, all upstreams"});
@@ -107,6 +107,36 @@ std::vector<MetricInfo> MetricCatalog(const std::vector<std::string>& api_names)
                    "end-to-end latency of requests to upstream " + api + ", " + q});
     }
   }
+  // Overload (overload_metrics.h).
+  c.push_back({"goodput_per_s", "per_s",
+               "requests answered with fresh data (served, coalesced, cache hit) per second"});
+  c.push_back({"retry_amplification", "ratio", "upstream calls the core sent per client request"});
+  c.push_back({"hedges", "count", "hedge calls sent"});
+  c.push_back({"hedges_denied", "count",
+               "hedges not sent (a gate, retry throttling or the hedge budget refused)"});
+  c.push_back({"retries_throttled", "count", "retries retry throttling refused"});
+  c.push_back({"calls_cancelled", "count", "calls the core abandoned and cancelled"});
+  c.push_back({"wasted_work_s", "s",
+               "upstream service time spent on answers nobody waited for (upstreams with "
+               "capacity)"});
+  c.push_back({"capacity_refused", "count", "calls upstreams refused at once for a full queue"});
+  c.push_back({"duplicate_calls", "count",
+               "calls one replica sent while another had a call for the same key in flight"});
+  c.push_back({"recovery_s", "s",
+               "time from the trigger's end until goodput recovered; 1e9 = never, 0 without a "
+               "trigger"});
+  c.push_back(
+      {"recovered", "flag", "1 when goodput recovered after the trigger (or there is none)"});
+  for (const std::string& api : api_names) {
+    c.push_back({"utilisation." + api, "fraction",
+                 "busy servers / servers of upstream " + api + " (0 without capacity)"});
+    c.push_back({"queue_mean." + api, "count", "mean calls waiting at upstream " + api});
+    c.push_back({"queue_max." + api, "count", "most calls waiting at upstream " + api});
+    c.push_back({"wasted_work_s." + api, "s",
+                 "service time of upstream " + api + " spent on answers nobody waited for"});
+    c.push_back({"upstream_goodput." + api, "count",
+                 "2xx answers of upstream " + api + " to a waiting client by the call's deadline"});
+  }
   return c;
 }
 
@@ -120,10 +150,18 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
   for (const auto& [name, summary] : run.upstreams) apis.insert(name);
   for (const auto& [name, api] : m.apis) apis.insert(name);
   static const ApiCallMetrics kNoCalls;
+  static const UpstreamLoad kNoLoad;
   for (const std::string& api : apis) {
     auto it = m.apis.find(api);
     const ApiCallMetrics& a = it == m.apis.end() ? kNoCalls : it->second;
     v["calls." + api] = static_cast<double>(a.calls);
+    auto load_it = run.overload.upstreams.find(api);
+    const UpstreamLoad& load = load_it == run.overload.upstreams.end() ? kNoLoad : load_it->second;
+    v["utilisation." + api] = load.utilisation();
+    v["queue_mean." + api] = load.mean_waiting();
+    v["queue_max." + api] = static_cast<double>(load.max_waiting);
+    v["wasted_work_s." + api] = Seconds(load.wasted_time);
+    v["upstream_goodput." + api] = static_cast<double>(load.goodput);
     v["credits." + api] = a.credits;
     for (const char* q : kQuantileNames) {
       v[std::string("api_latency_") + q + "_s." + api] = Statistic(a.latency, q);
@@ -182,6 +220,22 @@ MetricValues FlattenMetrics(const VariantRun& run, const VariantRun* baseline) {
     v["waited_fraction." + priority] =
         n == 0 ? 0.0 : static_cast<double>(m.waited_by_priority[i]) / static_cast<double>(n);
   }
+  const OverloadMetrics& o = run.overload;
+  const double goodput = static_cast<double>(
+      m.outcome(Outcome::kServed) + m.outcome(Outcome::kCoalesced) + m.outcome(Outcome::kCacheHit));
+  const double counted_s = Seconds(o.counted);
+  v["goodput_per_s"] = counted_s > 0.0 ? goodput / counted_s : 0.0;
+  v["retry_amplification"] =
+      requests == 0.0 ? 0.0 : static_cast<double>(m.upstream_calls) / requests;
+  v["hedges"] = static_cast<double>(m.calls_of_kind(CallKind::kHedge));
+  v["hedges_denied"] = static_cast<double>(o.hedges_denied);
+  v["retries_throttled"] = static_cast<double>(o.retries_throttled);
+  v["calls_cancelled"] = static_cast<double>(o.calls_cancelled);
+  v["wasted_work_s"] = Seconds(o.wasted_time());
+  v["capacity_refused"] = static_cast<double>(o.capacity_refused());
+  v["duplicate_calls"] = static_cast<double>(o.duplicate_calls);
+  v["recovery_s"] = o.recovery.recovery_s();
+  v["recovered"] = !o.recovery.measured || o.recovery.recovered ? 1.0 : 0.0;
   return v;
 }
 

@@ -13,7 +13,7 @@
 //   calls_avoided.cache_hits / .stale_answers / .coalescing / .batching
 //                                  count   the same by mechanism (metrics.h)
 //   failed_without_call            count   requests that failed before any call (not a saving)
-//   calls_added                    count   retry, probe and prefetch calls
+//   calls_added                    count   retry, hedge, probe and prefetch calls
 //   calls_other                    count   upstream_calls - (requests - calls_avoided
 //                                          - failed_without_call + calls_added)
 //   credits                        credits quota credits charged, all APIs
@@ -41,6 +41,21 @@
 //                                          requests; ".<PRIORITY>" per class
 //   api_latency_p50_s.<api> / _p90_s / _p99_s / _max_s / _mean_s
 //                                  s       end-to-end latency of one API's requests
+// Overload (definitions in overload_metrics.h):
+//   goodput_per_s                  per_s   requests answered with fresh data per second
+//   retry_amplification            ratio   upstream calls the core sent / requests
+//   hedges / hedges_denied / retries_throttled / calls_cancelled
+//                                  count   the overload policies at work
+//   wasted_work_s                  s       upstream service time nobody waited for
+//   capacity_refused               count   calls refused at once by full upstream queues
+//   duplicate_calls                count   (fleets) calls for a key another replica had in flight
+//   recovery_s                     s       trigger end -> goodput recovered; 1e9 = never
+//                                          (kNeverRecovered), 0 without a trigger
+//   recovered                      flag    1 recovered (or no trigger), 0 never
+//   utilisation.<api>              0..1    busy servers / servers (0 without capacity)
+//   queue_mean.<api> / queue_max.<api>  count  calls waiting at the upstream
+//   wasted_work_s.<api>            s       per upstream
+//   upstream_goodput.<api>         count   2xx answers to a waiting client in time
 // With no baseline run, calls_saved and calls_saved_pct are 0. Percentiles
 // of an empty class are 0.
 //
@@ -60,7 +75,7 @@ namespace orchsim::experiment {
 
 struct MetricInfo {
   std::string name;
-  std::string unit;  // "count", "%", "s", "credits", "money", "fraction"
+  std::string unit;  // "count", "%", "s", "credits", "money", "fraction", "per_s", "ratio", "flag"
   std::string description;
 };
 

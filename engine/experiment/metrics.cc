@@ -19,6 +19,7 @@ CallBalance BalanceOf(const RequestAccounting& a,
   b.served_without_call = a.served_without_call();
   b.failed_without_call = a.failed_without_call_total();
   b.added = calls_by_kind[static_cast<int>(CallKind::kRetry)] +
+            calls_by_kind[static_cast<int>(CallKind::kHedge)] +
             calls_by_kind[static_cast<int>(CallKind::kProbe)] +
             calls_by_kind[static_cast<int>(CallKind::kPrefetch)];
   for (uint64_t n : calls_by_kind) b.calls += n;

@@ -24,7 +24,7 @@
 //        failure outcomes (failed, shed, rejected_circuit_open,
 //        rejected_quota, timed_out, cancelled) with Result::attempts == 0,
 //        kept per outcome
-//      calls added: retries, probes and prefetches (calls no request of this
+//      calls added: retries, hedges, probes and prefetches (calls no request of this
 //        run would have made once)
 //    and then, exactly,
 //      upstream calls = requests - served without a call - failed without a
@@ -118,7 +118,7 @@ struct CallBalance {
   uint64_t requests = 0;
   uint64_t served_without_call = 0;
   uint64_t failed_without_call = 0;
-  uint64_t added = 0;  // retry + probe + prefetch calls
+  uint64_t added = 0;  // retry + hedge + probe + prefetch calls
   uint64_t calls = 0;  // every kind
   int64_t other = 0;
 };

@@ -6,6 +6,7 @@
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/overload_report.h"
 #include "engine/experiment/replications.h"
 #include "engine/experiment/slo.h"
 
@@ -172,7 +173,7 @@ std::string WithCommas(int64_t value) {
   return out;
 }
 
-std::string PlotsSection(bool drawn) {
+std::string PlotsSection(bool drawn, bool overload_plot) {
   std::ostringstream md;
   md << "## Plots\n\n";
   if (!drawn) {
@@ -191,10 +192,15 @@ std::string PlotsSection(bool drawn) {
   for (size_t i = 0; i < kPlotNames.size(); ++i) {
     md << "### " << titles[i] << "\n\n![" << titles[i] << "](" << kPlotNames[i] << ".png)\n\n";
   }
+  if (overload_plot) {
+    md << "### Goodput, upstream queue and attempts around the trigger\n\n![Overload](overload.png)"
+          "\n\n";
+  }
   md << "Vector versions: ";
   for (size_t i = 0; i < kPlotNames.size(); ++i) {
     md << (i == 0 ? "" : ", ") << "[" << kPlotNames[i] << ".svg](" << kPlotNames[i] << ".svg)";
   }
+  if (overload_plot) md << ", [overload.svg](overload.svg)";
   md << ". Numbers: `summary.json`, `summary.csv`, `timeseries.csv`, `quota.csv`, "
         "`breaker_transitions.csv`, `staleness.csv`.\n";
   return md.str();
@@ -364,6 +370,8 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
     md << Row(row);
   }
 
+  if (HasOverloadSection(scenario, runs)) md << "\n" << OverloadMarkdown(scenario, runs);
+
   if (base != nullptr && runs.size() > 1) {
     md << "\n## What each variant changed against `" << scenario.baseline << "`\n\n";
     for (const VariantRun& run : runs) {
@@ -374,7 +382,7 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
     md << "\n";
   }
 
-  md << PlotsSection(true);
+  md << PlotsSection(true, HasOverloadSeries(runs));
   return md.str();
 }
 
@@ -387,7 +395,10 @@ std::string WithPlotsSection(const std::string& report, bool drawn) {
   const std::string heading = "\n## Plots\n";
   const size_t at = out.rfind(heading);
   if (at == std::string::npos) return out;
-  return out.substr(0, at + 1) + PlotsSection(drawn);
+  // The overload plot is drawn when the run kept the series (overload.csv).
+  const bool overload_plot = out.find("\n## Overload\n") != std::string::npos &&
+                             out.find("`overload.csv`") != std::string::npos;
+  return out.substr(0, at + 1) + PlotsSection(drawn, overload_plot);
 }
 
 }  // namespace orchsim::experiment

@@ -38,7 +38,8 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
 // The last section of report.md, "## Plots": links to the plots when they
 // were drawn (ReportMarkdown ends with PlotsSection(true)), else a note on how
 // to draw them, so a report never links images that are not there.
-std::string PlotsSection(bool drawn);
+// With `overload_plot`, the overload plot too (overload_report.h).
+std::string PlotsSection(bool drawn, bool overload_plot = false);
 // `report` (a report.md) with its "## Plots" section replaced by
 // PlotsSection(drawn) and its overview figure by OverviewFigure(drawn);
 // unchanged when it has neither.

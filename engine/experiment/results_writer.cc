@@ -14,6 +14,7 @@
 #include "engine/experiment/build_info.h"
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
+#include "engine/experiment/overload_report.h"
 #include "engine/experiment/replications.h"
 #include "engine/experiment/report.h"
 #include "engine/experiment/slo.h"
@@ -148,6 +149,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     upstreams[u.name] = {{"quota", q}};
   }
   out["upstreams"] = upstreams;
+  if (HasOverloadSeries(runs)) out["overload_series"] = OverloadSeriesJson(scenario, runs);
   out["variants"] = Json::array();
   for (const VariantRun& run : runs) {
     const VariantMetrics& m = run.metrics;
@@ -256,6 +258,7 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     staleness["versions_behind_mean"] = Round(m.versions_behind.mean(), 6);
     v["staleness"] = staleness;
     v["cost"] = Round(m.cost, 6);
+    v["overload"] = OverloadJson(run);
     v["events"] = run.events;
     out["variants"].push_back(v);
   }
@@ -527,7 +530,7 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
   auto text = [](std::function<std::string()> make) {
     return [make = std::move(make)](std::ostream& out) { out << make(); };
   };
-  const std::vector<std::pair<std::string, Producer>> files = {
+  std::vector<std::pair<std::string, Producer>> files = {
       {"summary.json",
        text([&] { return SummaryJson(scenario, runs, replications).dump(2) + "\n"; })},
       {"summary.csv", text([&] { return SummaryCsv(scenario, runs); })},
@@ -537,6 +540,9 @@ void WriteResults(const std::string& dir, const scenario::Scenario& scenario,
       {"staleness.csv", text([&] { return StalenessCsv(runs); })},
       {"report.md", text([&] { return ReportMarkdown(scenario, runs, replications); })},
   };
+  if (HasOverloadSeries(runs)) {
+    files.emplace_back("overload.csv", [&](std::ostream& out) { WriteOverloadCsv(out, runs); });
+  }
   // Every file is complete under a temporary name before any is renamed.
   try {
     for (const auto& [name, produce] : files) {

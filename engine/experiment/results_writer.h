@@ -37,6 +37,8 @@
 //                buckets [low, high) of age_s (seconds) and versions_behind
 //                over the answers with data, two per power of two, non-empty
 //                only.
+//  overload.csv  the overload series (scenarios that keep one), and
+//                summary.json's "overload" object: overload_report.h.
 #ifndef ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 #define ORCHSIM_ENGINE_EXPERIMENT_RESULTS_WRITER_H_
 

@@ -12,6 +12,16 @@
 // With a warm-up (Scenario::warmup), the recorder, the upstream summaries
 // and the cost leave out what happened before start + warmup.
 //
+// Fleets (Variant::fleet, world/fleet.h): N orchestrators, each with its own
+// timers, jitter stream ("policy/jitter", then "policy/jitter/replica/<i>"),
+// transport view (LimitedTransport when the fleet has a shared limiter) and
+// ReplicaTap, which forwards its events to the one recorder under fleet-wide
+// names (overload_metrics.h). Each client request goes to the replica
+// FleetConfig::ReplicaFor picks; games are announced to all; all shut down
+// at the end. A fleet of one without a shared limiter is wired exactly as a
+// single core (no tap), so its numbers are today's. The overload recorder
+// (series, queue loads) is attached only when Scenario::overload.series.
+//
 // Because demand and upstream health come from their own named streams, every
 // variant run with the same seed sees the same requests and the same outages;
 // only the policy differs.
@@ -26,6 +36,7 @@
 #include <vector>
 
 #include "engine/experiment/metrics.h"
+#include "engine/experiment/overload_metrics.h"
 #include "engine/scenario/scenario.h"
 #include "engine/world/mock_transport.h"
 #include "policies/orchestrator.h"
@@ -50,7 +61,8 @@ struct VariantRun {
   std::string variant;
   uint64_t seed = 0;
   VariantMetrics metrics;
-  OrchestratorStats stats;
+  OrchestratorStats stats;  // the core's (summed over the replicas of a fleet)
+  OverloadMetrics overload;
   std::map<std::string, UpstreamSummary> upstreams;  // by api name
   uint64_t events = 0;                               // simulator events run
 };

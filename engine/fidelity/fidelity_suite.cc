@@ -9,6 +9,7 @@
 
 #include "engine/fidelity/bucket_window_check.h"
 #include "engine/fidelity/health_chain_check.h"
+#include "engine/fidelity/overload_checks.h"
 #include "engine/fidelity/queueing_experiment.h"
 #include "engine/fidelity/queueing_theory.h"
 #include "engine/scenario/scenario.h"
@@ -187,6 +188,32 @@ FidelitySection Quota(bool long_version,
   return section;
 }
 
+FidelitySection MmcKSection(bool long_version) {
+  FidelitySection section;
+  section.title = "7. M/M/c/K: an upstream with capacity";
+  section.description =
+      "Poisson arrivals sent straight to a MockUpstream with capacity (c servers, K - c "
+      "waiting places, FIFO, exponential service of mean 1 s) through MockTransport; "
+      "measured after 2,000 arrivals: the share refused for a full queue and the mean wait of "
+      "the admitted (mean latency - mean service). Expected: P_K and W_q = L_q / (lambda (1 - "
+      "P_K)) of the M/M/c/K closed form. Tolerance: 95% CI of " +
+      std::to_string(long_version ? 20 : 10) + " replications.";
+  section.lines = MmcKChecks(long_version);
+  return section;
+}
+
+FidelitySection AttemptsSection(bool long_version) {
+  FidelitySection section;
+  section.title = "8. Retries: expected attempts under independent failures";
+  section.description =
+      "The production Orchestrator with only retries on (n attempts, no backoff) against a "
+      "MockUpstream that answers 500 with probability p, independently per call. Measured: "
+      "upstream calls per request. Expected: (1 - p^n) / (1 - p). Tolerance: 95% CI of " +
+      std::to_string(long_version ? 20 : 10) + " replications.";
+  section.lines = AttemptsChecks(long_version);
+  return section;
+}
+
 // Writes `text` to dir/name through a temporary file and a rename.
 void WriteAtomically(const fs::path& dir, const std::string& name, const std::string& text) {
   const fs::path partial = dir / (name + ".partial");
@@ -313,6 +340,8 @@ FidelitySuiteResult RunFidelitySuite(const FidelitySuiteOptions& options, std::o
   add(Backoff(options.long_version, &result.backoff));
   add(Health(options.long_version));
   add(Quota(options.long_version, &result.quota_months));
+  add(MmcKSection(options.long_version));
+  add(AttemptsSection(options.long_version));
   return result;
 }
 
@@ -367,8 +396,8 @@ void WriteFidelityFiles(const std::string& dir, const FidelitySuiteResult& resul
      << (result.AllPass() ? "." : " — SEE FAILURES BELOW.") << "\n\n"
      << "Data: `checks.csv`, `backoff.csv`, `quota_daily.csv`. Plots are drawn by "
         "`tools/plot_fidelity.py` from those files.\n\n";
-  const char* plots[] = {"cobham.png",         "erlang_c.png",     "bucket.png",
-                         "backoff_writes.png", "health_chain.png", "quota_daily.png"};
+  const char* plots[] = {"cobham.png",       "erlang_c.png",    "bucket.png", "backoff_writes.png",
+                         "health_chain.png", "quota_daily.png", "mmck.png",   "attempts.png"};
   for (size_t i = 0; i < result.sections.size(); ++i) {
     const FidelitySection& s = result.sections[i];
     md << "## " << s.title << "\n\n" << s.description << "\n\n";

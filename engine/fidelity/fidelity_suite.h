@@ -1,4 +1,4 @@
-// fidelity_suite.h — all six fidelity checks, fast or long, and the files
+// fidelity_suite.h — all eight fidelity checks, fast or long, and the files
 // of the long report (results/fidelity by default).
 //
 // Fast: the parameters of the GoogleTest suite (seconds). Long: more loads,
@@ -67,7 +67,8 @@ struct FidelitySuiteResult {
 // Runs the user's queueing check (REQUIRES: spec.validate().ok()).
 FidelitySection RunQueueingCheck(const QueueingCheckSpec& spec);
 
-// Runs the six checks in order. The season scenario is loaded with
+// Runs the eight checks in order (7: M/M/c/K, 8: expected attempts;
+// overload_checks.h). The season scenario is loaded with
 // scenario::LoadScenario (throws ConfigError on bad input).
 FidelitySuiteResult RunFidelitySuite(const FidelitySuiteOptions& options, std::ostream& log);
 

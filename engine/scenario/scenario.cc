@@ -6,6 +6,7 @@
 
 #include "engine/scenario/demand_reader.h"
 #include "engine/scenario/field_error.h"
+#include "engine/scenario/overload_reader.h"
 #include "engine/scenario/upstream_reader.h"
 #include "policies/config/input_file.h"
 #include "policies/config/policy_reader.h"
@@ -255,6 +256,9 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
                          " from \"start\" to \"end\"), got " + JsonPreview(r.Raw("warmup")));
   }
 
+  world::FleetConfig default_fleet;
+  r.IfObject("fleet", [&](ObjectReader& f) { default_fleet = ReadFleet(f, api_names); });
+
   std::string presets = "policies";
   r.String("presets", &presets);
   const std::string preset_folder = Join(folder, presets);
@@ -281,6 +285,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
           config::MergePolicyLayers(std::move(variant.policy_document), overrides);
     }
     v.Allow("overrides");
+    variant.fleet = default_fleet;
+    v.IfObject("fleet", [&](ObjectReader& f) { variant.fleet = ReadFleet(f, api_names); });
     v.Finish();
     // An override for an API the scenario does not have would change nothing.
     if (v.Has("overrides") && v.Raw("overrides").contains("apis")) {
@@ -311,6 +317,7 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   if (!s.baseline.empty() && s.FindVariant(s.baseline) == nullptr) {
     r.Fail("baseline", "expected the name of a variant, got \"" + s.baseline + "\"");
   }
+  ReadOverload(r, &s);
   if (r.Has("expect")) s.expect = r.Raw("expect");
   r.Allow("expect");
   if (r.Has("tolerances")) s.tolerances = r.Raw("tolerances");

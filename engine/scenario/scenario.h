@@ -18,6 +18,8 @@
 //     "baseline": "naive",
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
+//     "fleet": {"replicas": 4, "split": "round_robin"},  // default of every variant
+//     "overload": {...},                         // see OverloadConfig
 //     "expect": {...}, "tolerances": {...}       // kept as JSON for `check`
 //     "slo": {...}                               // kept as JSON for the verdict
 //                                                // (engine/experiment/slo.h)
@@ -50,6 +52,7 @@
 
 #include "engine/scenario/json.h"
 #include "engine/world/demand.h"
+#include "engine/world/fleet.h"
 #include "engine/world/schedule.h"
 #include "engine/world/upstream_model.h"
 #include "policies/orchestrator.h"
@@ -63,7 +66,34 @@ struct Variant {
   // (policies/config/policy_reader.h), and the config it resolves to.
   Json policy_document = Json::object();
   OrchestratorConfig policy;
+  // How many replicas of the core run it (world/fleet.h): the variant's
+  // "fleet", else the scenario's, else one.
+  world::FleetConfig fleet;
 };
+
+// The overload measurements (engine/experiment/overload_metrics.h): a time
+// series of `step` over the run (client goodput, attempts, upstream queues),
+// and with a trigger, the recovery after it. Read from "overload":
+//   {"step": "1s",
+//    "trigger": {"from": INSTANT, "until": INSTANT},   // what the demand or
+//                                                      // capacity changes do
+//    "recovery": {"threshold": 0.95, "hold": "60s", "smoothing": "10s",
+//                 "reference": "60s"}}
+// The series is kept when the scenario has "overload" or an upstream with
+// capacity; its default step is 1s for runs up to 6h, 1m up to 7d, else 1h.
+struct OverloadConfig {
+  bool series = false;
+  Duration step = Seconds(1);
+  bool has_trigger = false;
+  Instant trigger_from;
+  Instant trigger_until;
+  double recovery_threshold = 0.95;           // of the reference goodput, (0, 1]
+  Duration recovery_hold = Seconds(60);       // how long it must stay there
+  Duration recovery_smoothing = Seconds(10);  // goodput averaged over this, trailing
+  Duration recovery_reference = Seconds(60);  // the level: goodput over this before the trigger
+};
+// Most buckets one overload series may have.
+inline constexpr int64_t kMaxOverloadBuckets = 1'000'000;
 
 struct Scenario {
   std::string file;  // as given to LoadScenario
@@ -81,6 +111,7 @@ struct Scenario {
   std::vector<world::DemandGeneratorConfig> demand;
   std::string baseline;  // the variant "calls saved" is measured against ("" = none)
   std::vector<Variant> variants;
+  OverloadConfig overload;
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
   Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)

@@ -5,7 +5,6 @@
 #include "engine/scenario/field_error.h"
 
 namespace orchsim::scenario {
-namespace {
 
 void ReadLatency(ObjectReader& r, world::LatencyConfig* c) {
   r.Enum("kind", &c->kind,
@@ -27,6 +26,8 @@ void ReadLatency(ObjectReader& r, world::LatencyConfig* c) {
   r.Bool("interpolate", &c->empirical_interpolate);
   r.Number("degraded_factor", &c->degraded_factor, false, 1);
 }
+
+namespace {
 
 void ReadFailures(ObjectReader& r, world::FailureConfig* c) {
   r.Bool("enabled", &c->enabled);
@@ -79,6 +80,24 @@ void ReadQuota(ObjectReader& r, world::QuotaConfig* c) {
   r.Int("exhausted_status", &c->exhausted_status, false, 0, 599);
 }
 
+void ReadCapacity(ObjectReader& r, world::CapacityConfig* c) {
+  c->enabled = true;  // a "capacity" object turns it on unless it says otherwise
+  r.Bool("enabled", &c->enabled);
+  r.Int("servers", &c->servers, false, 1, 100000);
+  r.Int("queue_limit", &c->queue_limit, false, 0, 10000000);
+  r.Enum("discipline", &c->discipline,
+         {{"fifo", world::QueueDiscipline::kFifo}, {"lifo", world::QueueDiscipline::kLifo}});
+  r.IfObject("service", [&](ObjectReader& o) { ReadLatency(o, &c->service); });
+  r.Int("full_status", &c->full_status, false, 100, 599);
+  r.Dur("full_latency", &c->full_latency);
+  r.Dur("full_retry_after", &c->full_retry_after);
+  r.Bool("drop_expired", &c->drop_expired);
+  r.ObjectArray("changes", &c->changes, [](ObjectReader& o, world::ServerChange* change) {
+    o.Inst("at", &change->at, true);
+    o.Int("servers", &change->servers, true, 1, 100000);
+  });
+}
+
 }  // namespace
 
 world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name) {
@@ -118,6 +137,7 @@ world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name
     o.Bool("enabled", &c.batch.enabled);
     o.Int("max_keys", &c.batch.max_keys, false, 1);
   });
+  r.IfObject("capacity", [&](ObjectReader& o) { ReadCapacity(o, &c.capacity); });
   r.IfObject("data", [&](ObjectReader& o) {
     o.Bool("enabled", &c.data.enabled);
     o.Number("base_per_hour", &c.data.base_per_hour, false, 0);

@@ -2,7 +2,8 @@
 //
 // The object's members mirror world::UpstreamModelConfig: "latency",
 // "failures", "health", "outages", "health_windows", "rate_limit", "quota",
-// "batch", "data".
+// "batch", "data", "capacity" (a "capacity" object is enabled unless it says
+// "enabled": false).
 // Absent members keep the struct defaults. Throws ConfigError naming the
 // file, the JSON path and what was expected.
 #ifndef ORCHSIM_ENGINE_SCENARIO_UPSTREAM_READER_H_
@@ -16,6 +17,9 @@
 namespace orchsim::scenario {
 
 world::UpstreamModelConfig ReadUpstream(ObjectReader& reader, const std::string& name);
+// A latency distribution ("kind", "constant", "min", "max", "mean", "median",
+// "p99", "table", "interpolate", "degraded_factor"); not validated here.
+void ReadLatency(ObjectReader& reader, world::LatencyConfig* latency);
 
 }  // namespace orchsim::scenario
 

@@ -21,6 +21,11 @@ void CallDeliveries::Answer(CallHandle handle, Instant at, Response response) {
       timers_.ScheduleAt(std::max(at, sim_.now()), [this, handle] { Deliver(handle); });
 }
 
+bool CallDeliveries::Awaited(CallHandle handle) const {
+  auto it = calls_.find(handle);
+  return it != calls_.end() && !it->second.cancelled && it->second.delivery == 0;
+}
+
 void CallDeliveries::Cancel(CallHandle handle) {
   auto it = calls_.find(handle);
   if (it == calls_.end() || it->second.cancelled) return;

@@ -45,6 +45,9 @@ class CallDeliveries {
   }
   void Cancel(CallHandle handle);
 
+  // True while the call is open, not cancelled and not answered: its client
+  // still waits (an upstream with capacity asks when its service ends).
+  bool Awaited(CallHandle handle) const;
   // Calls opened and not yet called back.
   size_t in_flight() const { return calls_.size(); }
   // Calls cancelled before their answer was delivered.

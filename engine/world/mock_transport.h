@@ -6,6 +6,12 @@
 // upstream serves answers kStatusTransportError (599) at now(), still through
 // the simulator (never from inside Send), and is counted.
 //
+// An upstream with capacity (CapacityConfig) answers when its servers are
+// done with the call (MockUpstream::Submit); a cancelled call stays in its
+// queue or service, and the upstream learns when its service ends that
+// nobody waits any more (wasted work). Credits such a call is charged after
+// it was cancelled are not reported back (the confirmation said 0).
+//
 // Cancel (the Transport contract in policies/ports.h, call_deliveries.h):
 // the answer is withdrawn and kStatusCancelled (499) is delivered at now().
 // The upstream is not told: it did the work, and its counters, rate window

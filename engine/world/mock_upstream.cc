@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -121,6 +122,8 @@ Duration HealthTimeline::TimeIn(UpstreamHealth state, Instant from, Instant to) 
 
 // ---- counters --------------------------------------------------------------
 
+CapacityListener::~CapacityListener() = default;
+
 uint64_t UpstreamCounters::StatusCount(int status) const {
   auto it = status_counts.find(status);
   return it == status_counts.end() ? 0 : it->second;
@@ -135,6 +138,40 @@ const UpstreamModelConfig& Validated(const UpstreamModelConfig& config) {
 }
 }  // namespace
 
+Duration DrawFromLatency(const LatencyConfig& c, kernel::Rng& rng,
+                         const std::optional<kernel::Empirical>& empirical, UpstreamHealth health) {
+  double us = 0.0;
+  switch (c.kind) {
+    case LatencyKind::kConstant:
+      us = static_cast<double>(c.constant.micros());
+      break;
+    case LatencyKind::kUniform:
+      us = rng.Uniform(static_cast<double>(c.min.micros()), static_cast<double>(c.max.micros()));
+      break;
+    case LatencyKind::kExponential:
+      us = rng.Exponential(static_cast<double>(c.mean.micros()));
+      break;
+    case LatencyKind::kLognormal:
+      us = rng.LognormalMedianP99(static_cast<double>(c.median.micros()),
+                                  static_cast<double>(c.p99.micros()));
+      break;
+    case LatencyKind::kEmpirical:
+      us = empirical->Sample(rng);
+      break;
+  }
+  if (health == UpstreamHealth::kDegraded) us *= c.degraded_factor;
+  return RoundMicros(us);
+}
+
+std::optional<kernel::Empirical> EmpiricalFor(const LatencyConfig& c) {
+  if (c.kind != LatencyKind::kEmpirical) return std::nullopt;
+  std::vector<kernel::Empirical::Row> rows;
+  for (const LatencyRow& r : c.table) {
+    rows.push_back({static_cast<double>(r.latency.micros()), r.weight});
+  }
+  return kernel::Empirical(std::move(rows), c.empirical_interpolate);
+}
+
 MockUpstream::MockUpstream(kernel::Simulator& sim, const kernel::SeedTree& seeds,
                            UpstreamModelConfig config)
     : sim_(sim),
@@ -142,19 +179,35 @@ MockUpstream::MockUpstream(kernel::Simulator& sim, const kernel::SeedTree& seeds
       origin_(sim.now()),
       call_rng_(seeds.Stream("upstream/" + config_.name + "/calls")),
       data_seed_(seeds.SeedFor("upstream/" + config_.name + "/data")),
+      empirical_(EmpiricalFor(config_.latency)),
+      service_rng_(seeds.Stream("upstream/" + config_.name + "/service")),
       health_(config_.health, seeds.Stream("upstream/" + config_.name + "/health"), origin_),
       deliveries_(sim) {
-  if (config_.latency.kind == LatencyKind::kEmpirical) {
-    std::vector<kernel::Empirical::Row> rows;
-    for (const LatencyRow& r : config_.latency.table) {
-      rows.push_back({static_cast<double>(r.latency.micros()), r.weight});
-    }
-    empirical_.emplace(std::move(rows), config_.latency.empirical_interpolate);
-  }
   RollQuotaPeriod(origin_);
+  if (config_.capacity.enabled) {
+    const CapacityConfig& c = config_.capacity;
+    service_empirical_ = EmpiricalFor(c.service);
+    servers_ = std::make_unique<ServerQueue>(sim_, c.servers, c.queue_limit, c.discipline,
+                                             c.drop_expired, c.changes);
+    servers_->SetLoadListener([this](Instant at, const ServerQueue::Load& load) {
+      if (capacity_listener_ != nullptr) capacity_listener_->OnLoad(config_.name, at, load);
+    });
+  }
 }
 
 void MockUpstream::Send(const UpstreamCall& call, Transport::ResponseCallback on_response) {
+  if (has_capacity()) {
+    auto callback = std::make_shared<Transport::ResponseCallback>(std::move(on_response));
+    Submit(
+        call,
+        [this, callback](Instant at, Response response) {
+          deliveries_.ScheduleAt(
+              std::max(at, sim_.now()),
+              [callback, response = std::move(response)] { (*callback)(response); });
+        },
+        [] { return true; });
+    return;
+  }
   Response response = Process(call);
   const Instant at = sim_.now() + response.latency;
   deliveries_.ScheduleAt(at, [callback = std::move(on_response), response = std::move(response)] {
@@ -163,29 +216,11 @@ void MockUpstream::Send(const UpstreamCall& call, Transport::ResponseCallback on
 }
 
 Duration MockUpstream::DrawLatency(UpstreamHealth health) {
-  const LatencyConfig& c = config_.latency;
-  double us = 0.0;
-  switch (c.kind) {
-    case LatencyKind::kConstant:
-      us = static_cast<double>(c.constant.micros());
-      break;
-    case LatencyKind::kUniform:
-      us = call_rng_.Uniform(static_cast<double>(c.min.micros()),
-                             static_cast<double>(c.max.micros()));
-      break;
-    case LatencyKind::kExponential:
-      us = call_rng_.Exponential(static_cast<double>(c.mean.micros()));
-      break;
-    case LatencyKind::kLognormal:
-      us = call_rng_.LognormalMedianP99(static_cast<double>(c.median.micros()),
-                                        static_cast<double>(c.p99.micros()));
-      break;
-    case LatencyKind::kEmpirical:
-      us = empirical_->Sample(call_rng_);
-      break;
-  }
-  if (health == UpstreamHealth::kDegraded) us *= c.degraded_factor;
-  return RoundMicros(us);
+  return DrawFromLatency(config_.latency, call_rng_, empirical_, health);
+}
+
+Duration MockUpstream::DrawService(UpstreamHealth health) {
+  return DrawFromLatency(config_.capacity.service, service_rng_, service_empirical_, health);
 }
 
 UpstreamHealth MockUpstream::HealthAt(Instant t) {
@@ -349,41 +384,40 @@ void MockUpstream::AddQuotaHeaders(Instant now, double charged, bool exhausted,
   }
 }
 
-Response MockUpstream::Process(const UpstreamCall& call) {
-  const Instant now = sim_.now();
+void MockUpstream::CountCall(const UpstreamCall& call) {
   ++counters_.calls;
   ++counters_.calls_by_kind[static_cast<int>(call.kind)];
   ++counters_.calls_by_endpoint[call.endpoint];
   counters_.keys_requested += call.keys.size();
+}
 
-  Response r;
-  const UpstreamHealth health = HealthAt(now);
-  auto finish = [&](int status) -> Response {
-    r.status = status;
+bool MockUpstream::Gateway(const UpstreamCall& call, Instant now, UpstreamHealth health,
+                           Response* r) {
+  auto finish = [&](int status) {
+    r->status = status;
     ++counters_.status_counts[status];
-    return r;
+    return true;
   };
-
   // 1. scheduled outage.
   if (const OutageWindow* outage = OutageAt(now)) {
     ++counters_.outage_answers;
-    r.latency = DrawLatency(health);
+    r->latency = DrawLatency(health);
     return finish(outage->status);
   }
   // 2. health state down.
   if (health == UpstreamHealth::kDown) {
     ++counters_.down_answers;
-    r.latency = config_.health.down_status == kStatusTransportError
-                    ? config_.failures.timeout_latency
-                    : DrawLatency(health);
+    r->latency = config_.health.down_status == kStatusTransportError
+                     ? config_.failures.timeout_latency
+                     : DrawLatency(health);
     return finish(config_.health.down_status);
   }
   // 3. server-side rate limit.
   if (std::optional<Duration> wait = RateLimitDelay(now)) {
     ++counters_.rate_limited;
-    r.latency = DrawLatency(health);
-    r.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, CeilSeconds(*wait))));
-    AddQuotaHeaders(now, 0.0, false, &r);
+    r->latency = DrawLatency(health);
+    r->headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, CeilSeconds(*wait))));
+    AddQuotaHeaders(now, 0.0, false, r);
     return finish(429);
   }
   // 4. batch capacity.
@@ -391,10 +425,20 @@ Response MockUpstream::Process(const UpstreamCall& call) {
       config_.batch.enabled && static_cast<int64_t>(call.keys.size()) > config_.batch.max_keys;
   if (call.keys.empty() || too_many_keys) {
     ++counters_.batch_rejected;
-    r.latency = DrawLatency(health);
-    AddQuotaHeaders(now, 0.0, false, &r);
+    r->latency = DrawLatency(health);
+    AddQuotaHeaders(now, 0.0, false, r);
     return finish(400);
   }
+  return false;
+}
+
+std::optional<Duration> MockUpstream::Serve(const UpstreamCall& call, Instant now,
+                                            UpstreamHealth health, bool queued, Response* r) {
+  auto finish = [&](int status) {
+    r->status = status;
+    ++counters_.status_counts[status];
+  };
+  auto latency = [&] { return queued ? DrawService(health) : DrawLatency(health); };
   // 5. quota.
   const QuotaConfig& q = config_.quota;
   const double cost = q.enabled ? q.CreditsFor(call.endpoint, call.keys.size()) : 0.0;
@@ -402,10 +446,12 @@ Response MockUpstream::Process(const UpstreamCall& call) {
     ++counters_.quota_rejected;
     NoteExhaustion(now, cost);
     if (quota_observer_) quota_observer_(now, QuotaUsed(now), true);
-    r.latency = DrawLatency(health);
-    AddQuotaHeaders(now, 0.0, true, &r);
-    return finish(q.exhausted_status != 0 ? q.exhausted_status
-                                          : DefaultQuotaExhaustedStatus(q.header_style));
+    r->latency = queued ? Duration::Zero() : DrawLatency(health);
+    AddQuotaHeaders(now, 0.0, true, r);
+    finish(q.exhausted_status != 0 ? q.exhausted_status
+                                   : DefaultQuotaExhaustedStatus(q.header_style));
+    if (queued) return std::nullopt;  // refused without work
+    return r->latency;
   }
   // 6. injected errors.
   if (config_.failures.enabled && config_.failures.rates.Sum() > 0.0) {
@@ -428,40 +474,139 @@ Response MockUpstream::Process(const UpstreamCall& call) {
     if (status == kStatusTransportError) {
       ++counters_.injected_errors;
       ++counters_.timeouts;
-      r.latency = config_.failures.timeout_latency;
+      r->latency = config_.failures.timeout_latency;
       if (q.enabled && q.charge == QuotaCharge::kAll && cost > 0.0) {
         ChargeQuota(now, cost);  // the server did the work; the client never heard
-        r.credits_charged = cost;
+        r->credits_charged = cost;
         counters_.credits_charged += cost;
       }
-      return finish(status);
+      finish(status);
+      // With capacity the server works on it (the answer is lost).
+      return queued ? DrawService(health) : r->latency;
     }
     if (status != 0) {
       ++counters_.injected_errors;
-      r.latency = DrawLatency(health);
+      r->latency = latency();
       // With charge "all" an admitted call costs whatever its answer.
       const double charged = q.enabled && q.charge == QuotaCharge::kAll ? cost : 0.0;
       if (charged > 0.0) ChargeQuota(now, charged);
-      r.credits_charged = charged;
+      r->credits_charged = charged;
       counters_.credits_charged += charged;
-      AddQuotaHeaders(now, charged, false, &r);
-      return finish(status);
+      AddQuotaHeaders(now, charged, false, r);
+      finish(status);
+      return r->latency;
     }
   }
   // 7. success.
-  r.latency = DrawLatency(health);
+  r->latency = latency();
   if (q.enabled && cost > 0.0) ChargeQuota(now, cost);
-  r.credits_charged = cost;
+  r->credits_charged = cost;
   counters_.credits_charged += cost;
-  r.payload_versions.reserve(call.keys.size());
-  r.bodies.reserve(call.keys.size());
+  r->payload_versions.reserve(call.keys.size());
+  r->bodies.reserve(call.keys.size());
   for (const std::string& key : call.keys) {
     const uint64_t version = PayloadVersionAt(key, now);
-    r.payload_versions.push_back(version);
-    r.bodies.push_back(BodyFor(call.endpoint, key, version));
+    r->payload_versions.push_back(version);
+    r->bodies.push_back(BodyFor(call.endpoint, key, version));
   }
-  AddQuotaHeaders(now, cost, false, &r);
-  return finish(200);
+  AddQuotaHeaders(now, cost, false, r);
+  finish(200);
+  return r->latency;
+}
+
+Response MockUpstream::Process(const UpstreamCall& call) {
+  const Instant now = sim_.now();
+  CountCall(call);
+  Response r;
+  const UpstreamHealth health = HealthAt(now);
+  if (Gateway(call, now, health, &r)) return r;
+  Serve(call, now, health, /*queued=*/false, &r);
+  return r;
+}
+
+// A call with capacity between its arrival and its answer.
+struct MockUpstream::PendingCall {
+  UpstreamCall call;
+  Deliver deliver;
+  Awaited awaited;
+  Instant arrived;
+  Response response;
+};
+
+void MockUpstream::Submit(const UpstreamCall& call, Deliver deliver, Awaited awaited) {
+  const Instant now = sim_.now();
+  if (!has_capacity()) {
+    Response response = Process(call);
+    const Instant at = now + response.latency;
+    deliver(at, std::move(response));
+    return;
+  }
+  CountCall(call);
+  Response r;
+  if (Gateway(call, now, HealthAt(now), &r)) {
+    const Instant at = now + r.latency;
+    deliver(at, std::move(r));
+    return;
+  }
+  auto pending = std::make_shared<PendingCall>();
+  pending->call = call;
+  pending->deliver = std::move(deliver);
+  pending->awaited = std::move(awaited);
+  pending->arrived = now;
+  ServerQueue::Job job;
+  job.deadline = call.deadline;
+  job.start = [this, pending](Instant start) -> std::optional<Duration> {
+    const std::optional<Duration> work =
+        Serve(pending->call, start, HealthAt(start), /*queued=*/true, &pending->response);
+    if (!work) {
+      pending->response.latency = start - pending->arrived;
+      pending->deliver(start, std::move(pending->response));
+    }
+    return work;
+  };
+  job.finish = [this, pending](Instant end, Duration service) {
+    FinishService(*pending, end, service);
+  };
+  job.drop = [this, pending](Instant at) {
+    ++counters_.expired_dropped;
+    ++counters_.status_counts[503];
+    Response dropped;
+    dropped.status = 503;
+    dropped.latency = at - pending->arrived;
+    pending->deliver(at, std::move(dropped));
+  };
+  if (servers_->Offer(std::move(job))) return;
+  const CapacityConfig& c = config_.capacity;
+  ++counters_.capacity_refused;
+  ++counters_.status_counts[c.full_status];
+  r.status = c.full_status;
+  r.latency = c.full_latency;
+  if (c.full_retry_after > Duration::Zero()) {
+    r.headers.Set("Retry-After", std::to_string(CeilSeconds(c.full_retry_after)));
+  }
+  if (capacity_listener_ != nullptr) capacity_listener_->OnRefused(config_.name, now);
+  pending->deliver(now + r.latency, std::move(r));
+}
+
+void MockUpstream::FinishService(PendingCall& pending, Instant end, Duration service) {
+  const bool wasted = !pending.awaited() || end > pending.call.deadline;
+  const bool good = !wasted && pending.response.ok();
+  ++counters_.served;
+  counters_.busy_time += service;
+  if (wasted) {
+    ++counters_.wasted;
+    counters_.wasted_time += service;
+  }
+  if (good) ++counters_.goodput;
+  if (capacity_listener_ != nullptr) {
+    capacity_listener_->OnServed(config_.name, end, service, wasted, good);
+  }
+  Instant at = end;
+  if (pending.response.status == kStatusTransportError) {
+    at = std::max(end, pending.arrived + config_.failures.timeout_latency);
+  }
+  pending.response.latency = at - pending.arrived;
+  pending.deliver(at, std::move(pending.response));
 }
 
 // ---- data versions -----------------------------------------------------------

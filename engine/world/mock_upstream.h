@@ -25,6 +25,24 @@
 // except timeouts. Credits are charged for 2xx answers, or with
 // QuotaConfig::charge kAll for every answer of steps 6 and 7.
 //
+// Capacity (CapacityConfig; only through Submit, which MockTransport uses
+// when it is enabled): steps 1-4 are decided when the call arrives and
+// answered after their drawn latency, as above (the gateway answers them).
+// Then, when every server is busy and the waiting room is full, the call is
+// refused at once: CapacityConfig::full_status after full_latency. Otherwise
+// it waits for a server (server_queue.h); when a server takes it, steps 5-7
+// are decided at that instant (quota, the error draw, the data version), the
+// service time is drawn from CapacityConfig::service ("upstream/<name>/service",
+// scaled while degraded) instead of the latency, and the answer leaves when
+// the service ends: latency = wait + service. A quota refusal at that point
+// needs no server (answered at once). An injected timeout keeps the server
+// for its service time and reaches the client as 599 at the later of the
+// service's end and arrival + timeout_latency. When the service ends the
+// upstream asks whether the client still waits (the transport knows; the
+// server does not act on it): an answer to a cancelled call, or one that
+// ends after UpstreamCall::deadline, is wasted work; a 2xx answer that is not
+// wasted is goodput.
+//
 // Randomness and common random numbers: the health timeline uses the stream
 // "upstream/<name>/health" and is generated lazily as time is asked about,
 // never from calls, so two policies see the same outages. Per-call draws
@@ -55,6 +73,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,12 +82,21 @@
 
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
+#include "engine/world/server_queue.h"
 #include "engine/world/sim_ports.h"
 #include "engine/world/upstream_model.h"
 #include "policies/ports.h"
 #include "policies/request.h"
 
 namespace orchsim::world {
+
+// A latency drawn from `c` with `rng` (`empirical` built by EmpiricalFor(c)
+// for the empirical kind), multiplied by c.degraded_factor while degraded,
+// rounded to whole microseconds.
+Duration DrawFromLatency(const LatencyConfig& c, kernel::Rng& rng,
+                         const std::optional<kernel::Empirical>& empirical, UpstreamHealth health);
+// The table of an empirical latency config; nullopt for other kinds.
+std::optional<kernel::Empirical> EmpiricalFor(const LatencyConfig& c);
 
 // The health state over [start, end).
 struct HealthSpan {
@@ -121,9 +149,31 @@ struct UpstreamCounters {
   uint64_t quota_rejected = 0;   // step 5
   uint64_t injected_errors = 0;  // step 6, timeouts included
   uint64_t timeouts = 0;         // step 6, 599 only
+  // Capacity (all 0 without it):
+  uint64_t capacity_refused = 0;  // refused at once: servers busy, waiting room full
+  uint64_t expired_dropped = 0;   // dropped by drop_expired (answered 503)
+  uint64_t served = 0;            // calls whose service ended
+  uint64_t wasted = 0;            // of those, answers nobody waited for
+  uint64_t goodput = 0;           // 2xx answers to a waiting client by the call's deadline
+  Duration busy_time;             // service time of every call served
+  Duration wasted_time;           // service time of the wasted ones
 
   uint64_t CallsOfKind(CallKind kind) const { return calls_by_kind[static_cast<int>(kind)]; }
   uint64_t StatusCount(int status) const;
+};
+
+// What an upstream with capacity tells about its load, for time series.
+class CapacityListener {
+ public:
+  virtual ~CapacityListener();
+  // The load after a change (an arrival, a start, an end, a change of servers).
+  virtual void OnLoad(const std::string& api, Instant at, const ServerQueue::Load& load) = 0;
+  // A call's service ended at `at` after `service`; `wasted`: nobody waited
+  // for the answer; `goodput`: a 2xx answer to a waiting client in time.
+  virtual void OnServed(const std::string& api, Instant at, Duration service, bool wasted,
+                        bool goodput) = 0;
+  // A call refused because the queue was full.
+  virtual void OnRefused(const std::string& api, Instant at) = 0;
 };
 
 class MockUpstream {
@@ -149,6 +199,23 @@ class MockUpstream {
   Response Process(const UpstreamCall& call);
   // Answers scheduled by Send and not yet delivered.
   size_t in_flight() const { return deliveries_.pending(); }
+
+  // ---- capacity (config().capacity.enabled) ----
+  bool has_capacity() const { return servers_ != nullptr; }
+  // Delivers the answer at `at` (never before now); asked nothing else.
+  using Deliver = std::function<void(Instant at, Response response)>;
+  // Whether the client still waits for the call (not cancelled).
+  using Awaited = std::function<bool()>;
+  // Evaluates `call` arriving now through the gateway and, when it has
+  // capacity, its servers (see the header); `deliver` is called once, from
+  // Submit itself only with an instant after now or for a gateway answer
+  // (whose instant is now + latency). Without capacity: Process, delivered
+  // at now + latency.
+  void Submit(const UpstreamCall& call, Deliver deliver, Awaited awaited);
+  // The servers; nullptr without capacity.
+  const ServerQueue* servers() const { return servers_.get(); }
+  // Not owned; may be null. REQUIRES: outlives the upstream or is reset.
+  void SetCapacityListener(CapacityListener* listener) { capacity_listener_ = listener; }
 
   // The body answered for `key` at `version` (see the header, step 7).
   BodyPtr BodyFor(const std::string& endpoint, const std::string& key, uint64_t version) const;
@@ -210,6 +277,17 @@ class MockUpstream {
   };
 
   Duration DrawLatency(UpstreamHealth health);
+  Duration DrawService(UpstreamHealth health);
+  void CountCall(const UpstreamCall& call);
+  // Steps 1-4; true when one of them answered (`r` complete, status counted).
+  bool Gateway(const UpstreamCall& call, Instant now, UpstreamHealth health, Response* r);
+  // Steps 5-7 into `r`. The latency of each answer is drawn from the latency
+  // config, or with `queued` from the service config; returns the work the
+  // server does (nullopt: none, a quota refusal).
+  std::optional<Duration> Serve(const UpstreamCall& call, Instant now, UpstreamHealth health,
+                                bool queued, Response* r);
+  struct PendingCall;
+  void FinishService(PendingCall& pending, Instant end, Duration service);
   // nullopt when the call is admitted (and counted), else the wait until one would be.
   std::optional<Duration> RateLimitDelay(Instant now);
   void RollQuotaPeriod(Instant now);
@@ -239,6 +317,8 @@ class MockUpstream {
   kernel::Rng call_rng_;
   uint64_t data_seed_;
   std::optional<kernel::Empirical> empirical_;
+  kernel::Rng service_rng_;
+  std::optional<kernel::Empirical> service_empirical_;
   HealthTimeline health_;
   SimTimers deliveries_;
   UpstreamCounters counters_;
@@ -273,6 +353,8 @@ class MockUpstream {
   std::unordered_map<std::string, std::vector<Instant>> kickoffs_;
   KickoffLookup kickoff_lookup_;
   QuotaObserver quota_observer_;
+  std::unique_ptr<ServerQueue> servers_;  // with capacity only
+  CapacityListener* capacity_listener_ = nullptr;
 };
 
 }  // namespace orchsim::world

@@ -14,6 +14,7 @@ constexpr std::string_view kQuotaPeriodNames[] = {"calendar_month", "calendar_da
                                                   "fixed"};
 constexpr std::string_view kQuotaChargeNames[] = {"2xx", "all"};
 constexpr std::string_view kHeaderStyleNames[] = {"none", "odds-api", "github", "ietf"};
+constexpr std::string_view kDisciplineNames[] = {"fifo", "lifo"};
 
 template <typename Enum, size_t N>
 std::optional<Enum> ParseByName(const std::string_view (&names)[N], std::string_view name) {
@@ -117,7 +118,47 @@ Status ValidateHealth(const std::string& f, const HealthModelConfig& c) {
   return Status::Ok();
 }
 
+// `f` is "<prefix>capacity.".
+Status ValidateCapacity(const std::string& f, const CapacityConfig& c) {
+  if (c.servers < 1 || c.servers > 100000) {
+    return FieldError(f + "servers", c.servers, "must be in [1, 100000]");
+  }
+  if (c.queue_limit < 0 || c.queue_limit > 10000000) {
+    return FieldError(f + "queue_limit", c.queue_limit, "must be in [0, 10000000]");
+  }
+  if (Status s = ValidateLatency(f + "service.", c.service); !s.ok()) return s;
+  if (c.full_status != 503 && c.full_status != 429) {
+    return FieldError(f + "full_status", c.full_status, "must be 503 or 429");
+  }
+  if (c.full_latency < Duration::Zero()) {
+    return DurationError(f + "full_latency", c.full_latency, "must be >= 0s");
+  }
+  if (c.full_retry_after < Duration::Zero()) {
+    return DurationError(f + "full_retry_after", c.full_retry_after, "must be >= 0s");
+  }
+  for (size_t i = 0; i < c.changes.size(); ++i) {
+    const std::string g = f + "changes[" + std::to_string(i) + "].";
+    if (c.changes[i].servers < 1 || c.changes[i].servers > 100000) {
+      return FieldError(g + "servers", c.changes[i].servers, "must be in [1, 100000]");
+    }
+    if (i > 0 && c.changes[i].at <= c.changes[i - 1].at) {
+      return FieldError(
+          g + "at", FormatInstant(c.changes[i].at),
+          "must be after the previous change (\"" + FormatInstant(c.changes[i - 1].at) + "\")");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status ValidateLatencyConfig(const std::string& prefix, const LatencyConfig& c) {
+  return ValidateLatency(prefix, c);
+}
+
+std::string_view QueueDisciplineName(QueueDiscipline d) {
+  return kDisciplineNames[static_cast<int>(d)];
+}
 
 std::string_view LatencyKindName(LatencyKind k) { return kLatencyKindNames[static_cast<int>(k)]; }
 std::optional<LatencyKind> ParseLatencyKind(std::string_view name) {
@@ -297,6 +338,9 @@ Status UpstreamModelConfig::validate() const {
   }
   if (batch.enabled && batch.max_keys < 1) {
     return FieldError(f + "batch.max_keys", batch.max_keys, "must be >= 1");
+  }
+  if (capacity.enabled) {
+    if (Status s = ValidateCapacity(f + "capacity.", capacity); !s.ok()) return s;
   }
   if (data.enabled) {
     const std::pair<const char*, double> rates[] = {{"base_per_hour", data.base_per_hour},

@@ -37,6 +37,10 @@ struct LatencyRow {
   double weight = 1.0;
 };
 
+struct LatencyConfig;
+// OK, or the first bad field of `c` named under `prefix` ("...latency.").
+Status ValidateLatencyConfig(const std::string& prefix, const LatencyConfig& c);
+
 struct LatencyConfig {
   LatencyKind kind = LatencyKind::kConstant;
   Duration constant = Milliseconds(50);  // kConstant
@@ -236,6 +240,46 @@ struct DataChangeConfig {
   Duration game_duration = Hours(3);
 };
 
+// ---- capacity: a closed loop ----------------------------------------------
+
+// Which waiting call a free server takes next.
+enum class QueueDiscipline : uint8_t { kFifo, kLifo };
+std::string_view QueueDisciplineName(QueueDiscipline d);  // "fifo", "lifo"
+
+// From `at` on, the upstream has `servers` servers (a trigger such as
+// "capacity halved for 60 s" is two changes). Calls in service when the
+// number drops finish; no new one starts until fewer are busy.
+struct ServerChange {
+  Instant at;
+  int64_t servers = 1;
+};
+
+// Finite capacity (off by default: every call is answered after its drawn
+// latency however many are in flight, as before). On: `servers` servers, each
+// working on one call at a time for a service time drawn from `service` (any
+// latency kind, scaled by service.degraded_factor while degraded), and a
+// waiting room of `queue_limit` calls served in `discipline` order. A call
+// that finds every server busy and the waiting room full is refused at once:
+// `full_status` (503 or 429, with `Retry-After: full_retry_after` in whole
+// seconds when that is > 0) after `full_latency`. An answer's latency is its
+// wait plus its service time. The server never learns that a client gave up:
+// a call cancelled or past its deadline is served anyway (wasted work),
+// unless `drop_expired`, which drops a waiting call whose propagated
+// UpstreamCall::deadline has passed when a server would take it (answered
+// 503 at once, no work). See mock_upstream.h for the order of checks.
+struct CapacityConfig {
+  bool enabled = false;
+  int64_t servers = 1;        // 1..100000
+  int64_t queue_limit = 100;  // waiting places beyond the servers; 0..10000000
+  QueueDiscipline discipline = QueueDiscipline::kFifo;
+  LatencyConfig service;  // the service time of one call (default: constant 50ms)
+  int full_status = 503;  // 503 or 429
+  Duration full_latency = Milliseconds(1);
+  Duration full_retry_after = Duration::Zero();  // 0: no Retry-After header
+  bool drop_expired = false;
+  std::vector<ServerChange> changes;  // in time order, strictly increasing
+};
+
 // ---- the whole upstream ---------------------------------------------------
 
 struct UpstreamModelConfig {
@@ -249,6 +293,7 @@ struct UpstreamModelConfig {
   QuotaConfig quota;
   BatchConfig batch;
   DataChangeConfig data;
+  CapacityConfig capacity;
 
   // OK, or the first error as "upstreams.<name>.<field>: <value> <constraint>".
   Status validate() const;

@@ -105,7 +105,9 @@ constexpr const char* kFullScenario = R"({
     "rate_limit": {"enabled": false},
     "quota": {"enabled": false, "credits_per_endpoint": {"odds": 2}},
     "batch": {"enabled": false},
-    "data": {"enabled": false}}},
+    "data": {"enabled": false},
+    "capacity": {"servers": 2, "service": {"kind": "exponential", "mean": "20ms"},
+                 "changes": [{"at": "2024-01-01T10:00:00Z", "servers": 1}]}}},
   "demand": [
     {"name": "o", "request": {"api": "api", "endpoint": "odds"}, "offsets": {"offsets": ["-1h"]}},
     {"name": "c", "request": {"api": "api", "endpoint": "odds", "key": "daily-{date}"},
@@ -126,6 +128,10 @@ constexpr const char* kFullScenario = R"({
     "breaker": {}, "retry": {}, "retry_budget": {}, "concurrency": {}, "timeouts": {},
     "hedging": {}, "adaptive_throttling": {}, "retry_throttling": {}, "adaptive_concurrency": {},
     "health": {}, "cost": {"prices": {"api": {}}}}}],
+  "fleet": {"replicas": 2, "split": "key_hash",
+            "shared_limiter": {"apis": ["api"], "latency": {"kind": "constant", "constant": "1ms"}}},
+  "overload": {"step": "1m", "trigger": {"from": "2024-01-01T10:00:00Z", "until": "2024-01-01T10:01:00Z"},
+               "recovery": {"threshold": 0.9, "hold": "2m", "smoothing": "1m", "reference": "5m"}},
   "baseline": "v", "expect": {}
 })";
 
@@ -153,6 +159,8 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/upstreamQuota", "/upstreams/api/quota"},
       {"scenario:/$defs/batch", "/upstreams/api/batch"},
       {"scenario:/$defs/data", "/upstreams/api/data"},
+      {"scenario:/$defs/capacity", "/upstreams/api/capacity"},
+      {"scenario:/$defs/capacity/properties/changes/items", "/upstreams/api/capacity/changes/0"},
       {"scenario:/$defs/demandGenerator", "/demand/0"},
       {"scenario:/$defs/request", "/demand/0/request"},
       {"scenario:/$defs/offsets", "/demand/0/offsets"},
@@ -166,6 +174,11 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/traceColumns", "trace:/demand/6/trace/columns"},
       {"scenario:/$defs/traceDefaults", "trace:/demand/6/trace/defaults"},
       {"scenario:/$defs/variant", "/variants/0"},
+      {"scenario:/$defs/fleet", "/fleet"},
+      {"scenario:/$defs/sharedLimiter", "/fleet/shared_limiter"},
+      {"scenario:/$defs/overload", "/overload"},
+      {"scenario:/$defs/overload/properties/trigger", "/overload/trigger"},
+      {"scenario:/$defs/overload/properties/recovery", "/overload/recovery"},
       {"policy:", "preset:"},
       {"policy:/$defs/policyFields", "/variants/0/overrides"},
       {"policy:/$defs/apiFields", "/variants/0/overrides/default_api"},
@@ -396,8 +409,8 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
   // kind, rate-limit kind, period, charge, headers, request priority,
   // adaptive concurrency algorithm, trace format, trace defaults' priority,
-  // health window state.
-  EXPECT_EQ(probed, 15);
+  // health window state, capacity discipline, fleet split.
+  EXPECT_EQ(probed, 17);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -430,11 +443,13 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
   // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
   // fields, min_attempt, hedging delay and budget window, adaptive
   // throttling window and adaptive concurrency latency threshold + trace
-  // shift, spread, max_lateness, defaults.deadline.
-  EXPECT_EQ(durations, 70);
-  EXPECT_EQ(instants, 12);  // start, end, season_start, outage start/end, burst at,
+  // shift, spread, max_lateness, defaults.deadline + capacity full_latency
+  // and full_retry_after, the shared limiter's failure_latency and max_wait,
+  // the overload step and the recovery's hold, smoothing and reference.
+  EXPECT_EQ(durations, 78);
+  EXPECT_EQ(instants, 15);  // start, end, season_start, outage start/end, burst at,
                             // assumed_period_start, trace from, until, start_at, health
-                            // window start/end
+                            // window start/end, capacity change at, trigger from/until
 }
 
 // The patterns accept what the parsers accept (on well-formed samples; the
