@@ -240,8 +240,9 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     }
     if (s.games.empty()) {
       throw ConfigError(file, "/demand",
-                        why + " (the replayed traces' arrivals); set \"start\" and \"end\" to "
-                              "run a part of it");
+                        why +
+                            " (the replayed traces' arrivals); set \"start\" and \"end\" to "
+                            "run a part of it");
     }
     throw ConfigError(file, "/schedule",
                       why +
