@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <system_error>
 
 namespace orchsim::trace {
@@ -113,6 +114,27 @@ Field FieldOf(std::string_view key) {
 
 constexpr uint64_t Bit(Field f) { return uint64_t{1} << f; }
 
+// The field the recorder writes after each one (trace_format.cc RequestLine,
+// CallLine): the parser first tries the predicted name at the key's place
+// with one comparison, and only on a miss (another writer, an optional
+// field left out) reads the key as a string and looks it up.
+constexpr std::array<Field, kUnknown + 1> NextFields(std::initializer_list<Field> order) {
+  std::array<Field, kUnknown + 1> next{};
+  for (Field& f : next) f = kUnknown;
+  Field previous = kUnknown;
+  for (const Field f : order) {
+    if (previous != kUnknown) next[previous] = f;
+    previous = f;
+  }
+  return next;
+}
+constexpr std::array<Field, kUnknown + 1> kNextInRequest =
+    NextFields({kType, kId, kArrival, kApi, kEndpoint, kKey, kPriority, kGameStart, kDeadlineUs,
+                kCacheable, kBatchable, kOutcome, kStatus, kLatencyUs, kQueueWaitUs, kAttempts});
+constexpr std::array<Field, kUnknown + 1> kNextInCall =
+    NextFields({kType, kCallId, kSent, kApi, kEndpoint, kKeys, kKind, kAttempt, kPriority, kStatus,
+                kLatencyUs, kCredits, kLate, kQuotaHeaders});
+
 constexpr uint64_t kHeaderRequired = Bit(kType) | Bit(kFormat) | Bit(kVersion) | Bit(kSource);
 constexpr uint64_t kRequestRequired =
     Bit(kType) | Bit(kId) | Bit(kArrival) | Bit(kApi) | Bit(kEndpoint) | Bit(kKey) |
@@ -195,6 +217,29 @@ bool ParseFixedTraceTime(std::string_view t, Instant* out) {
   return true;
 }
 
+// The first byte at or after p (before end) that ends a plain run of string
+// bytes: '"', '\\' or a control character (< 0x20); end when none. Eight
+// bytes at a time (SWAR): a byte b is flagged when b ^ '"' or b ^ '\\' is
+// zero or b < 0x20, by the usual "has a zero/less-than byte" bit tricks; a
+// word with a flag is then scanned byte by byte (the tricks may also flag a
+// byte after a true hit, never before one).
+inline const char* StringStop(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t backslash = w ^ (kOnes * '\\');
+    const uint64_t flags =
+        ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((w - kOnes * 0x20) & ~w);
+    if (flags & kHigh) break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  return p;
+}
+
 class Scanner {
  public:
   Scanner(std::string_view text, std::string* scratch)
@@ -228,7 +273,7 @@ class Scanner {
     if (p_ >= end_ || *p_ != '"') Fail(std::string("expected a string for ") + what);
     ++p_;
     const char* start = p_;
-    while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+    p_ = StringStop(p_, end_);
     if (p_ < end_ && *p_ == '"') {
       ++p_;
       return std::string_view(start, static_cast<size_t>(p_ - start - 1));
@@ -299,18 +344,17 @@ class Scanner {
     Fail(std::string("expected true or false for ") + what);
   }
 
-  // `field`: the bare field name.
-  Instant Time(const char* field) {
-    const std::string name = std::string("\"") + field + "\"";
+  // `name`: the field name in quotes ("\"arrival\"").
+  Instant Time(const char* name) {
     Ws();
     const char* start = p_;
-    const std::string_view text = StringView(name.c_str());
+    const std::string_view text = StringView(name);
     Instant t;
     if (ParseFixedTraceTime(text, &t)) return t;
     const ParseResult<Instant> parsed = ParseInstant(text);
     if (!parsed.ok()) {
       p_ = start;
-      Fail("expected a time with a zone for " + name + ", got \"" +
+      Fail(std::string("expected a time with a zone for ") + name + ", got \"" +
            std::string(text.substr(0, 64)) + "\"");
     }
     return *parsed;
@@ -372,6 +416,22 @@ class Scanner {
     }
   }
 
+  // Consumes `"name":` when it comes next (no whitespace inside); false
+  // (nothing consumed) otherwise.
+  bool TakeKey(std::string_view name) {
+    const size_t n = name.size();
+    if (static_cast<size_t>(end_ - p_) < n + 3 || p_[0] != '"' || p_[n + 1] != '"' ||
+        p_[n + 2] != ':') {
+      return false;
+    }
+    // Names are at most 13 bytes: a loop beats a call to memcmp.
+    for (size_t i = 0; i < n; ++i) {
+      if (p_[i + 1] != name[i]) return false;
+    }
+    p_ += n + 3;
+    return true;
+  }
+
   bool StartsWith(std::string_view prefix) const {
     return static_cast<size_t>(end_ - p_) >= prefix.size() &&
            std::memcmp(p_, prefix.data(), prefix.size()) == 0;
@@ -385,9 +445,7 @@ class Scanner {
   void Rest(std::string* out) {
     for (;;) {
       const char* start = p_;
-      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) {
-        ++p_;
-      }
+      p_ = StringStop(p_, end_);
       out->append(start, p_);
       if (p_ >= end_) Fail("unterminated string");
       if (*p_ == '"') {
@@ -540,12 +598,25 @@ std::string TraceLineParser::Parse(std::string_view line) {
       s.Fail("field \"" + std::string(key) + "\" does not belong on a " + std::string(type) +
              " line");
     };
+    const std::array<Field, kUnknown + 1>* next_fields =
+        type_ == TraceLineType::kRequest ? &kNextInRequest
+        : type_ == TraceLineType::kCall  ? &kNextInCall
+                                         : nullptr;
+    Field predicted = kType;
     if (!s.Peek('}')) {
       for (;;) {
         s.Ws();
         const char* key_start = s.position();
-        const std::string_view key = s.StringView("a field name");
-        const Field field = FieldOf(key);
+        std::string_view key;
+        Field field;
+        const bool took = predicted != kUnknown && s.TakeKey(kFieldNames[predicted]);
+        if (took) {
+          field = predicted;
+          key = kFieldNames[field];
+        } else {
+          key = s.StringView("a field name");
+          field = FieldOf(key);
+        }
         if (field != kUnknown) {
           if (seen & Bit(field)) {
             s.Reset(key_start);
@@ -553,7 +624,8 @@ std::string TraceLineParser::Parse(std::string_view line) {
           }
           seen |= Bit(field);
         }
-        s.Expect(':', "':' after a key");
+        if (!took) s.Expect(':', "':' after a key");
+        predicted = next_fields == nullptr ? kUnknown : (*next_fields)[field];
         const bool header = type_ == TraceLineType::kHeader;
         const bool request = type_ == TraceLineType::kRequest;
         const bool call = type_ == TraceLineType::kCall;
@@ -571,19 +643,19 @@ std::string TraceLineParser::Parse(std::string_view line) {
             break;
           case kArrival:
             if (!request) wrong_type(key);
-            r.arrival = s.Time("arrival");
+            r.arrival = s.Time("\"arrival\"");
             break;
           case kSent:
             if (!call) wrong_type(key);
-            c.sent = s.Time("sent");
+            c.sent = s.Time("\"sent\"");
             break;
           case kGameStart:
             if (!request) wrong_type(key);
-            r.game_start = s.Time("game_start");
+            r.game_start = s.Time("\"game_start\"");
             break;
           case kStart:
             if (!header) wrong_type(key);
-            header_.start = s.Time("start");
+            header_.start = s.Time("\"start\"");
             break;
           case kApi:
             if (header) wrong_type(key);
