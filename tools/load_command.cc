@@ -2,15 +2,22 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/kernel/random.h"
 #include "engine/scenario/scenario.h"
 #include "engine/world/demand.h"
+#include "engine/world/trace_demand.h"
 #include "live/load_replayer.h"
 #include "live/url.h"
+#include "policies/trace/trace_reader.h"
 #include "tools/cli_common.h"
 
 namespace orchsim::tools {
@@ -22,8 +29,16 @@ Instant WallNow() {
                                      .count());
 }
 
-// "/{api}/{endpoint}?key={key}" with the request's fields, each percent-encoded.
-std::string ExpandTarget(const std::string& pattern, const Request& request) {
+constexpr const char* kDefaultTarget = "/{api}/{endpoint}?key={key}";
+
+// --path with the request's fields: {api}, {endpoint}, {key} percent-encoded,
+// {rawkey} as it is. "auto": "/{api}{rawkey}" for a key that is a path (serve
+// records the client's path and key parameters as the key), else
+// kDefaultTarget.
+std::string ExpandTarget(const std::string& option, const Request& request) {
+  const std::string& pattern = option != "auto"               ? option
+                               : request.key.starts_with("/") ? std::string("/{api}{rawkey}")
+                                                              : std::string(kDefaultTarget);
   std::string out;
   for (size_t i = 0; i < pattern.size();) {
     if (pattern[i] == '{') {
@@ -32,6 +47,7 @@ std::string ExpandTarget(const std::string& pattern, const Request& request) {
       if (name == "api") out += live::PercentEncode(request.api);
       if (name == "endpoint") out += live::PercentEncode(request.endpoint);
       if (name == "key") out += live::PercentEncode(request.key);
+      if (name == "rawkey") out += request.key;
       i = close + 1;
     } else {
       out += pattern[i++];
@@ -40,8 +56,10 @@ std::string ExpandTarget(const std::string& pattern, const Request& request) {
   return out;
 }
 
-// Checks --path: placeholders {api}, {endpoint}, {key} only, starting with '/'.
+// Checks --path: "auto", or a target starting with '/' with placeholders
+// {api}, {endpoint}, {key}, {rawkey} only.
 bool ValidTarget(const std::string& pattern, std::string* problem) {
+  if (pattern == "auto") return true;
   if (pattern.empty() || pattern[0] != '/') {
     *problem = "expected a target starting with '/'";
     return false;
@@ -58,8 +76,8 @@ bool ValidTarget(const std::string& pattern, std::string* problem) {
       return false;
     }
     const std::string name = pattern.substr(i + 1, close - i - 1);
-    if (name != "api" && name != "endpoint" && name != "key") {
-      *problem = "unknown placeholder {" + name + "} (use {api}, {endpoint}, {key})";
+    if (name != "api" && name != "endpoint" && name != "key" && name != "rawkey") {
+      *problem = "unknown placeholder {" + name + "} (use {api}, {endpoint}, {key}, {rawkey})";
       return false;
     }
     i = close;
@@ -70,9 +88,9 @@ bool ValidTarget(const std::string& pattern, std::string* problem) {
 // The id of the game a request is about: the game with its kickoff whose id
 // the key contains, else the first game with that kickoff, else a name made
 // of the kickoff (a trace without a schedule).
-std::string GameId(const scenario::Scenario& scenario, const Request& request) {
+std::string GameId(const std::vector<world::Game>& games, const Request& request) {
   const world::Game* first = nullptr;
-  for (const world::Game& game : scenario.games) {
+  for (const world::Game& game : games) {
     if (game.kickoff != *request.game_start) continue;
     if (request.key.find(game.id) != std::string::npos) return game.id;
     if (first == nullptr) first = &game;
@@ -85,17 +103,18 @@ std::string GameId(const scenario::Scenario& scenario, const Request& request) {
 int LoadCommand(const std::vector<std::string>& args) {
   std::string to;
   std::string begin;
-  std::string path = "/{api}/{endpoint}?key={key}";
+  std::string path = "auto";
   std::string timeout = "60s";
   double speed = 1.0;
   size_t connections = 512;
   std::string seed_text;
   po::options_description options(
-      "orchsim load --to HOST:PORT SCENARIO [options]\n\n"
+      "orchsim load --to HOST:PORT SCENARIO|TRACE.jsonl [options]\n\n"
       "Sends SCENARIO's client requests to a running `orchsim serve` in real time and\n"
       "counts the answers by outcome (X-Orchsim-Outcome). The requests are the\n"
       "scenario's demand exactly as a simulation generates it (its seed, arrivals in\n"
-      "[start, end)), or the trace it replays ({\"trace\": ...} demand). Request i is\n"
+      "[start, end)), or the trace it replays ({\"trace\": ...} demand), or the request\n"
+      "lines of a recorded TRACE.jsonl (from its first arrival; --seed: 1). Request i is\n"
       "sent at begin + (arrival_i - start) / speed as GET --path, with X-Orchsim-Priority\n"
       "(PREFETCH is sent as LOW), X-Orchsim-Deadline (relative, not scaled), X-Orchsim-Game\n"
       "and X-Orchsim-Kickoff (the kickoff placed on the wall clock as arrivals are:\n"
@@ -111,9 +130,10 @@ int LoadCommand(const std::vector<std::string>& args) {
       "the wall-clock instant (ISO 8601 with a zone) of the scenario's start; default: "
       "now. Pass the instant given to mock-upstream --origin to share its timeline")(
       "path", po::value<std::string>(&path)->default_value(path),
-      "request target with {api}, {endpoint}, {key}")(
-      "seed", po::value<std::string>(&seed_text),
-      "root seed of the demand (default: the scenario's)")(
+      "request target with {api}, {endpoint}, {key} (percent-encoded) and {rawkey} (as it is); "
+      "auto: /{api}{rawkey} for keys that are a path (keys recorded by serve), else "
+      "/{api}/{endpoint}?key={key}")("seed", po::value<std::string>(&seed_text),
+                                     "root seed of the demand (default: the scenario's)")(
       "connections", po::value<size_t>(&connections)->default_value(connections),
       "keep-alive connections open at most (a request finding none free waits)")(
       "timeout", po::value<std::string>(&timeout)->default_value(timeout),
@@ -171,44 +191,102 @@ int LoadCommand(const std::vector<std::string>& args) {
     load.begin = *at;
   }
 
-  const std::string scenario_path = vm["scenario"].as<std::vector<std::string>>().front();
-  const scenario::Scenario scenario = scenario::LoadScenario(scenario_path);
-  PrintScenarioWarnings("load", scenario);
-  const uint64_t seed = seed_text.empty() ? scenario.seed : ParseSeed(seed_text, "--seed");
-  const kernel::SeedTree seeds(seed);
-  world::DemandSource demand(scenario.games, scenario.demand, seeds);
+  const std::string input = vm["scenario"].as<std::vector<std::string>>().front();
   const bool quiet = vm.count("quiet") > 0;
   const bool json = vm.count("json") > 0;
+  // What is sent: (arrival, request) in arrival order, from a scenario's
+  // demand or straight from a recorded trace; `start` is offset 0.
+  std::function<std::optional<std::pair<Instant, Request>>()> next_arrival;
+  std::vector<world::Game> games;
+  std::string name;
+  Instant start;
+  Instant end = Instant::Max();
+  uint64_t seed = 0;
+  std::unique_ptr<world::DemandSource> demand;
+  std::unique_ptr<world::TraceDemandStream> trace_stream;
+  world::TraceDemandPattern trace;
+  std::optional<scenario::Scenario> loaded;
+  if (input.ends_with(".jsonl")) {
+    // A recorded trace: its request lines, from its first arrival on.
+    std::set<std::string> apis;
+    {
+      trace::TraceFileReader reader(input);
+      trace::TraceLineParser parser;
+      std::string_view line;
+      while (reader.Next(&line)) {
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        const std::string error = parser.Parse(line);
+        if (!error.empty()) {
+          std::cerr << "orchsim load: " << input << ": line " << reader.line_number() << ": "
+                    << error << "\n";
+          return 2;
+        }
+        if (parser.type() == trace::TraceLineType::kRequest) apis.insert(parser.request().api);
+      }
+      if (!reader.error().empty()) {
+        std::cerr << "orchsim load: " << input << ": " << reader.error() << "\n";
+        return 2;
+      }
+    }
+    trace.file = input;
+    if (const std::optional<world::TraceProblem> problem = world::ScanTrace(&trace, apis, games)) {
+      std::cerr << "orchsim load: " << problem->ToString() << "\n";
+      return 2;
+    }
+    seed = seed_text.empty() ? 1 : ParseSeed(seed_text, "--seed");
+    trace_stream = std::make_unique<world::TraceDemandStream>(
+        trace, kernel::SeedTree(seed).SeedFor("demand/trace"), games);
+    name = input;
+    start = trace.scan.first_arrival;
+    next_arrival = [&]() -> std::optional<std::pair<Instant, Request>> {
+      if (!trace_stream->Head()) return std::nullopt;
+      world::TraceArrival a = trace_stream->Pop();
+      return std::make_pair(a.at, std::move(a.request));
+    };
+  } else {
+    loaded.emplace(scenario::LoadScenario(input));
+    PrintScenarioWarnings("load", *loaded);
+    seed = seed_text.empty() ? loaded->seed : ParseSeed(seed_text, "--seed");
+    games = loaded->games;
+    name = loaded->name;
+    start = loaded->start;
+    end = loaded->end;
+    demand = std::make_unique<world::DemandSource>(games, loaded->demand, kernel::SeedTree(seed));
+    // As the simulation runner: arrivals before start are dropped, the run
+    // covers [start, end).
+    next_arrival = [&]() -> std::optional<std::pair<Instant, Request>> {
+      std::optional<world::TimedRequest> next = demand->Next();
+      while (next && next->at < start) next = demand->Next();
+      if (!next || next->at >= end) return std::nullopt;
+      return std::make_pair(next->at, std::move(next->request));
+    };
+  }
   auto on_wall = [&](Instant at) {
-    return load.begin + Duration::FromMicros(static_cast<int64_t>(std::llround(
-                            static_cast<double>((at - scenario.start).micros()) / speed)));
+    return load.begin + Duration::FromMicros(static_cast<int64_t>(
+                            std::llround(static_cast<double>((at - start).micros()) / speed)));
   };
-  // As the simulation runner: arrivals before start are dropped, the run
-  // covers [start, end).
   live::LoadSource source = [&]() -> std::optional<live::LoadRequest> {
-    std::optional<world::TimedRequest> next = demand.Next();
-    while (next && next->at < scenario.start) next = demand.Next();
-    if (!next || next->at >= scenario.end) return std::nullopt;
-    const Request& r = next->request;
+    std::optional<std::pair<Instant, Request>> next = next_arrival();
+    if (!next) return std::nullopt;
+    const auto& [at, r] = *next;
     live::LoadRequest out;
-    out.offset = next->at - scenario.start;
+    out.offset = at - start;
     out.target = ExpandTarget(path, r);
     const Priority priority = r.priority == Priority::kPrefetch ? Priority::kLow : r.priority;
     out.headers.emplace_back("X-Orchsim-Priority", std::string(PriorityName(priority)));
     if (r.deadline != Instant::Max()) {
       out.headers.emplace_back("X-Orchsim-Deadline",
-                               std::to_string((r.deadline - next->at).micros()) + "us");
+                               std::to_string((r.deadline - at).micros()) + "us");
     }
     if (r.game_start) {
-      out.headers.emplace_back("X-Orchsim-Game", GameId(scenario, r));
+      out.headers.emplace_back("X-Orchsim-Game", GameId(games, r));
       out.headers.emplace_back("X-Orchsim-Kickoff", FormatInstant(on_wall(*r.game_start)));
     }
     if (!r.cacheable) out.headers.emplace_back("Cache-Control", "no-cache");
     return out;
   };
   if (!json) {
-    std::cout << "load: " << scenario.name << " (seed " << seed << ", "
-              << FormatInstant(scenario.start) << " .. " << FormatInstant(scenario.end)
+    std::cout << "load: " << name << " (seed " << seed << ", from " << FormatInstant(start)
               << ") to http://" << to << ", speed " << speed << ", begin "
               << FormatInstant(load.begin) << std::endl;
   }
