@@ -256,6 +256,19 @@ class Scanner {
     Ws();
     return p_ < end_ && *p_ == c;
   }
+  // Consumes `c` when it comes next (after whitespace).
+  bool Take(char c) {
+    if (p_ < end_ && *p_ == c) {  // the recorder writes no whitespace
+      ++p_;
+      return true;
+    }
+    Ws();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
   void Expect(char c, const char* what) {
     Ws();
     if (p_ >= end_ || *p_ != c) Fail(std::string("expected ") + what);
@@ -837,10 +850,7 @@ std::string TraceLineParser::Parse(std::string_view line) {
             s.Skip();
             break;
         }
-        if (s.Peek(',')) {
-          s.Expect(',', "','");
-          continue;
-        }
+        if (s.Take(',')) continue;
         break;
       }
     }
