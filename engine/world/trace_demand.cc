@@ -148,7 +148,9 @@ class TraceRowSource {
                                    "; the scenario's upstreams: " + JoinNames(*api_names_) +
                                    " (to replay only some apis, list them in \"apis\")");
     }
-    if (apis_.empty() && api_names_ != nullptr) last_known_api_ = row.request.api;
+    if (apis_.empty() && api_names_ != nullptr && row.request.api != last_known_api_) {
+      last_known_api_ = row.request.api;
+    }
     if ((pattern_.from && row.arrival < *pattern_.from) ||
         (pattern_.until && row.arrival >= *pattern_.until)) {
       ++skipped_;

@@ -184,21 +184,37 @@ int Digits2(const char* p) {
 }
 
 // "YYYY-MM-DDTHH:MM:SS.ffffffZ" exactly (the recorder's form); false when
-// the text has another shape (the caller then tries ParseInstant).
-bool ParseFixedTraceTime(std::string_view t, Instant* out) {
+// the text has another shape (the caller then tries ParseInstant). `memo`
+// remembers the last date read and its first microsecond: consecutive
+// times of a trace mostly share their date, which is then not parsed again.
+bool ParseFixedTraceTime(std::string_view t, Instant* out, TraceLineParser::DateMemo* memo) {
   if (t.size() != 27 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
       t[16] != ':' || t[19] != '.' || t[26] != 'Z') {
     return false;
   }
-  const int y1 = Digits2(t.data());
-  const int y2 = Digits2(t.data() + 2);
-  const int month = Digits2(t.data() + 5);
-  const int day = Digits2(t.data() + 8);
+  int64_t day_start_us = 0;
+  if (memo->valid && std::memcmp(memo->date.data(), t.data(), memo->date.size()) == 0) {
+    day_start_us = memo->day_start_us;
+  } else {
+    const int y1 = Digits2(t.data());
+    const int y2 = Digits2(t.data() + 2);
+    const int month = Digits2(t.data() + 5);
+    const int day = Digits2(t.data() + 8);
+    if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1) return false;
+    const int64_t year = y1 * 100 + y2;
+    static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
+    day_start_us = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
+                   86'400'000'000;
+    std::memcpy(memo->date.data(), t.data(), memo->date.size());
+    memo->day_start_us = day_start_us;
+    memo->valid = true;
+  }
   const int hour = Digits2(t.data() + 11);
   const int minute = Digits2(t.data() + 14);
   const int second = Digits2(t.data() + 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
-      minute < 0 || minute > 59 || second < 0 || second > 59) {
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return false;
   }
   int64_t fraction = 0;
@@ -206,14 +222,8 @@ bool ParseFixedTraceTime(std::string_view t, Instant* out) {
     if (t[i] < '0' || t[i] > '9') return false;
     fraction = fraction * 10 + (t[i] - '0');
   }
-  const int64_t year = y1 * 100 + y2;
-  static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
-  const int64_t days =
-      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  *out = Instant::FromUnixMicros(((days * 24 + hour) * 60 + minute) * 60'000'000 +
-                                 second * 1'000'000 + fraction);
+  *out = Instant::FromUnixMicros(day_start_us + (hour * 60 + minute) * int64_t{60'000'000} +
+                                 second * int64_t{1'000'000} + fraction);
   return true;
 }
 
@@ -242,8 +252,12 @@ inline const char* StringStop(const char* p, const char* end) {
 
 class Scanner {
  public:
-  Scanner(std::string_view text, std::string* scratch)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), scratch_(scratch) {}
+  Scanner(std::string_view text, std::string* scratch, TraceLineParser::DateMemo* dates)
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        scratch_(scratch),
+        dates_(dates) {}
 
   [[noreturn]] void Fail(const std::string& what) const {
     throw ParseFailure{what + " (column " + std::to_string(p_ - begin_ + 1) + ")"};
@@ -363,7 +377,7 @@ class Scanner {
     const char* start = p_;
     const std::string_view text = StringView(name);
     Instant t;
-    if (ParseFixedTraceTime(text, &t)) return t;
+    if (ParseFixedTraceTime(text, &t, dates_)) return t;
     const ParseResult<Instant> parsed = ParseInstant(text);
     if (!parsed.ok()) {
       p_ = start;
@@ -533,6 +547,7 @@ class Scanner {
   const char* p_;
   const char* end_;
   std::string* scratch_;
+  TraceLineParser::DateMemo* dates_;
 };
 
 std::string MissingFields(uint64_t missing) {
@@ -556,7 +571,7 @@ const std::string* TraceCallRecord::Header(std::string_view name) const {
 
 std::string TraceLineParser::Parse(std::string_view line) {
   try {
-    Scanner s(line, &scratch_);
+    Scanner s(line, &scratch_, &dates_);
     s.Expect('{', "a JSON object ('{')");
     const char* body = s.position();
     // The line type: the recorder writes it first; otherwise look it up.
