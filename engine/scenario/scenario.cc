@@ -317,6 +317,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Allow("tolerances");
   if (r.Has("sweep")) s.sweep = r.Raw("sweep");
   r.Allow("sweep");
+  if (r.Has("slo")) s.slo = r.Raw("slo");
+  r.Allow("slo");
   r.Finish();
   return s;
 }

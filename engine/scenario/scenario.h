@@ -19,6 +19,8 @@
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
 //     "expect": {...}, "tolerances": {...}       // kept as JSON for `check`
+//     "slo": {...}                               // kept as JSON for the verdict
+//                                                // (engine/experiment/slo.h)
 //     "sweep": {...}                             // kept as JSON for `sweep`
 //   }
 // A "$schema" key (a string, ignored) may name the JSON Schema for editors, at
@@ -82,6 +84,7 @@ struct Scenario {
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
   Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
+  Json slo;         // null when absent; read by engine/experiment/slo.h
   // Things that loaded but look wrong ("FILE: line N: ..."), for the CLI to
   // print; e.g. schedule rows whose teams are placeholders.
   std::vector<std::string> warnings;

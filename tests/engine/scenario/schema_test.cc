@@ -305,9 +305,10 @@ TEST_F(SchemaTest, EverySchemaObjectHasAPlaceInTheProbe) {
     for (const std::string& p : pointers) {
       // "expect" and "tolerances" are kept as JSON by the loader and read by
       // `orchsim check` (engine/experiment/check.h, tested in check_test.cc).
-      // "sweep" likewise by `orchsim sweep` (engine/experiment/sweep.h).
+      // "sweep" likewise by `orchsim sweep` (engine/experiment/sweep.h), and
+      // "slo" by engine/experiment/slo.h (tested in slo_test.cc).
       if (p.rfind("/properties/expect", 0) == 0 || p.rfind("/properties/tolerances", 0) == 0 ||
-          p.rfind("/properties/sweep", 0) == 0) {
+          p.rfind("/properties/sweep", 0) == 0 || p.rfind("/properties/slo", 0) == 0) {
         continue;
       }
       nodes.insert(doc + ":" + p);
