@@ -431,11 +431,13 @@ void Sidecar::StartReload() {
 void Sidecar::ApplyReload(StatusOr<ServeConfig> loaded) {
   reload_running_ = false;
   if (draining_) return;
+  // Log first, count last: whoever sees the counter move (a test, /metrics)
+  // finds the log line already written.
   auto fail = [this](const std::string& error) {
-    counters_.reloads_failed.fetch_add(1);
-    metrics_->CountReload(false);
     LogEvent(*logger_, spdlog::level::err, "reload_failed",
              {{"error", error}, {"kept_generation", current_ ? current_->id : 0}});
+    metrics_->CountReload(false);
+    counters_.reloads_failed.fetch_add(1);
   };
   if (!loaded.ok()) {
     fail(loaded.status().message());
@@ -454,13 +456,13 @@ void Sidecar::ApplyReload(StatusOr<ServeConfig> loaded) {
       std::unique_ptr<Generation> old = std::move(current_);
       current_ = std::move(generation.value());
       logger_->set_level(ParseLogLevel(current_->config->log_level));
-      counters_.reloads_ok.fetch_add(1);
-      metrics_->CountReload(true);
       LogEvent(*logger_, spdlog::level::info, "reload",
                {{"generation", current_->id},
                 {"preset", current_->config->preset_file},
                 {"variant", current_->config->variant},
                 {"retiring_generation", old ? old->id : 0}});
+      metrics_->CountReload(true);
+      counters_.reloads_ok.fetch_add(1);
       if (old) {
         const Duration drain = old->config->drain;
         Retire(std::move(old), drain);

@@ -49,6 +49,7 @@ int MockUpstreamCommand(const std::vector<std::string>& args) {
   std::string api;
   std::string listen = "127.0.0.1:8080";
   std::string start;
+  std::string origin;
   uint64_t seed = 0;
   size_t max_connections = 1024;
   std::string request_timeout = "30s";
@@ -69,7 +70,12 @@ int MockUpstreamCommand(const std::vector<std::string>& args) {
       "start", po::value<std::string>(&start),
       "scenario time at process start: an instant (2023-10-15T17:59:30Z) or an offset\n"
       "from the scenario's start (7h59m30s); default: the scenario's start")(
-      "seed", po::value<uint64_t>(&seed), "root seed (default: the scenario's seed)")(
+      "origin", po::value<std::string>(&origin),
+      "the wall-clock instant (ISO 8601 with a zone) at which scenario time is --start,\n"
+      "instead of the process start: calls before it are evaluated at --start. With\n"
+      "orchsim load --begin at the same instant, the mock's timeline and the replayed\n"
+      "demand start together")("seed", po::value<uint64_t>(&seed),
+                               "root seed (default: the scenario's seed)")(
       "max-connections", po::value<size_t>(&max_connections)->default_value(max_connections),
       "connections beyond this are closed at once")(
       "request-timeout", po::value<std::string>(&request_timeout)->default_value(request_timeout),
@@ -125,8 +131,22 @@ int MockUpstreamCommand(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  auto upstream =
-      live::RealTimeUpstream::Create(std::move(upstream_options), std::chrono::steady_clock::now());
+  // The steady-clock reading of --origin: the wall clock's distance to it
+  // added to the steady clock's now (both read together).
+  auto steady_origin = std::chrono::steady_clock::now();
+  if (!origin.empty()) {
+    const ParseResult<Instant> at = ParseInstant(origin);
+    if (!at.ok()) {
+      std::cerr << "orchsim mock-upstream: --origin " << origin
+                << ": expected a wall-clock instant with a zone (2026-12-07T08:30:00.250Z)\n";
+      return 2;
+    }
+    const auto wall_now = std::chrono::system_clock::now();
+    const int64_t wall_now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(wall_now.time_since_epoch()).count();
+    steady_origin += std::chrono::microseconds(at->unix_micros() - wall_now_us);
+  }
+  auto upstream = live::RealTimeUpstream::Create(std::move(upstream_options), steady_origin);
   if (!upstream.ok()) {
     std::cerr << "orchsim mock-upstream: " << scenario_path << ": " << upstream.status().message()
               << "\n";

@@ -24,6 +24,7 @@
 #include "tools/plot_command.h"
 #include "tools/run_command.h"
 #ifdef ORCHSIM_HAVE_LIVE
+#include "tools/load_command.h"
 #include "tools/serve_command.h"
 #endif
 #include "tools/sweep_command.h"
@@ -48,6 +49,7 @@ constexpr const char* kUsage =
     "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
     "  calibrate fit upstream models from a recorded trace (an \"upstreams\" block)\n"
     "  serve     run the core as an HTTP sidecar in front of real APIs (serve.json + preset)\n"
+    "  load      send a scenario's requests (its demand or trace) to a running serve in real time\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n"
     "\n"
@@ -92,6 +94,7 @@ int Dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
 #ifdef ORCHSIM_HAVE_LIVE
   if (command == "serve") return orchsim::tools::ServeCommand(args);
+  if (command == "load") return orchsim::tools::LoadCommand(args);
 #endif
   std::cerr << "orchsim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;

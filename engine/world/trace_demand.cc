@@ -83,6 +83,9 @@ CsvSplit SplitCsvRecord(std::string_view text, std::vector<std::string>* fields,
 
 // ---- TraceRowSource ---------------------------------------------------------
 
+// How the recorder begins a call line (trace_format.cc CallLine).
+constexpr std::string_view kCallLinePrefix = "{\"type\":\"call\"";
+
 class TraceRowSource {
  public:
   // `api_names` null: apis are not checked (the scan has done it).
@@ -137,10 +140,16 @@ class TraceRowSource {
       ++skipped_;
       return false;
     }
-    if (apis_.empty() && api_names_ != nullptr && api_names_->count(row.request.api) == 0) {
+    // Most rows name the api of the row before: one comparison instead of
+    // a set lookup.
+    if (apis_.empty() && api_names_ != nullptr && row.request.api != last_known_api_ &&
+        api_names_->count(row.request.api) == 0) {
       return Problem(row.line, api_where + "unknown api " + Quoted(row.request.api) +
                                    "; the scenario's upstreams: " + JoinNames(*api_names_) +
                                    " (to replay only some apis, list them in \"apis\")");
+    }
+    if (apis_.empty() && api_names_ != nullptr && row.request.api != last_known_api_) {
+      last_known_api_ = row.request.api;
     }
     if ((pattern_.from && row.arrival < *pattern_.from) ||
         (pattern_.until && row.arrival >= *pattern_.until)) {
@@ -155,6 +164,10 @@ class TraceRowSource {
     while (reader_.Next(&line)) {
       const uint64_t number = reader_.line_number();
       if (Blank(line)) continue;
+      // Replaying a scanned file: call lines (the upstreams' side, about a
+      // third of a trace) were validated by the scan and are not demand, so
+      // the recorder's call lines are skipped unparsed.
+      if (api_names_ == nullptr && seen_header_ && line.starts_with(kCallLinePrefix)) continue;
       const std::string error = parser_.Parse(line);
       if (!error.empty()) return Problem(number, error);
       if (!seen_header_) {
@@ -322,6 +335,7 @@ class TraceRowSource {
 
   const TraceDemandPattern& pattern_;
   const std::set<std::string>* api_names_;
+  std::string last_known_api_;  // an api found in *api_names_ (scan only)
   std::set<std::string> apis_;
   trace::TraceFileReader reader_;
   trace::TraceLineParser parser_;
@@ -399,11 +413,17 @@ std::optional<TraceProblem> ScanTrace(TraceDemandPattern* pattern,
   // Arrivals per UTC second, for the seconds an arrival can still come to:
   // those after latest - max_lateness (bounded memory).
   std::map<int64_t, uint64_t> per_second;
+  std::map<int64_t, uint64_t>::iterator last_second = per_second.end();
   auto count_second = [&](Instant at) {
     const int64_t second = at.unix_micros() / 1'000'000 - (at.unix_micros() % 1'000'000 < 0);
-    scan.peak_per_second = std::max(scan.peak_per_second, ++per_second[second]);
+    // Arrivals mostly share the second of the one before: no map lookup.
+    if (last_second == per_second.end() || last_second->first != second) {
+      last_second = per_second.try_emplace(second, 0).first;
+    }
+    scan.peak_per_second = std::max(scan.peak_per_second, ++last_second->second);
     const int64_t keep = (latest - pattern->max_lateness).unix_micros() / 1'000'000 - 2;
     while (!per_second.empty() && per_second.begin()->first < keep) {
+      if (last_second == per_second.begin()) last_second = per_second.end();
       per_second.erase(per_second.begin());
     }
   };

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <system_error>
 
 namespace orchsim::trace {
@@ -113,6 +114,27 @@ Field FieldOf(std::string_view key) {
 
 constexpr uint64_t Bit(Field f) { return uint64_t{1} << f; }
 
+// The field the recorder writes after each one (trace_format.cc RequestLine,
+// CallLine): the parser first tries the predicted name at the key's place
+// with one comparison, and only on a miss (another writer, an optional
+// field left out) reads the key as a string and looks it up.
+constexpr std::array<Field, kUnknown + 1> NextFields(std::initializer_list<Field> order) {
+  std::array<Field, kUnknown + 1> next{};
+  for (Field& f : next) f = kUnknown;
+  Field previous = kUnknown;
+  for (const Field f : order) {
+    if (previous != kUnknown) next[previous] = f;
+    previous = f;
+  }
+  return next;
+}
+constexpr std::array<Field, kUnknown + 1> kNextInRequest =
+    NextFields({kType, kId, kArrival, kApi, kEndpoint, kKey, kPriority, kGameStart, kDeadlineUs,
+                kCacheable, kBatchable, kOutcome, kStatus, kLatencyUs, kQueueWaitUs, kAttempts});
+constexpr std::array<Field, kUnknown + 1> kNextInCall =
+    NextFields({kType, kCallId, kSent, kApi, kEndpoint, kKeys, kKind, kAttempt, kPriority, kStatus,
+                kLatencyUs, kCredits, kLate, kQuotaHeaders});
+
 constexpr uint64_t kHeaderRequired = Bit(kType) | Bit(kFormat) | Bit(kVersion) | Bit(kSource);
 constexpr uint64_t kRequestRequired =
     Bit(kType) | Bit(kId) | Bit(kArrival) | Bit(kApi) | Bit(kEndpoint) | Bit(kKey) |
@@ -162,21 +184,37 @@ int Digits2(const char* p) {
 }
 
 // "YYYY-MM-DDTHH:MM:SS.ffffffZ" exactly (the recorder's form); false when
-// the text has another shape (the caller then tries ParseInstant).
-bool ParseFixedTraceTime(std::string_view t, Instant* out) {
+// the text has another shape (the caller then tries ParseInstant). `memo`
+// remembers the last date read and its first microsecond: consecutive
+// times of a trace mostly share their date, which is then not parsed again.
+bool ParseFixedTraceTime(std::string_view t, Instant* out, TraceLineParser::DateMemo* memo) {
   if (t.size() != 27 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
       t[16] != ':' || t[19] != '.' || t[26] != 'Z') {
     return false;
   }
-  const int y1 = Digits2(t.data());
-  const int y2 = Digits2(t.data() + 2);
-  const int month = Digits2(t.data() + 5);
-  const int day = Digits2(t.data() + 8);
+  int64_t day_start_us = 0;
+  if (memo->valid && std::memcmp(memo->date.data(), t.data(), memo->date.size()) == 0) {
+    day_start_us = memo->day_start_us;
+  } else {
+    const int y1 = Digits2(t.data());
+    const int y2 = Digits2(t.data() + 2);
+    const int month = Digits2(t.data() + 5);
+    const int day = Digits2(t.data() + 8);
+    if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1) return false;
+    const int64_t year = y1 * 100 + y2;
+    static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
+    day_start_us = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
+                   86'400'000'000;
+    std::memcpy(memo->date.data(), t.data(), memo->date.size());
+    memo->day_start_us = day_start_us;
+    memo->valid = true;
+  }
   const int hour = Digits2(t.data() + 11);
   const int minute = Digits2(t.data() + 14);
   const int second = Digits2(t.data() + 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
-      minute < 0 || minute > 59 || second < 0 || second > 59) {
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return false;
   }
   int64_t fraction = 0;
@@ -184,21 +222,42 @@ bool ParseFixedTraceTime(std::string_view t, Instant* out) {
     if (t[i] < '0' || t[i] > '9') return false;
     fraction = fraction * 10 + (t[i] - '0');
   }
-  const int64_t year = y1 * 100 + y2;
-  static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
-  const int64_t days =
-      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  *out = Instant::FromUnixMicros(((days * 24 + hour) * 60 + minute) * 60'000'000 +
-                                 second * 1'000'000 + fraction);
+  *out = Instant::FromUnixMicros(day_start_us + (hour * 60 + minute) * int64_t{60'000'000} +
+                                 second * int64_t{1'000'000} + fraction);
   return true;
+}
+
+// The first byte at or after p (before end) that ends a plain run of string
+// bytes: '"', '\\' or a control character (< 0x20); end when none. Eight
+// bytes at a time (SWAR): a byte b is flagged when b ^ '"' or b ^ '\\' is
+// zero or b < 0x20, by the usual "has a zero/less-than byte" bit tricks; a
+// word with a flag is then scanned byte by byte (the tricks may also flag a
+// byte after a true hit, never before one).
+inline const char* StringStop(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t backslash = w ^ (kOnes * '\\');
+    const uint64_t flags =
+        ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((w - kOnes * 0x20) & ~w);
+    if (flags & kHigh) break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  return p;
 }
 
 class Scanner {
  public:
-  Scanner(std::string_view text, std::string* scratch)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), scratch_(scratch) {}
+  Scanner(std::string_view text, std::string* scratch, TraceLineParser::DateMemo* dates)
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        scratch_(scratch),
+        dates_(dates) {}
 
   [[noreturn]] void Fail(const std::string& what) const {
     throw ParseFailure{what + " (column " + std::to_string(p_ - begin_ + 1) + ")"};
@@ -210,6 +269,19 @@ class Scanner {
   bool Peek(char c) {
     Ws();
     return p_ < end_ && *p_ == c;
+  }
+  // Consumes `c` when it comes next (after whitespace).
+  bool Take(char c) {
+    if (p_ < end_ && *p_ == c) {  // the recorder writes no whitespace
+      ++p_;
+      return true;
+    }
+    Ws();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
   }
   void Expect(char c, const char* what) {
     Ws();
@@ -228,7 +300,7 @@ class Scanner {
     if (p_ >= end_ || *p_ != '"') Fail(std::string("expected a string for ") + what);
     ++p_;
     const char* start = p_;
-    while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+    p_ = StringStop(p_, end_);
     if (p_ < end_ && *p_ == '"') {
       ++p_;
       return std::string_view(start, static_cast<size_t>(p_ - start - 1));
@@ -299,18 +371,17 @@ class Scanner {
     Fail(std::string("expected true or false for ") + what);
   }
 
-  // `field`: the bare field name.
-  Instant Time(const char* field) {
-    const std::string name = std::string("\"") + field + "\"";
+  // `name`: the field name in quotes ("\"arrival\"").
+  Instant Time(const char* name) {
     Ws();
     const char* start = p_;
-    const std::string_view text = StringView(name.c_str());
+    const std::string_view text = StringView(name);
     Instant t;
-    if (ParseFixedTraceTime(text, &t)) return t;
+    if (ParseFixedTraceTime(text, &t, dates_)) return t;
     const ParseResult<Instant> parsed = ParseInstant(text);
     if (!parsed.ok()) {
       p_ = start;
-      Fail("expected a time with a zone for " + name + ", got \"" +
+      Fail(std::string("expected a time with a zone for ") + name + ", got \"" +
            std::string(text.substr(0, 64)) + "\"");
     }
     return *parsed;
@@ -372,6 +443,22 @@ class Scanner {
     }
   }
 
+  // Consumes `"name":` when it comes next (no whitespace inside); false
+  // (nothing consumed) otherwise.
+  bool TakeKey(std::string_view name) {
+    const size_t n = name.size();
+    if (static_cast<size_t>(end_ - p_) < n + 3 || p_[0] != '"' || p_[n + 1] != '"' ||
+        p_[n + 2] != ':') {
+      return false;
+    }
+    // Names are at most 13 bytes: a loop beats a call to memcmp.
+    for (size_t i = 0; i < n; ++i) {
+      if (p_[i + 1] != name[i]) return false;
+    }
+    p_ += n + 3;
+    return true;
+  }
+
   bool StartsWith(std::string_view prefix) const {
     return static_cast<size_t>(end_ - p_) >= prefix.size() &&
            std::memcmp(p_, prefix.data(), prefix.size()) == 0;
@@ -385,9 +472,7 @@ class Scanner {
   void Rest(std::string* out) {
     for (;;) {
       const char* start = p_;
-      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) {
-        ++p_;
-      }
+      p_ = StringStop(p_, end_);
       out->append(start, p_);
       if (p_ >= end_) Fail("unterminated string");
       if (*p_ == '"') {
@@ -462,6 +547,7 @@ class Scanner {
   const char* p_;
   const char* end_;
   std::string* scratch_;
+  TraceLineParser::DateMemo* dates_;
 };
 
 std::string MissingFields(uint64_t missing) {
@@ -485,7 +571,7 @@ const std::string* TraceCallRecord::Header(std::string_view name) const {
 
 std::string TraceLineParser::Parse(std::string_view line) {
   try {
-    Scanner s(line, &scratch_);
+    Scanner s(line, &scratch_, &dates_);
     s.Expect('{', "a JSON object ('{')");
     const char* body = s.position();
     // The line type: the recorder writes it first; otherwise look it up.
@@ -540,12 +626,25 @@ std::string TraceLineParser::Parse(std::string_view line) {
       s.Fail("field \"" + std::string(key) + "\" does not belong on a " + std::string(type) +
              " line");
     };
+    const std::array<Field, kUnknown + 1>* next_fields =
+        type_ == TraceLineType::kRequest ? &kNextInRequest
+        : type_ == TraceLineType::kCall  ? &kNextInCall
+                                         : nullptr;
+    Field predicted = kType;
     if (!s.Peek('}')) {
       for (;;) {
         s.Ws();
         const char* key_start = s.position();
-        const std::string_view key = s.StringView("a field name");
-        const Field field = FieldOf(key);
+        std::string_view key;
+        Field field;
+        const bool took = predicted != kUnknown && s.TakeKey(kFieldNames[predicted]);
+        if (took) {
+          field = predicted;
+          key = kFieldNames[field];
+        } else {
+          key = s.StringView("a field name");
+          field = FieldOf(key);
+        }
         if (field != kUnknown) {
           if (seen & Bit(field)) {
             s.Reset(key_start);
@@ -553,7 +652,8 @@ std::string TraceLineParser::Parse(std::string_view line) {
           }
           seen |= Bit(field);
         }
-        s.Expect(':', "':' after a key");
+        if (!took) s.Expect(':', "':' after a key");
+        predicted = next_fields == nullptr ? kUnknown : (*next_fields)[field];
         const bool header = type_ == TraceLineType::kHeader;
         const bool request = type_ == TraceLineType::kRequest;
         const bool call = type_ == TraceLineType::kCall;
@@ -571,19 +671,19 @@ std::string TraceLineParser::Parse(std::string_view line) {
             break;
           case kArrival:
             if (!request) wrong_type(key);
-            r.arrival = s.Time("arrival");
+            r.arrival = s.Time("\"arrival\"");
             break;
           case kSent:
             if (!call) wrong_type(key);
-            c.sent = s.Time("sent");
+            c.sent = s.Time("\"sent\"");
             break;
           case kGameStart:
             if (!request) wrong_type(key);
-            r.game_start = s.Time("game_start");
+            r.game_start = s.Time("\"game_start\"");
             break;
           case kStart:
             if (!header) wrong_type(key);
-            header_.start = s.Time("start");
+            header_.start = s.Time("\"start\"");
             break;
           case kApi:
             if (header) wrong_type(key);
@@ -765,10 +865,7 @@ std::string TraceLineParser::Parse(std::string_view line) {
             s.Skip();
             break;
         }
-        if (s.Peek(',')) {
-          s.Expect(',', "','");
-          continue;
-        }
+        if (s.Take(',')) continue;
         break;
       }
     }

@@ -26,6 +26,7 @@
 #ifndef ORCHSIM_POLICIES_TRACE_TRACE_READER_H_
 #define ORCHSIM_POLICIES_TRACE_TRACE_READER_H_
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -93,6 +94,14 @@ class TraceLineParser {
   std::string Parse(std::string_view line);
 
   TraceLineType type() const { return type_; }
+
+  // The last date a time field named and the instant it starts (so that
+  // the times of one day are not parsed from their date again). Internal.
+  struct DateMemo {
+    std::array<char, 10> date{};  // "YYYY-MM-DD"
+    int64_t day_start_us = 0;
+    bool valid = false;
+  };
   const TraceHeader& header() const { return header_; }
   const TraceRequestRecord& request() const { return request_; }
   const TraceCallRecord& call() const { return call_; }
@@ -106,6 +115,7 @@ class TraceLineParser {
   TraceRequestRecord request_;
   TraceCallRecord call_;
   std::string scratch_;  // an escaped key being decoded
+  DateMemo dates_;
 };
 
 // The lines of one file, in bounded memory.
