@@ -150,7 +150,7 @@ std::string ComparisonTable(const scenario::Scenario& scenario,
   // without a call + added + other (metrics.h).
   std::vector<std::vector<std::string>> balance_rows = {
       {"call balance", "requests", "-cache hits", "-stale", "-coalesced", "-batched",
-       "-failed w/o call", "+retries/probes/prefetch", "+other", "=calls"}};
+       "-failed w/o call", "+retries/hedges/probes/prefetch", "+other", "=calls"}};
   for (const VariantRun& run : runs) {
     const RequestAccounting& a = run.metrics.accounting;
     const CallBalance b = run.metrics.balance();

@@ -102,7 +102,7 @@ std::string Paragraph(const std::vector<VariantRun>& runs, const VariantRun& bas
   }
   p << ")";
   if (balance.added != 0) {
-    p << "; retries, probes and prefetches added " << N(balance.added)
+    p << "; retries, hedges, probes and prefetches added " << N(balance.added)
       << (balance.added == 1 ? " call" : " calls");
   }
   if (balance.other != 0) {
@@ -295,8 +295,8 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
 
   md << "### Call balance: where the requests went\n\n";
   md << Header({"variant", "requests", "− cache hits", "− stale answers", "− coalesced",
-                "− batched", "− failed without a call", "+ retries, probes, prefetches", "+ other",
-                "= upstream calls"});
+                "− batched", "− failed without a call", "+ retries, hedges, probes, prefetches",
+                "+ other", "= upstream calls"});
   for (const VariantRun& run : runs) {
     const RequestAccounting& a = run.metrics.accounting;
     const CallBalance b = run.metrics.balance();

@@ -289,7 +289,7 @@ TEST(ReportTest, SaysWhatChangedWithNumbersAndLinksPlots) {
                     "10 requests, 6 were served without a call of their own (3 from the cache, "
                     "2 coalesced onto another request's call and 1 carried in a batch call), "
                     "and 2 failed before any call (not a saving: the caller got no data); "
-                    "retries, probes and prefetches added 1 call."),
+                    "retries, hedges, probes and prefetches added 1 call."),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("| `policy` | 10 | 3 | 0 | 2 | 1 | 2 | 1 | 0 | 3 |"), std::string::npos) << md;
