@@ -84,6 +84,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool busy() const { return busy_; }
 
   void Close() {
+    closed_ = true;
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -91,6 +92,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   void OnRead(const boost::system::error_code& ec) {
+    // Closed (CloseIdle, the server's end) after the read completed but
+    // before this ran: the request never reaches the handler, so it is not
+    // accepted, and no answer is owed on a socket that can no longer carry it.
+    if (closed_) return;
     if (ec == http::error::end_of_stream) {
       Close();
       return;
@@ -143,6 +148,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = true;
   bool close_after_ = false;
   bool busy_ = false;
+  bool closed_ = false;
 };
 
 // ---------------------------------------------------------------- Responder
