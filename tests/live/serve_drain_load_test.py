@@ -221,7 +221,7 @@ def main(orchsim):
     for failure in failures:
         print("FAIL:", failure)
     if failures and serve is not None:
-        print("serve log:\n" + "".join(serve.log[-50:]))
+        print("serve log:\n" + "".join(serve.lines()[-50:]))
     return 1 if failures else 0
 
 

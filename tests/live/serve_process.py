@@ -11,30 +11,11 @@ import http.server
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
 import threading
 import time
-
-
-def read_line(stream, pattern, seconds, seen):
-    """Reads lines of `stream` until one matches `pattern` (or `seconds` pass);
-    every line read is appended to `seen`. Returns the match or None."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        ready, _, _ = select.select([stream], [], [], 0.1)
-        if not ready:
-            continue
-        line = stream.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(pattern, line)
-        if match:
-            return match
-    return None
 
 
 def wait_for(condition, seconds, step=0.02):
@@ -92,12 +73,14 @@ PLAIN_PRESET = {
 class Serve:
     """`orchsim serve --config FOLDER/serve.json` on an ephemeral port.
 
-    The config is written from `config` (listen forced to 127.0.0.1:0);
-    `log` keeps every stderr line read so far."""
+    The config is written from `config` (listen forced to 127.0.0.1:0). A
+    thread reads stderr as it comes (so a chatty log never blocks serve);
+    `log` holds every line read so far."""
 
     def __init__(self, orchsim, folder, config, preset=None, extra_args=()):
         self.folder = folder
         self.log = []
+        self.lock = threading.Lock()
         if preset is not None:
             with open(os.path.join(folder, "preset.json"), "w", encoding="utf-8") as f:
                 json.dump(preset, f)
@@ -109,36 +92,47 @@ class Serve:
         self.process = subprocess.Popen(
             [orchsim, "serve", "--config", self.config_path, *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        match = read_line(self.process.stderr,
-                          r'"event":"listening".*"address":"127\.0\.0\.1:(\d+)"', 15, self.log)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        match = self.wait_log(r'"event":"listening".*"address":"127\.0\.0\.1:(\d+)"', 15)
         if not match:
             self.stop()
-            raise RuntimeError("serve did not start: " + "".join(self.log))
+            raise RuntimeError("serve did not start: " + "".join(self.lines()))
         self.port = int(match.group(1))
         self.pid = self.process.pid
 
+    def _read(self):
+        for line in self.process.stderr:
+            with self.lock:
+                self.log.append(line)
+
+    def lines(self):
+        with self.lock:
+            return list(self.log)
+
     def wait_log(self, pattern, seconds):
-        """Reads the log until a line matches `pattern`; searches lines already read first."""
-        for line in self.log:
-            match = re.search(pattern, line)
-            if match:
-                return match
-        return read_line(self.process.stderr, pattern, seconds, self.log)
+        """The first log line matching `pattern` (waiting up to `seconds`), or None."""
+        def find():
+            for line in self.lines():
+                match = re.search(pattern, line)
+                if match:
+                    return match
+            return None
+        return wait_for(find, seconds)
 
     def terminate_and_wait(self, seconds):
-        """SIGTERM, then the exit status (None if it did not end in time); reads the rest
-        of the log."""
+        """SIGTERM, then the exit status (None if it did not end in time)."""
         self.process.send_signal(signal.SIGTERM)
         try:
             code = self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             return None
-        self.log.extend(self.process.stderr.readlines())
+        self.reader.join(timeout=5)
         return code
 
     def stopped_line(self):
         """The "stopped" summary as a dict, or None."""
-        for line in self.log:
+        for line in self.lines():
             if '"event":"stopped"' in line:
                 return json.loads(line)
         return None
@@ -151,6 +145,7 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.reader.join(timeout=5)
 
 
 class Upstream:

@@ -165,7 +165,7 @@ def main(orchsim, prometheus):
     for failure in failures:
         print("FAIL:", failure)
     if failures and serve is not None:
-        print("serve log:\n" + "".join(serve.log))
+        print("serve log:\n" + "".join(serve.lines()))
     return 1 if failures else 0
 
 
