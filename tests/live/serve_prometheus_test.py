@@ -2,7 +2,7 @@
 """A real Prometheus server scrapes `orchsim serve`'s /metrics, and what its
 HTTP API answers equals what the test sent.
 
-Usage: serve_prometheus_test.py ORCHSIM [PROMETHEUS]
+Usage: serve_prometheus_test.py ORCHSIM README [PROMETHEUS]
 
 Starts a loopback upstream, `orchsim serve` in front of it and Prometheus
 (default /usr/bin/prometheus, Debian's package; exit 77 = skipped when it is
@@ -11,7 +11,9 @@ ephemeral port), its TSDB in a temporary folder and its web API on a free
 loopback port. Once Prometheus has the target up, the test sends 20
 distinct keys three times each (20 served, 40 cache hits, 20 upstream calls)
 and polls /api/v1/query until the scraped counters show exactly that (a
-value above it fails at once). Prometheus and serve are stopped after.
+value above it fails at once). Then each query of README's ```promql block
+must be valid and the rate and histogram ones must answer series.
+Prometheus and serve are stopped after.
 Every wait is bounded.
 """
 
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -56,6 +59,28 @@ def query(api_port, expression):
     return float(result[0]["value"][1])
 
 
+def query_result(api_port, expression):
+    """The result list of an instant query; raises on a PromQL error."""
+    url = f"http://127.0.0.1:{api_port}/api/v1/query?" + urllib.parse.urlencode(
+        {"query": expression})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"{expression}: {error.code} {error.read().decode()}") from error
+    if answer.get("status") != "success":
+        raise RuntimeError(f"{expression}: {answer}")
+    return answer["data"]["result"]
+
+
+def readme_queries(readme):
+    """The lines of the ```promql block of README "Run it in production"."""
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("```promql\n") + len("```promql\n")
+    return [line for line in text[start:text.index("```", start)].splitlines() if line]
+
+
 def ready(api_port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/-/ready", timeout=2) as r:
@@ -64,7 +89,7 @@ def ready(api_port):
         return False
 
 
-def main(orchsim, prometheus):
+def main(orchsim, readme, prometheus):
     if not (prometheus and os.access(prometheus, os.X_OK)):
         print(f"SKIP: no Prometheus server at {prometheus} (Debian: apt-get install prometheus; "
               "tools/setup.sh does)")
@@ -144,6 +169,17 @@ def main(orchsim, prometheus):
                 print(f"prometheus: {expression} = {values.get(expression)} (sent: {want})")
                 if values.get(expression) != want:
                     failures.append(f"{expression} = {values.get(expression)}, expected {want}")
+
+            # The README's queries: valid PromQL; those over requests answer.
+            for expression in readme_queries(readme):
+                try:
+                    result = query_result(api_port, expression)
+                except RuntimeError as error:
+                    failures.append(f"README query: {error}")
+                    continue
+                print(f"README query: {expression}: {len(result)} series")
+                if "rate(" in expression and not result:
+                    failures.append(f"README query answers nothing: {expression}")
         except RuntimeError as error:
             failures.append(str(error))
         finally:
@@ -170,9 +206,9 @@ def main(orchsim, prometheus):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
+    if len(sys.argv) not in (3, 4):
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(sys.argv[1],
-                  sys.argv[2] if len(sys.argv) == 3 else shutil.which("prometheus") or
+    sys.exit(main(sys.argv[1], sys.argv[2],
+                  sys.argv[3] if len(sys.argv) == 4 else shutil.which("prometheus") or
                   "/usr/bin/prometheus"))
