@@ -14,7 +14,8 @@
 // "{i%N}" by that number modulo N (N keys in turn).
 // Each target has its own pool of keep-alive connections (--connections);
 // a due request waits for a free one. Requests due during --warmup are sent
-// but not counted.
+// but not counted. Requests still waiting --timeout after the end are
+// reported as never sent (the target could not keep up).
 //
 // --watch-pid PID --sample 10s prints VmRSS of PID (and the interval's
 // answers and latency) every sample period, for soak runs.
@@ -64,6 +65,7 @@ struct Target {
   std::vector<int64_t> interval_us;   // since the last sample line
   std::map<unsigned, uint64_t> statuses;
   uint64_t sent = 0, errors = 0, counted_errors = 0;
+  uint64_t unsent = 0;  // still waiting for a connection --timeout after the end
   // Waiting for a connection: (due time, sequence number, counted).
   struct Due {
     Clock::time_point due;
@@ -272,6 +274,8 @@ int main(int argc, char** argv) {
                                       std::chrono::duration<double>(o.warmup_s));
   const auto end = count_from + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.duration_s));
+  const auto give_up =
+      end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
   const auto period =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
   const auto block =
@@ -329,6 +333,14 @@ int main(int argc, char** argv) {
     }
     bool busy = next_due < end;
     for (const Target& t : o.targets) busy = busy || !t.waiting.empty();
+    if (busy && next_due >= end && now >= give_up) {
+      // The target cannot keep up: what still waits is never sent.
+      for (Target& t : o.targets) {
+        t.unsent += t.waiting.size();
+        t.waiting.clear();
+      }
+      busy = false;
+    }
     if (!busy) {
       // Let the last answers arrive (at most the timeout), then stop.
       timer.expires_after(std::chrono::duration_cast<Clock::duration>(
@@ -356,9 +368,10 @@ int main(int argc, char** argv) {
   for (Target& t : o.targets) {
     std::vector<int64_t>& v = t.latencies_us;
     const double counted_s = o.duration_s / static_cast<double>(o.targets.size());
-    std::printf("%s: %zu answers (%.0f/s), %llu errors, statuses", t.name.c_str(), v.size(),
-                static_cast<double>(v.size()) / counted_s,
-                static_cast<unsigned long long>(t.counted_errors));
+    std::printf("%s: %zu answers (%.0f/s), %llu errors, %llu never sent, statuses", t.name.c_str(),
+                v.size(), static_cast<double>(v.size()) / counted_s,
+                static_cast<unsigned long long>(t.counted_errors),
+                static_cast<unsigned long long>(t.unsent));
     for (const auto& [status, count] : t.statuses)
       std::printf(" %u:%llu", status, static_cast<unsigned long long>(count));
     const int64_t p50 = Percentile(v, 0.5), p90 = Percentile(v, 0.9), p99 = Percentile(v, 0.99),
