@@ -5,8 +5,10 @@
 
 #include "engine/experiment/atomic_file.h"
 #include "engine/experiment/check.h"
+#include "engine/experiment/replications.h"
 #include "engine/experiment/run_size.h"
 #include "engine/experiment/runner.h"
+#include "engine/experiment/slo.h"
 #include "engine/scenario/scenario.h"
 #include "policies/config/input_file.h"
 #include "tools/cli_common.h"
@@ -78,6 +80,7 @@ int CheckCommand(const std::vector<std::string>& args) {
     size.rows = 0;  // check writes no time series
     experiment::CheckRunSize(size, limits, path);
     specs.push_back(experiment::ReadCheckSpec(scenarios.back()));
+    experiment::ReadSloSpec(scenarios.back());
   }
   Progress progress(!vm.count("quiet"));
   std::vector<experiment::CheckResult> results;
@@ -102,7 +105,14 @@ int CheckCommand(const std::vector<std::string>& args) {
       values.values.push_back(experiment::FlattenRuns(s, runs));
     }
     const auto means = values.Means();
-    checked.push_back({s.name, values.seeds, variant_names, means});
+    // The verdict under the scenario's objectives, for the Markdown summary
+    // (judged on the intervals over the seeds, as run --seeds does).
+    const experiment::ReplicationSummary replicated =
+        experiment::SummarizeReplications(values.seeds, variant_names, values.values);
+    const experiment::SloVerdict verdict = experiment::JudgeSlo(
+        experiment::ReadSloSpec(s), values.seeds, variant_names, replicated.metrics);
+    checked.push_back(
+        {s.name, values.seeds, variant_names, means, experiment::VerdictSentence(verdict, true)});
     for (auto& r : experiment::EvaluateExpectations(s, specs[i], values)) results.push_back(r);
     const std::string baseline_path =
         (std::filesystem::path(baseline_dir) / (s.name + ".json")).string();

@@ -14,6 +14,7 @@
 #include "engine/experiment/run_size.h"
 #include "engine/experiment/sweep.h"
 #include "policies/config/json_reader.h"
+#include "tools/calibrate_command.h"
 #include "tools/check_command.h"
 #include "tools/cli_common.h"
 #include "tools/fidelity_command.h"
@@ -45,6 +46,7 @@ constexpr const char* kUsage =
     "  demo      run an M/M/1 queue on the simulation kernel and compare with theory\n"
     "  fidelity  check the simulator against queueing theory and the published backoff study\n"
     "  mock-upstream  serve a scenario's mocked upstream over HTTP in real time\n"
+    "  calibrate fit upstream models from a recorded trace (an \"upstreams\" block)\n"
     "  serve     run the core as an HTTP sidecar in front of real APIs (serve.json + preset)\n"
     "\n"
     "Run 'orchsim <command> --help' for the options of a command.\n"
@@ -87,6 +89,7 @@ int Dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "tune") return orchsim::tools::TuneCommand(args);
   if (command == "fidelity") return orchsim::tools::FidelityCommand(args);
   if (command == "mock-upstream") return orchsim::tools::MockUpstreamCommand(args);
+  if (command == "calibrate") return orchsim::tools::CalibrateCommand(args);
 #ifdef ORCHSIM_HAVE_LIVE
   if (command == "serve") return orchsim::tools::ServeCommand(args);
 #endif

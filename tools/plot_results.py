@@ -19,6 +19,9 @@ Reads DIR/summary.json, quota.csv, breaker_transitions.csv and staleness.csv
              lane
   staleness  age of served data as a share of all requests (failed requests
              never count as answered) and versions behind per variant
+  overview   one slide: calls saved against the baseline, breaker trips and
+             queue wait p99 per priority class per variant, titled with the
+             verdict under the scenario's service-level objectives (if any)
 --from/--to (ISO 8601 instants) limit the time axes of quota and breakers
 to a window.
 
@@ -216,6 +219,102 @@ def plot_latency(summary, variants, colour, out_dir):
     fig.suptitle(f"End-to-end latency (submit to outcome) — {summary['scenario']}")
     fig.tight_layout()
     save(fig, out_dir, "latency")
+
+
+def overview_data(summary):
+    """What the overview figure shows, per variant in summary order:
+    [(name, saved_percent or None, saved_count or None, breaker_trips,
+    {priority: wait p99 in seconds or None when the class had no requests})],
+    and the title's verdict line ("" without objectives)."""
+    rows = []
+    for r in summary["variants"]:
+        saved = r.get("calls_saved")
+        waits = {p: (r["wait"][p]["p99_ms"] / 1000.0 if r["wait"][p]["count"] else None) for p in PRIORITIES}
+        rows.append((r["name"], saved["percent"] if saved else None, saved["total"] if saved else None,
+                     r.get("breaker_trips", 0), waits))
+    slo = summary.get("slo")
+    verdict = ""
+    if slo:
+        v = slo["verdict"]
+        n = len(slo["objectives"])
+        if v.get("variant"):
+            verdict = f"verdict: {v['variant']} meets all {n} objectives at the lowest cost"
+        elif v.get("closest"):
+            missed = slo["variants"][v["closest"]]["not_met"]
+            verdict = f"verdict: no variant meets all {n} objectives (closest: {v['closest']}, {missed} not met)"
+    return rows, verdict
+
+
+def wait_label(seconds):
+    """A bar's label: "–" (no requests), "0", "350ms", "2.5s", "50s", "3.2min"."""
+    if seconds is None:
+        return "–"
+    if seconds == 0:
+        return "0"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.2g}s" if seconds < 10 else f"{seconds:.0f}s"
+    return f"{seconds / 60:.1f}min"
+
+
+def plot_overview(summary, variants, colour, out_dir):
+    rows, verdict = overview_data(summary)
+    chosen = (summary.get("slo") or {}).get("verdict", {}).get("variant")
+    classes = [p for p in PRIORITIES if any(w[p] is not None for *_, w in rows)] or PRIORITIES
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6.2), gridspec_kw={"width_ratios": [1, 1, 2.2]})
+    xs = list(range(len(rows)))
+    names = [name for name, *_ in rows]
+    edge = "black"
+    widths = [0.6 if n != chosen else 2.2 for n in names]
+    baseline = summary.get("baseline") or "baseline"
+    saved = [pct if pct is not None else 0.0 for _, pct, *_ in rows]
+    ax = axes[0]
+    ax.bar(xs, saved, color=[colour[n] for n in names], edgecolor=edge, linewidth=widths)
+    for x, (_, pct, count, *_) in zip(xs, rows):
+        label = "–" if pct is None else f"{pct:.1f}%\n({count:,})"
+        ax.annotate(label, (x, max(0.0, saved[x])), xytext=(0, 4), textcoords="offset points", ha="center",
+                    fontsize=10)
+    ax.set_title(f"Upstream calls saved vs {baseline}")
+    ax.set_ylabel("% of the baseline's calls")
+    ax.margins(y=0.25)
+    trips = [t for *_, t, _ in rows]
+    ax = axes[1]
+    ax.bar(xs, trips, color=[colour[n] for n in names], edgecolor=edge, linewidth=widths)
+    for x, t in zip(xs, trips):
+        ax.annotate(f"{t:,}", (x, t), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=10)
+    ax.set_title("Circuit-breaker trips")
+    ax.set_ylabel("transitions into OPEN")
+    ax.set_ylim(0, max(1, max(trips, default=0)) * 1.2)  # no negative axis when nothing tripped
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    for ax in axes[:2]:
+        ax.set_xticks(xs, names, rotation=20)
+    ax = axes[2]
+    width = 0.8 / max(1, len(rows))
+    for i, (name, *_, waits) in enumerate(rows):
+        cx = [c + (i - (len(rows) - 1) / 2) * width for c in range(len(classes))]
+        values = [waits[p] if waits[p] is not None else 0.0 for p in classes]
+        ax.bar(cx, values, width=width, color=colour[name], edgecolor="black",
+               linewidth=2.2 if name == chosen else 0.4, label=name + (" (verdict)" if name == chosen else ""))
+        for x, p in zip(cx, classes):
+            ax.annotate(wait_label(waits[p]), (x, waits[p] or 0.0), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=8, rotation=90 if len(rows) > 3 else 0)
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yscale("symlog", linthresh=0.1)
+    # Room above the tallest bar for the legend (symlog ignores margins).
+    tallest = max([w for *_, waits in rows for w in waits.values() if w is not None], default=0.0)
+    ax.set_ylim(0, max(1.0, tallest) * 12)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "0" if v == 0 else f"{v:g} s"))
+    ax.set_ylabel("queue wait p99 (s, symlog)")
+    ax.set_title("Queue wait p99 per priority class")
+    ax.legend(loc="upper left", frameon=False, title="variant")
+    if chosen in names:
+        for ax in axes[:2]:
+            ax.get_xticklabels()[names.index(chosen)].set_fontweight("bold")
+    title = summary["scenario"] + (" — " + verdict if verdict else "")
+    fig.suptitle(title, fontsize=15)
+    fig.tight_layout()
+    save(fig, out_dir, "overview")
 
 
 def in_window(t, window):
@@ -460,6 +559,7 @@ def main(argv):
     plot_breakers(summary, variants, colour, read_csv(os.path.join(out_dir, "breaker_transitions.csv")), out_dir,
                   window)
     plot_staleness(summary, variants, colour, read_csv(os.path.join(out_dir, "staleness.csv")), out_dir)
+    plot_overview(summary, variants, colour, out_dir)
     return 0
 
 

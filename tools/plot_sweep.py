@@ -78,7 +78,9 @@ def main():
     objective = summary["objective"].split(":", 1)[1]
     constraints = [c.replace("<=", "\u2264").replace(">=", "\u2265") for c in summary["constraints"]]
     metrics = []
-    for m in [objective] + [c.replace("<=", ">=").split(">=")[0].strip() for c in summary["constraints"]]:
+    # "ci95:METRIC<=B" (judged on the whole 95% interval) names METRIC too.
+    bare = [c[5:] if c.startswith("ci95:") else c for c in summary["constraints"]]
+    for m in [objective] + [c.replace("<=", ">=").split(">=")[0].strip() for c in bare]:
         if m not in metrics:
             metrics.append(m)
     os.makedirs(os.path.join(folder, "plots"), exist_ok=True)
@@ -175,7 +177,9 @@ def main():
     ok = [i for i in order if i in feasible]
     if ok:
         ax.scatter([points[i][mx][0] for i in ok], [points[i][my][0] for i in ok],
-                   s=16, color="tab:blue", label="feasible: " + ", ".join(constraints) if constraints else "feasible")
+                   s=16, color="tab:blue",
+                   label=("feasible: " + ", ".join(constraints) if len(constraints) <= 2
+                          else "feasible (meets all %d constraints)" % len(constraints)))
     front = summary["pareto_front"]
     ax.plot([points[i][mx][0] for i in front], [points[i][my][0] for i in front],
             "-o", color="tab:red", ms=4, label="Pareto front")

@@ -12,6 +12,7 @@
 #include "engine/experiment/results_writer.h"
 #include "engine/experiment/run_size.h"
 #include "engine/experiment/runner.h"
+#include "engine/experiment/slo.h"
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
 #include "tools/cli_common.h"
@@ -73,6 +74,8 @@ int RunCommand(const std::vector<std::string>& args) {
   const std::string scenario_path = vm["scenario"].as<std::vector<std::string>>().front();
   const scenario::Scenario scenario = scenario::LoadScenario(scenario_path);
   PrintScenarioWarnings("run", scenario);
+  // Bad objectives are bad input before anything runs.
+  experiment::ReadSloSpec(scenario);
   std::set<std::string> seen;
   for (const std::string& v : variants) {
     if (scenario.FindVariant(v) == nullptr) {
@@ -153,6 +156,9 @@ int RunCommand(const std::vector<std::string>& args) {
     replications = experiment::SummarizeReplications(seeds, names, per_seed);
     std::cout << "\n" << experiment::ReplicationsTable(*replications);
   }
+  const experiment::SloVerdict verdict =
+      experiment::VerdictFor(scenario, runs, replications ? &*replications : nullptr);
+  if (!verdict.empty()) std::cout << "\n" << experiment::SloTable(verdict);
   for (const auto& run : runs) {
     for (const std::string& mismatch : experiment::CountMismatches(run)) {
       std::cerr << "orchsim run: warning: call counts differ: " << mismatch << "\n";
@@ -177,7 +183,8 @@ int ValidateCommand(const std::vector<std::string>& args) {
   po::options_description options(
       "orchsim validate SCENARIO...\n\n"
       "Loads each SCENARIO with its presets and schedule, and checks its \"expect\",\n"
-      "\"tolerances\" and \"sweep\" blocks as check and sweep read them; reports the first\n"
+      "\"tolerances\", \"slo\" and \"sweep\" blocks as run, check and sweep read\n"
+      "them; reports the first "
       "problem (exit status 2) or a one-line summary per file (exit status 0).\n\noptions");
   options.add_options()("help,h", "show this help");
   po::variables_map vm;
@@ -192,6 +199,7 @@ int ValidateCommand(const std::vector<std::string>& args) {
     // What `check` and `sweep` read from the file is checked here too, so a
     // file that validates is not refused by them.
     experiment::ReadCheckSpec(s);
+    experiment::ReadSloSpec(s);
     if (!s.sweep.is_null()) {
       experiment::SweepSpec spec;
       experiment::ReadSweepSpec(s.sweep, path, &spec);

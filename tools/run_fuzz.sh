@@ -7,11 +7,15 @@
 #           schedule_csv  (ParseScheduleCsv, fuzz/schedule_csv_fuzzer.cc)
 #           retry_after   (ParseRetryAfter/ParseHttpDate of the core, fuzz/retry_after_fuzzer.cc)
 #           quota_headers (ParseQuotaHeaders + QuotaTracker, fuzz/quota_headers_fuzzer.cc)
+#           serve_config  (orchsim serve's config + preset, then routing, fuzz/serve_config_fuzzer.cc)
+#           trace_line    (the trace line parser against its writer, fuzz/trace_line_fuzzer.cc)
 # Seeds: scenarios/*.json, scenarios/policies/*.json (alone and as the
 # "#preset" part of a scenario), the bad-input corpus
 # (tests/engine/scenario/bad/: its scenarios for "scenario", its schedules
 # for "schedule_csv"), fuzz/corpus/<target>/ (retry_after: only that, the
-# values of tests/policies/retry_after_test.cc). The growing corpus
+# values of tests/policies/retry_after_test.cc; serve_config: also
+# scenarios/serve/*.json; trace_line: also the first 200 lines of each
+# scenarios/traces/*.jsonl). The growing corpus
 # lives in build-fuzz/corpus/<target>/ and is kept between runs; crashes are
 # written to build-fuzz/artifacts/<target>/ (turn each into a regression test
 # under tests/engine/, then fix it). Exit status: libFuzzer's (0: no finding).
@@ -19,16 +23,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
-  echo "usage: tools/run_fuzz.sh scenario|schedule_csv|retry_after|quota_headers SECONDS [libFuzzer flags...]" >&2
+  echo "usage: tools/run_fuzz.sh scenario|schedule_csv|retry_after|quota_headers|serve_config|trace_line SECONDS [libFuzzer flags...]" >&2
   exit 2
 fi
 target="${1%_fuzzer}"
 seconds="$2"
 shift 2
 case "$target" in
-  scenario | schedule_csv | retry_after | quota_headers) ;;
+  scenario | schedule_csv | retry_after | quota_headers | serve_config | trace_line) ;;
   *)
-    echo "run_fuzz: unknown target '$target' (expected scenario, schedule_csv, retry_after or quota_headers)" >&2
+    echo "run_fuzz: unknown target '$target' (expected scenario, schedule_csv, retry_after, quota_headers, serve_config or trace_line)" >&2
     exit 2
     ;;
 esac
@@ -72,6 +76,11 @@ if [ "$target" = scenario ]; then
   for f in "$bad"/*.json; do cp "$f" "$seeds/bad-$(basename "$f")"; done
 elif [ "$target" = schedule_csv ]; then
   for f in "$bad"/schedules/*.csv; do cp "$f" "$seeds/bad-$(basename "$f")"; done
+fi
+if [ "$target" = serve_config ]; then
+  for f in scenarios/serve/*.json; do cp "$f" "$seeds/"; done
+elif [ "$target" = trace_line ]; then
+  for f in scenarios/traces/*.jsonl; do head -n 200 "$f" >"$seeds/$(basename "$f")"; done
 fi
 if [ -d "fuzz/corpus/$target" ]; then cp "fuzz/corpus/$target"/* "$seeds/"; fi
 

@@ -14,6 +14,7 @@
 #include "engine/experiment/output_folder.h"
 #include "engine/experiment/progress_line.h"
 #include "engine/experiment/run_size.h"
+#include "engine/experiment/slo.h"
 #include "engine/experiment/sweep.h"
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
@@ -240,7 +241,10 @@ int SweepCommand(const std::vector<std::string>& args) {
       "out", po::value<std::string>(&out_dir), "sweep folder (default results/<scenario>-sweep)")(
       "limit", po::value<std::vector<std::string>>(&limit_texts),
       "raise a size limit, NAME=VALUE: runs, requests, burst or events (repeatable; README "
-      "\"Limits\")")("quiet,q", "no progress on stderr");
+      "\"Limits\")")("quiet,q", "no progress on stderr")(
+      "slo",
+      "add the scenario's service-level objectives (\"slo\") as constraints, each holding\n"
+      "only when its whole 95% interval does (ci95:METRIC<=BOUND), as run judges them");
   AddAnalysisOptions(&options, &analysis);
   po::variables_map vm;
   if (!ParseCommandLine(args, options, "scenario", 1, &vm)) return 0;
@@ -263,6 +267,22 @@ int SweepCommand(const std::vector<std::string>& args) {
   if (vm.count("seed")) spec.first_seed = ParseSeed(seed_text, "--seed");
   if (vm.count("sample-seed")) spec.sample_seed = ParseSeed(sample_seed_text, "--sample-seed");
   spec.analysis = MergeAnalysis(spec.analysis, analysis);
+  if (vm.count("slo")) spec.slo = true;
+  if (spec.slo) {
+    const experiment::SloSpec slo = experiment::ReadSloSpec(scenario);
+    if (slo.empty()) {
+      throw config::ConfigError(path, "/sweep/slo",
+                                "--slo (or \"slo\": true in \"sweep\") needs the scenario's "
+                                "service-level objectives (\"slo\"); it has none");
+    }
+    Json constraints = spec.analysis.value("constraints", Json::array());
+    for (const std::string& c : experiment::SloConstraints(slo)) {
+      if (std::find(constraints.begin(), constraints.end(), Json(c)) == constraints.end()) {
+        constraints.push_back(c);
+      }
+    }
+    spec.analysis["constraints"] = constraints;
+  }
   if (spec.seeds < 1 || spec.seeds > experiment::kMaxSweepSeeds) {
     throw experiment::SweepError("--seeds " + std::to_string(spec.seeds) + ": expected 1 to " +
                                  std::to_string(experiment::kMaxSweepSeeds) +

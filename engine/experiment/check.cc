@@ -176,6 +176,29 @@ std::string FormatWithUnit(double value, const std::string& unit) {
   return n;
 }
 
+MetricBound ReadMetricBound(const Json& bound, const std::vector<MetricInfo>& catalog,
+                            const std::string& metric, const std::string& path,
+                            const std::string& file) {
+  const MetricInfo* info = nullptr;
+  try {
+    info = &FindMetricInfo(catalog, metric);
+  } catch (const UnknownMetricError& e) {
+    throw ConfigError(file, path, e.what());
+  }
+  ObjectReader b(bound, path, file);
+  MetricBound out;
+  if (b.Has("min")) out.min = ReadBoundValue(b.Raw("min"), *info, path + "/min", file);
+  if (b.Has("max")) out.max = ReadBoundValue(b.Raw("max"), *info, path + "/max", file);
+  b.Allow("min");
+  b.Allow("max");
+  b.Finish();
+  if (!out.min && !out.max) throw ConfigError(file, path, "expected \"min\" and/or \"max\"");
+  if (out.min && out.max && *out.min > *out.max) {
+    throw ConfigError(file, path, "\"min\" is greater than \"max\"");
+  }
+  return out;
+}
+
 CheckSpec ReadCheckSpec(const scenario::Scenario& s) {
   CheckSpec spec;
   spec.catalog = MetricCatalog(ApiNames(s));
@@ -204,21 +227,13 @@ CheckSpec ReadCheckSpec(const scenario::Scenario& s) {
       }
       for (const auto& [metric, bound] : metrics.items()) {
         const std::string mpath = vpath + "/" + metric;
-        const MetricInfo& info = info_for(metric, mpath);
-        ObjectReader b(bound, mpath, s.file);
+        const MetricBound b = ReadMetricBound(bound, catalog, metric, mpath, s.file);
         Expectation e;
         e.variant = variant;
         e.metric = metric;
         e.where = mpath;
-        if (b.Has("min")) e.min = ReadBoundValue(b.Raw("min"), info, mpath + "/min", s.file);
-        if (b.Has("max")) e.max = ReadBoundValue(b.Raw("max"), info, mpath + "/max", s.file);
-        b.Allow("min");
-        b.Allow("max");
-        b.Finish();
-        if (!e.min && !e.max) throw ConfigError(s.file, mpath, "expected \"min\" and/or \"max\"");
-        if (e.min && e.max && *e.min > *e.max) {
-          throw ConfigError(s.file, mpath, "\"min\" is greater than \"max\"");
-        }
+        e.min = b.min;
+        e.max = b.max;
         spec.expectations.push_back(e);
       }
     }
@@ -535,6 +550,7 @@ std::string MarkdownSummary(const std::vector<CheckResult>& results,
             FormatWithUnit(get("latency_p99_s"), "s") + " | " +
             FormatWithUnit(get("credits"), "credits") + " |\n";
     }
+    if (!c.verdict.empty()) md += "\n" + c.verdict + "\n";
   }
   if (failures > 0) {
     md +=

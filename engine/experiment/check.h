@@ -81,6 +81,21 @@ struct CheckSpec {
   std::string UnitOf(const std::string& metric) const;
 };
 
+// A bound on one catalog metric, as `expect` and `slo` (slo.h) write it:
+// {"min": N, "max": N}, either or both, numbers in the metric's unit or, for
+// metrics in seconds, duration strings ("2s").
+struct MetricBound {
+  std::optional<double> min;
+  std::optional<double> max;
+};
+// Reads `bound` for `metric` at JSON path `path` of `file`. Throws
+// ConfigError naming file and path: an unknown metric (listing the known
+// ones), a duration on a metric that is not a time, neither "min" nor
+// "max", min > max, or another key.
+MetricBound ReadMetricBound(const scenario::Json& bound, const std::vector<MetricInfo>& catalog,
+                            const std::string& metric, const std::string& path,
+                            const std::string& file);
+
 // Reads scenario.expect and scenario.tolerances. Throws ConfigError.
 CheckSpec ReadCheckSpec(const scenario::Scenario& scenario);
 
@@ -139,6 +154,7 @@ struct CheckedScenario {
   std::vector<uint64_t> seeds;
   std::vector<std::string> variants;          // in the scenario's order
   std::map<std::string, MetricValues> means;  // by variant
+  std::string verdict;  // under the scenario's "slo" (slo.h), Markdown; "" without one
 };
 
 // JUnit XML (one testsuite per scenario, one testcase per check) and a

@@ -34,25 +34,14 @@ bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfin
 // no marker). Temporary names (*.partial, .orchsim-tmp-*) count as the kind's.
 bool IsNameOf(const std::string& kind, const std::string& name) {
   if (EndsWith(name, ".partial") || StartsWith(name, kTempInfix)) return true;
-  static const std::set<std::string> kRun = {"summary.json",
-                                             "summary.csv",
-                                             "timeseries.csv",
-                                             "quota.csv",
-                                             "staleness.csv",
-                                             "report.md",
-                                             "calls.png",
-                                             "calls.svg",
-                                             "wait.png",
-                                             "wait.svg",
-                                             "latency.png",
-                                             "latency.svg",
-                                             "quota.png",
-                                             "quota.svg",
-                                             "breakers.png",
-                                             "breakers.svg",
-                                             "staleness.png",
-                                             "staleness.svg",
-                                             "breaker_transitions.csv"};
+  static const std::set<std::string> kRun = {
+      "summary.json", "summary.csv",   "timeseries.csv",
+      "quota.csv",    "staleness.csv", "report.md",
+      "calls.png",    "calls.svg",     "wait.png",
+      "wait.svg",     "latency.png",   "latency.svg",
+      "quota.png",    "quota.svg",     "breakers.png",
+      "breakers.svg", "staleness.png", "staleness.svg",
+      "overview.png", "overview.svg",  "breaker_transitions.csv"};
   static const std::set<std::string> kSweep = {"sweep.json",   "points",    "results.csv",
                                                "summary.json", "report.md", "recommended.json",
                                                "plots"};

@@ -7,6 +7,7 @@
 #include "engine/experiment/comparison.h"
 #include "engine/experiment/number_format.h"
 #include "engine/experiment/replications.h"
+#include "engine/experiment/slo.h"
 
 namespace orchsim::experiment {
 namespace {
@@ -199,11 +200,50 @@ std::string PlotsSection(bool drawn) {
   return md.str();
 }
 
+std::string OverviewFigure(bool drawn) {
+  if (!drawn) {
+    return "*The overview figure was not drawn (`--no-plots`, or Python with matplotlib was not "
+           "found); `orchsim plot <this folder>` draws it.*\n";
+  }
+  return "![Overview: calls saved, breaker trips and queue wait p99 per priority class](" +
+         std::string(kOverviewPlot) + ".png)\n";
+}
+
 std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
                            const ReplicationSummary* replications) {
   std::ostringstream md;
   const VariantRun* base = FindRun(runs, scenario.baseline);
   md << "# orchsim report: " << scenario.name << "\n\n";
+  // The decision first: the verdict under the scenario's objectives, then
+  // the three headline measures in one figure.
+  const SloVerdict verdict = VerdictFor(scenario, runs, replications);
+  if (!verdict.empty()) {
+    md << "## Verdict\n\n" << VerdictSentence(verdict, true) << "\n\n";
+    md << SloMarkdownTable(verdict) << "\n" << VerdictRules(verdict) << "\n\n";
+  }
+  md << "## Overview\n\n" << OverviewFigure(true) << "\n";
+  md << Header({"variant", base != nullptr ? "calls saved vs " + scenario.baseline : "calls saved",
+                "breaker trips", "wait p99 CRITICAL", "HIGH", "NORMAL", "LOW", "PREFETCH"});
+  for (const VariantRun& run : runs) {
+    std::string saved = "–";
+    if (auto s = SavedAgainst(runs, scenario.baseline, run)) {
+      saved = WithCommas(s->saved) + " (" + Percent(s->saved_fraction) + ")";
+    }
+    std::vector<std::string> row = {"`" + run.variant + "`", saved, N(run.metrics.breaker_trips)};
+    for (Priority p : kAllPriorities) {
+      const Histogram& h = run.metrics.wait_by_priority[PriorityIndex(p)];
+      row.push_back(h.count() == 0 ? "–" : Human(h.Quantile(0.99)));
+    }
+    md << Row(row);
+  }
+  md << "\nQueue wait is the time a request spent in the core's priority queue, by the class it "
+        "was submitted with (– : no requests of that class)"
+     << (replications != nullptr
+             ? "; these numbers are seed " + std::to_string(replications->seeds.front()) + "'s"
+             : "")
+     << ".\n\n";
+
+  md << "## Scenario\n\n";
   if (!scenario.description.empty()) md << scenario.description << "\n\n";
   md << "| | |\n| --- | --- |\n";
   md << "| scenario | `" << scenario.name << "` |\n";
@@ -339,10 +379,15 @@ std::string ReportMarkdown(const scenario::Scenario& scenario, const std::vector
 }
 
 std::string WithPlotsSection(const std::string& report, bool drawn) {
+  std::string out = report;
+  // The overview figure near the top, then the "## Plots" section.
+  const std::string from = OverviewFigure(!drawn);
+  const size_t figure = out.find(from);
+  if (figure != std::string::npos) out.replace(figure, from.size(), OverviewFigure(drawn));
   const std::string heading = "\n## Plots\n";
-  const size_t at = report.rfind(heading);
-  if (at == std::string::npos) return report;
-  return report.substr(0, at + 1) + PlotsSection(drawn);
+  const size_t at = out.rfind(heading);
+  if (at == std::string::npos) return out;
+  return out.substr(0, at + 1) + PlotsSection(drawn);
 }
 
 }  // namespace orchsim::experiment

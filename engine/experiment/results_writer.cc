@@ -16,6 +16,7 @@
 #include "engine/experiment/number_format.h"
 #include "engine/experiment/replications.h"
 #include "engine/experiment/report.h"
+#include "engine/experiment/slo.h"
 #include "policies/config/input_file.h"
 
 namespace orchsim::experiment {
@@ -259,6 +260,8 @@ Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRu
     out["variants"].push_back(v);
   }
   if (replications != nullptr) out["replications"] = ReplicationsJson(*replications);
+  const SloVerdict verdict = VerdictFor(scenario, runs, replications);
+  if (!verdict.empty()) out["slo"] = SloJson(verdict);
   return out;
 }
 

@@ -56,7 +56,9 @@ inline constexpr int kSummarySchemaVersion = 2;
 struct ReplicationSummary;  // replications.h
 
 // With `replications` (run --seeds N), summary.json gains "replications"
-// and report.md a section with means and 95% intervals.
+// and report.md a section with means and 95% intervals. With a scenario
+// "slo", summary.json gains "slo" (slo.h SloJson: every objective per variant
+// and the verdict, judged on the intervals with replications).
 scenario::Json SummaryJson(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs,
                            const ReplicationSummary* replications = nullptr);
 std::string SummaryCsv(const scenario::Scenario& scenario, const std::vector<VariantRun>& runs);

@@ -85,6 +85,17 @@ class Estimator {
               if (n > 0) ++size.games;
             }
             size.burst = BurstPeak(p) * simultaneous;
+          } else if constexpr (std::is_same_v<P, world::TracePattern>) {
+            // Counted by the scan at load: the selected requests, the rate
+            // applied, those whose shifted arrival falls in [start, end).
+            const Duration shift = p.EffectiveShift();
+            const Instant first = p.scan.first_arrival + shift;
+            const Instant last = p.scan.last_arrival + shift;
+            const double inside =
+                last > first ? Overlap(first, last, s_.start, s_.end) / Micros(last - first)
+                             : (Inside(first, s_.start, s_.end) ? 1.0 : 0.0);
+            size.requests = static_cast<double>(p.scan.requests) * p.rate * inside;
+            size.burst = static_cast<double>(p.scan.peak_per_second) * p.rate;
           } else {
             double peak = 0.0;
             for (const world::Game* game : games) {

@@ -492,6 +492,7 @@ void ReadSweepSpec(const Json& sweep, const std::string& file, SweepSpec* spec) 
     r.Strings(key, &list, true);
     spec->analysis[key] = list;
   }
+  r.Bool("slo", &spec->slo);
   r.Finish();
 }
 

@@ -120,6 +120,10 @@ struct SweepSpec {
                                         // (default: the scenario's seed)
   std::optional<uint64_t> sample_seed;  // seeds random/lhs (default: the scenario's)
   Json analysis = Json::object();       // objective, constraints, pareto (tuning.h)
+  // The scenario's service-level objectives (slo.h) as constraints too
+  // (SloConstraints: each must hold over its whole 95% interval). The CLI
+  // adds them to the analysis; "slo": true in the scenario's "sweep".
+  bool slo = false;
 };
 
 // Reads a scenario's "sweep" object into *spec (fields present replace).

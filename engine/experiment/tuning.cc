@@ -145,9 +145,14 @@ Objective ParseObjective(const std::string& text) {
 Constraint ParseConstraint(const std::string& text) {
   Constraint c;
   c.text = Trim(text);
-  size_t at = c.text.find("<=");
+  std::string body = c.text;
+  if (body.rfind("ci95:", 0) == 0) {
+    c.whole_interval = true;
+    body = Trim(body.substr(5));
+  }
+  size_t at = body.find("<=");
   if (at == std::string::npos) {
-    at = c.text.find(">=");
+    at = body.find(">=");
     c.at_most = false;
   }
   if (at == std::string::npos) {
@@ -155,8 +160,8 @@ Constraint ParseConstraint(const std::string& text) {
                      "\": expected METRIC<=BOUND or METRIC>=BOUND, e.g. "
                      "wait_p99_s.CRITICAL<=2s");
   }
-  c.metric = Trim(c.text.substr(0, at));
-  const std::string bound = Trim(c.text.substr(at + 2));
+  c.metric = Trim(body.substr(0, at));
+  const std::string bound = Trim(body.substr(at + 2));
   char* end = nullptr;
   c.bound = std::strtod(bound.c_str(), &end);
   if (bound.empty() || *end != '\0') {
@@ -302,8 +307,7 @@ TuningResult AnalyzeSweep(const SweepResults& results, const TuningSpec& spec) {
 
   for (const PointResult& p : results.points) {
     bool ok = true;
-    for (const Constraint& c : spec.constraints)
-      ok = ok && c.Satisfied(SummaryOf(p, c.metric).mean);
+    for (const Constraint& c : spec.constraints) ok = ok && c.Satisfied(SummaryOf(p, c.metric));
     t.feasible.push_back(ok);
     if (ok) ++t.feasible_count;
   }

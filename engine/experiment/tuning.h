@@ -7,7 +7,11 @@
 //   objective   "min:credits", "max:calls_saved_pct"; a bare name minimizes
 //   constraint  "wait_p99_s.CRITICAL<=2s", "client_failures_pct<=0.5",
 //               "calls_saved_pct>=30"; operators <= and >=; a bound with a
-//               duration unit is read in seconds (metrics ending in _s)
+//               duration unit is read in seconds (metrics ending in _s).
+//               Prefixed "ci95:" ("ci95:client_failures_pct<=1"), it holds
+//               only when the whole 95% interval does (mean + h <= bound,
+//               mean - h >= bound), as service-level objectives are judged
+//               (slo.h); without, the mean decides.
 //   pareto      two objectives, "credits,max:calls_saved_pct"
 // Metric names are those of metric_catalog.h; an unknown name is an error
 // listing the known ones.
@@ -54,7 +58,14 @@ struct Constraint {
   std::string metric;
   bool at_most = true;  // "<=" (else ">=")
   double bound = 0.0;
+  bool whole_interval = false;  // "ci95:": judged on the interval's far end
   bool Satisfied(double value) const { return at_most ? value <= bound : value >= bound; }
+  // On replication statistics: the mean, or with whole_interval the end of
+  // the 95% interval on the side the bound limits.
+  bool Satisfied(const MetricSummary& s) const {
+    if (!whole_interval) return Satisfied(s.mean);
+    return Satisfied(at_most ? s.ci95_high() : s.ci95_low());
+  }
 };
 // Throws SweepError.
 Constraint ParseConstraint(const std::string& text);

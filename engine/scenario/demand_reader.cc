@@ -1,6 +1,8 @@
 #include "engine/scenario/demand_reader.h"
 
 #include <array>
+#include <cctype>
+#include <filesystem>
 
 #include "engine/scenario/field_error.h"
 #include "engine/world/time_zone.h"
@@ -85,13 +87,118 @@ world::BurstPattern ReadBurst(ObjectReader& r) {
   return p;
 }
 
-world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
-                                           const std::set<std::string>& api_names) {
+// A trace generator's "trace" object (engine/world/trace_demand.h); the
+// file is scanned here, so every problem in it is found at load.
+world::TracePattern ReadTrace(ObjectReader& r, const DemandContext& context) {
+  world::TracePattern p;
+  std::string file;
+  r.String("file", &file, true);
+  if (file.empty()) r.Fail("file", "expected a trace file path, got \"\"");
+  const std::filesystem::path path(file);
+  p.file = path.is_absolute() || context.folder.empty()
+               ? file
+               : (std::filesystem::path(context.folder) / path).lexically_normal().string();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(p.file, error)) {
+    r.Fail("file", "cannot read the trace file " + p.file +
+                       " (missing, not readable or not a regular file); expected a path "
+                       "relative to the scenario's folder");
+  }
+  std::string extension = path.extension().string();
+  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  p.format = extension == ".csv" ? world::TraceFileFormat::kCsv : world::TraceFileFormat::kJsonl;
+  r.Enum("format", &p.format,
+         {{"jsonl", world::TraceFileFormat::kJsonl}, {"csv", world::TraceFileFormat::kCsv}});
+  const bool csv = p.format == world::TraceFileFormat::kCsv;
+  for (const char* key : {"columns", "defaults"}) {
+    if (!csv && r.Has(key)) {
+      r.Fail(key, "applies to CSV files only; a JSONL trace's lines carry every field");
+    }
+  }
+  r.IfObject("columns", [&](ObjectReader& o) {
+    o.String("timestamp", &p.columns.timestamp);
+    o.String("api", &p.columns.api);
+    o.String("endpoint", &p.columns.endpoint);
+    o.String("key", &p.columns.key);
+    o.String("priority", &p.columns.priority);
+    o.String("game", &p.columns.game);
+    o.String("deadline", &p.columns.deadline);
+  });
+  r.IfObject("defaults", [&](ObjectReader& o) {
+    ReadPriority(o, "priority", &p.defaults.priority);
+    o.Dur("deadline", &p.defaults.deadline, false, Microseconds(1));
+    o.Bool("cacheable", &p.defaults.cacheable);
+    o.Bool("batchable", &p.defaults.batchable);
+  });
+  r.Strings("apis", &p.apis);
+  for (const std::string& api : p.apis) {
+    if (context.api_names.count(api) == 0) {
+      std::string known;
+      for (const std::string& n : context.api_names) known += (known.empty() ? "" : ", ") + n;
+      r.Fail("apis", "expected the scenario's upstreams (" + known + "), got \"" + api + "\"");
+    }
+  }
+  if (r.Has("from")) {
+    Instant from;
+    r.Inst("from", &from, true);
+    p.from = from;
+  } else {
+    r.Allow("from");
+  }
+  if (r.Has("until")) {
+    Instant until;
+    r.Inst("until", &until, true);
+    p.until = until;
+  } else {
+    r.Allow("until");
+  }
+  if (p.from && p.until && *p.until <= *p.from) {
+    r.Fail("until", "expected an instant after \"from\"");
+  }
+  r.Dur("shift", &p.shift, false, -kAnyOffset);
+  if (r.Has("start_at")) {
+    if (r.Has("shift")) r.Fail("start_at", "expected either \"shift\" or \"start_at\", not both");
+    Instant at;
+    r.Inst("start_at", &at, true);
+    p.start_at = at;
+  } else {
+    r.Allow("start_at");
+  }
+  r.Number("rate", &p.rate, false, 0, world::kMaxTraceRate);
+  if (!(p.rate > 0)) r.Fail("rate", "expected a rate > 0 (1 replays the trace as recorded)");
+  r.Dur("spread", &p.spread);
+  r.Dur("max_lateness", &p.max_lateness);
+  const Status status = world::ValidateTracePattern("", p);
+  if (!status.ok()) throw ConfigError(r.file(), r.path(), status.message());
+  r.Finish();  // unknown keys before the (long) scan of the file
+  if (std::optional<world::TraceProblem> problem = world::ScanTrace(
+          &p, context.api_names,
+          context.games != nullptr ? *context.games : std::vector<world::Game>{})) {
+    if (problem->about_options) throw ConfigError(r.file(), r.path(), problem->message);
+    throw ConfigError(problem->file,
+                      problem->line > 0 ? "line " + std::to_string(problem->line) : "",
+                      problem->message);
+  }
+  return p;
+}
+
+world::DemandGeneratorConfig ReadGenerator(ObjectReader& g, const DemandContext& context) {
+  const std::set<std::string>& api_names = context.api_names;
   world::DemandGeneratorConfig c;
   g.String("name", &c.name, true);
   g.Bool("enabled", &c.enabled);
+  const bool trace = g.Has("trace");
+  for (const char* key : {"request", "league"}) {
+    if (trace && g.Has(key)) {
+      g.Fail(key,
+             "does not apply to a trace generator, whose requests come whole from the file "
+             "(a CSV file's missing fields come from trace.defaults)");
+    }
+  }
   g.String("league", &c.league);
-  {
+  if (trace) {
+    g.Allow("request");
+  } else {
     ObjectReader r = g.Object("request");
     r.String("api", &c.request.api, true);
     if (api_names.count(c.request.api) == 0) {
@@ -129,10 +236,11 @@ world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
   pattern("kickoff_poisson", ReadKickoffPoisson);
   pattern("live_polling", ReadLivePolling);
   pattern("burst", ReadBurst);
+  pattern("trace", [&](ObjectReader& r) { return ReadTrace(r, context); });
   if (pattern_count != 1) {
     throw ConfigError(g.file(), g.path(),
                       "expected exactly one pattern: \"cron\", \"offsets\", "
-                      "\"kickoff_poisson\", \"live_polling\" or \"burst\"; got " +
+                      "\"kickoff_poisson\", \"live_polling\", \"burst\" or \"trace\"; got " +
                           (pattern_count == 0 ? std::string("none") : patterns));
   }
   return c;
@@ -141,11 +249,11 @@ world::DemandGeneratorConfig ReadGenerator(ObjectReader& g,
 }  // namespace
 
 std::vector<world::DemandGeneratorConfig> ReadDemand(ObjectReader& reader, const std::string& key,
-                                                     const std::set<std::string>& api_names) {
+                                                     const DemandContext& context) {
   if (!reader.Has(key)) reader.Fail(key, "required field is missing (an array of generators)");
   std::vector<world::DemandGeneratorConfig> generators;
   reader.ObjectArray(key, &generators, [&](ObjectReader& g, world::DemandGeneratorConfig* c) {
-    *c = ReadGenerator(g, api_names);
+    *c = ReadGenerator(g, context);
     const Status status = c->validate();
     if (!status.ok()) throw FieldErrorAt(g, "demand." + c->name + ".", status);
   });

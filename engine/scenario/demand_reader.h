@@ -20,6 +20,20 @@
 //   "burst":           {"count": 50, "span": "2s", "at": "2023-09-10T17:00:00Z"}
 //                      or {"count": 50, "span": "2s", "kickoff_offset": "-5m"}
 // The request's api must name one of the scenario's upstreams.
+//
+// A trace generator has no "request" (nor "league"): its requests come whole
+// from a file (engine/world/trace_demand.h):
+//   {"name": "prod", "trace": {"file": "traces/day.jsonl",   // relative to the scenario
+//      "format": "jsonl" | "csv",            // default: "csv" for *.csv, else "jsonl"
+//      "columns": {"timestamp": "ts", "api": "api", "endpoint": "endpoint",
+//                  "key": "key", "priority": "", "game": "", "deadline": ""},   // CSV
+//      "defaults": {"priority": "NORMAL", "deadline": "30s",
+//                   "cacheable": true, "batchable": false},                    // CSV
+//      "apis": ["scores"], "from": INSTANT, "until": INSTANT,
+//      "shift": "7d" | "start_at": INSTANT, "rate": 1.5, "spread": "2s",
+//      "max_lateness": "1h"}}
+// The file is read once here (ScanTrace): a problem in it throws a
+// ConfigError naming the trace file and line.
 #ifndef ORCHSIM_ENGINE_SCENARIO_DEMAND_READER_H_
 #define ORCHSIM_ENGINE_SCENARIO_DEMAND_READER_H_
 
@@ -32,9 +46,17 @@
 
 namespace orchsim::scenario {
 
+// What demand is read against.
+struct DemandContext {
+  std::set<std::string> api_names;  // the scenario's upstreams
+  std::string folder;               // relative trace paths start here ("" = as given)
+  // The schedule (a trace CSV's game column); null = no games. Not owned.
+  const std::vector<world::Game>* games = nullptr;
+};
+
 // Reads reader[key] (required, an array). Throws ConfigError.
 std::vector<world::DemandGeneratorConfig> ReadDemand(ObjectReader& reader, const std::string& key,
-                                                     const std::set<std::string>& api_names);
+                                                     const DemandContext& context);
 
 }  // namespace orchsim::scenario
 

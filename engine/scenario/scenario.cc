@@ -150,13 +150,79 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Dur("drain", &s.drain);
 
   const kernel::SeedTree seeds(s.seed);
-  {
+  // A scenario that replays a trace may leave the schedule out: its requests
+  // carry their game starts themselves.
+  bool replays_trace = false;
+  if (json.contains("demand") && json["demand"].is_array()) {
+    for (const Json& generator : json["demand"]) {
+      if (generator.is_object() && generator.contains("trace")) replays_trace = true;
+    }
+  }
+  if (r.Has("schedule") || !replays_trace) {
     ObjectReader schedule = r.Object("schedule");
     s.games = ReadSchedule(schedule, folder, seeds, &s.warnings);
+    if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
+  } else {
+    r.Allow("schedule");
   }
-  if (s.games.empty()) throw ConfigError(file, "/schedule", "the schedule has no games");
-  s.start = s.games.front().kickoff - Days(1);
-  s.end = s.games.back().kickoff + Days(1);
+
+  if (r.Has("upstreams") && r.Raw("upstreams").is_string()) {
+    // The block in a file of its own (what `orchsim calibrate --out` writes).
+    const std::string path = Join(folder, r.Raw("upstreams").get<std::string>());
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(path, error)) {
+      r.Fail("upstreams", "cannot read the upstreams file " + path +
+                              " (missing, not readable or not a regular file); expected an "
+                              "object of upstreams or a path relative to the scenario's folder");
+    }
+    const Json block = config::ParseJsonOrThrow(config::ReadFileOrThrow(path), path);
+    ObjectReader upstreams(block, "", path);
+    std::vector<std::string> names;
+    for (const auto& item : block.items()) names.push_back(item.key());
+    for (const std::string& name : names) {
+      ObjectReader upstream = upstreams.Object(name);
+      s.upstreams.push_back(ReadUpstream(upstream, name));
+      upstream.Finish();
+    }
+    upstreams.Finish();
+    if (s.upstreams.empty()) throw ConfigError(path, "", "expected at least one upstream");
+  } else {
+    ObjectReader upstreams = r.Object("upstreams");
+    for (const std::string& name : r.Keys("upstreams")) {
+      ObjectReader upstream = upstreams.Object(name);
+      s.upstreams.push_back(ReadUpstream(upstream, name));
+      upstream.Finish();
+    }
+    upstreams.Finish();
+    if (s.upstreams.empty()) r.Fail("upstreams", "expected at least one upstream");
+  }
+  std::set<std::string> api_names;
+  for (const auto& u : s.upstreams) api_names.insert(u.name);
+
+  s.demand = ReadDemand(r, "demand", DemandContext{api_names, folder, &s.games});
+
+  // start/end default to a day around the schedule's games, else to the
+  // span of the replayed traces (the last arrival included).
+  if (!s.games.empty()) {
+    s.start = s.games.front().kickoff - Days(1);
+    s.end = s.games.back().kickoff + Days(1);
+  } else {
+    bool first = true;
+    for (const world::DemandGeneratorConfig& g : s.demand) {
+      const auto* trace = std::get_if<world::TracePattern>(&g.pattern);
+      if (trace == nullptr || !g.enabled) continue;
+      const Duration shift = trace->EffectiveShift();
+      const Instant from = trace->scan.first_arrival + shift;
+      const Instant to = trace->scan.last_arrival + shift + trace->spread + Microseconds(1);
+      s.start = first ? from : std::min(s.start, from);
+      s.end = first ? to : std::max(s.end, to);
+      first = false;
+    }
+    if (first && !(r.Has("start") && r.Has("end"))) {
+      r.Fail(r.Has("start") ? "end" : "start",
+             "required when the scenario has no schedule and no enabled trace generator");
+    }
+  }
   r.Inst("start", &s.start);
   r.Inst("end", &s.end);
   if (s.end <= s.start) r.Fail("end", "expected an instant after \"start\"");
@@ -172,6 +238,12 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     if (r.Has("start")) {
       r.Fail("start", "expected an instant at most 100 years before the end; " + why);
     }
+    if (s.games.empty()) {
+      throw ConfigError(file, "/demand",
+                        why +
+                            " (the replayed traces' arrivals); set \"start\" and \"end\" to "
+                            "run a part of it");
+    }
     throw ConfigError(file, "/schedule",
                       why +
                           " (from a day before the first game to a day after the last); set "
@@ -182,21 +254,6 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
     r.Fail("warmup", "expected a warm-up shorter than the run (" + FormatDuration(s.end - s.start) +
                          " from \"start\" to \"end\"), got " + JsonPreview(r.Raw("warmup")));
   }
-
-  {
-    ObjectReader upstreams = r.Object("upstreams");
-    for (const std::string& name : r.Keys("upstreams")) {
-      ObjectReader upstream = upstreams.Object(name);
-      s.upstreams.push_back(ReadUpstream(upstream, name));
-      upstream.Finish();
-    }
-    upstreams.Finish();
-    if (s.upstreams.empty()) r.Fail("upstreams", "expected at least one upstream");
-  }
-  std::set<std::string> api_names;
-  for (const auto& u : s.upstreams) api_names.insert(u.name);
-
-  s.demand = ReadDemand(r, "demand", api_names);
 
   std::string presets = "policies";
   r.String("presets", &presets);
@@ -260,6 +317,8 @@ Scenario ParseScenario(const std::string& text, const std::string& file,
   r.Allow("tolerances");
   if (r.Has("sweep")) s.sweep = r.Raw("sweep");
   r.Allow("sweep");
+  if (r.Has("slo")) s.slo = r.Raw("slo");
+  r.Allow("slo");
   r.Finish();
   return s;
 }

@@ -11,20 +11,29 @@
 //                  "columns": {...},            // or {"synthetic": [{...}]}
 //                  "skip_rows": [{"column": "home_team", "equals": [" ()", "TBD"]},
 //                                {"column": "week", "matches": "P.*"}]}
-//     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h
+//     "upstreams": {"odds": {...}, ...},        // see upstream_reader.h, or the
+//                                               // path of a file holding that object
+//                                               // (what `orchsim calibrate` writes)
 //     "demand": [{...}, ...],                    // see demand_reader.h
 //     "baseline": "naive",
 //     "variants": [{"name": "naive", "preset": "naive"},
 //                  {"name": "tuned", "preset": "tuned", "overrides": {...}}],
 //     "expect": {...}, "tolerances": {...}       // kept as JSON for `check`
+//     "slo": {...}                               // kept as JSON for the verdict
+//                                                // (engine/experiment/slo.h)
 //     "sweep": {...}                             // kept as JSON for `sweep`
 //   }
 // A "$schema" key (a string, ignored) may name the JSON Schema for editors, at
 // the top of a scenario or a preset.
-// Relative paths (schedule CSV) are relative to the scenario file's folder;
-// presets are found as <folder>/<presets>/<preset>.json, where "presets"
-// (optional) defaults to "policies". start/end default to
-// one day before the first kickoff and one day after the last.
+// Relative paths (schedule CSV, trace files) are relative to the scenario
+// file's folder; presets are found as <folder>/<presets>/<preset>.json, where
+// "presets" (optional) defaults to "policies". start/end default to one day
+// before the first kickoff and one day after the last.
+//
+// A scenario whose demand replays a trace ({"trace": {...}}, demand_reader.h)
+// may leave out "schedule" (no games: nothing to prefetch, no kickoffs for
+// the upstreams' data changes); start/end then default to the replayed
+// arrivals: the first one, and just after the last one.
 //
 // A variant's policy is OrchestratorConfig{} overlaid with the preset, then
 // with the overrides (policy_reader.h), then validated.
@@ -75,6 +84,7 @@ struct Scenario {
   Json expect;      // null when absent; read by experiment/check.h
   Json tolerances;  // null when absent; read by experiment/check.h
   Json sweep;       // null when absent; read by `orchsim sweep` (engine/experiment/sweep.h)
+  Json slo;         // null when absent; read by engine/experiment/slo.h
   // Things that loaded but look wrong ("FILE: line N: ..."), for the CLI to
   // print; e.g. schedule rows whose teams are placeholders.
   std::vector<std::string> warnings;

@@ -93,6 +93,18 @@ world::UpstreamModelConfig ReadUpstream(ObjectReader& r, const std::string& name
     o.Int("status", &window->status, false, 100, 599);
     if (window->end <= window->start) o.Fail("end", "expected an instant after \"start\"");
   });
+  r.ObjectArray("health_windows", &c.health_windows,
+                [](ObjectReader& o, world::HealthWindow* window) {
+                  o.Inst("start", &window->start, true);
+                  o.Inst("end", &window->end, true);
+                  o.Enum("state", &window->state,
+                         {{"degraded", world::UpstreamHealth::kDegraded},
+                          {"down", world::UpstreamHealth::kDown}},
+                         true);
+                  if (window->end <= window->start) {
+                    o.Fail("end", "expected an instant after \"start\"");
+                  }
+                });
   r.IfObject("rate_limit", [&](ObjectReader& o) {
     o.Bool("enabled", &c.rate_limit.enabled);
     o.Int("max_calls", &c.rate_limit.max_calls, false, 1);

@@ -24,6 +24,8 @@ struct Emission {
   const Game* game = nullptr;  // null for requests not about a game
   CivilDate date;
   uint32_t n = 0;
+  // A trace generator's request, complete (the template is not used).
+  std::optional<Request> request;
 };
 
 class GeneratorStream {
@@ -206,6 +208,10 @@ Status ValidatePattern(const std::string& f, const BurstPattern& p) {
   return Status::Ok();
 }
 
+Status ValidatePattern(const std::string& f, const TracePattern& p) {
+  return ValidateTracePattern(f, p);
+}
+
 // span * k / count (integer microseconds, rounded down) without forming
 // span * k, which overflows int64 for long spans and large counts (issue 19).
 Duration BurstOffset(const BurstPattern& burst, uint32_t k) {
@@ -270,7 +276,7 @@ class PerGameStream : public GeneratorStream {
     std::pop_heap(heap_.begin(), heap_.end(), Later);
     Cursor& cursor = heap_.back();
     const Game& game = games_[cursor.game];
-    Emission e{cursor.next, &game, game.date, cursor.k};
+    Emission e{cursor.next, &game, game.date, cursor.k, std::nullopt};
     ++cursor.k;
     if (Advance(cursor)) {
       std::push_heap(heap_.begin(), heap_.end(), Later);
@@ -422,7 +428,7 @@ class CronStream : public GeneratorStream {
   }
 
   Emission Pop() override {
-    Emission e{head_, nullptr, head_date_, 0};
+    Emission e{head_, nullptr, head_date_, 0, std::nullopt};
     if (!pattern_.one_per_game) {
       has_head_ = false;
       ++day_;
@@ -457,6 +463,26 @@ class CronStream : public GeneratorStream {
   CivilDate head_date_;
 };
 
+// The requests of a trace file (trace_demand.h).
+class TraceStream : public GeneratorStream {
+ public:
+  TraceStream(const std::vector<Game>& games, const DemandGeneratorConfig& config,
+              const kernel::SeedTree& seeds)
+      : stream_(std::get<TracePattern>(config.pattern), seeds.SeedFor("demand/" + config.name),
+                games) {}
+
+  std::optional<Instant> Head() override { return stream_.Head(); }
+  Emission Pop() override {
+    TraceArrival arrival = stream_.Pop();
+    Emission e{arrival.at, nullptr, UtcDateOf(arrival.at), 0, std::move(arrival.request)};
+    return e;
+  }
+  size_t buffered() const override { return stream_.buffered(); }
+
+ private:
+  TraceDemandStream stream_;
+};
+
 // A single burst at an absolute instant.
 class AbsoluteBurstStream : public GeneratorStream {
  public:
@@ -468,7 +494,7 @@ class AbsoluteBurstStream : public GeneratorStream {
   }
   Emission Pop() override {
     const Instant at = *Head();
-    return Emission{at, nullptr, UtcDateOf(at), static_cast<uint32_t>(k_++)};
+    return Emission{at, nullptr, UtcDateOf(at), static_cast<uint32_t>(k_++), std::nullopt};
   }
   size_t buffered() const override { return k_ < burst_.count ? 1 : 0; }
 
@@ -482,6 +508,9 @@ class AbsoluteBurstStream : public GeneratorStream {
 Status DemandGeneratorConfig::validate() const {
   if (name.empty()) return FieldError("demand.name", name, "must not be empty");
   const std::string f = "demand." + name + ".";
+  if (const auto* trace = std::get_if<TracePattern>(&pattern)) {
+    return ValidatePattern(f + "trace.", *trace);
+  }
   if (request.api.empty()) return FieldError(f + "request.api", request.api, "must not be empty");
   if (request.endpoint.empty()) {
     return FieldError(f + "request.endpoint", request.endpoint, "must not be empty");
@@ -505,7 +534,8 @@ Status DemandGeneratorConfig::validate() const {
                            : std::is_same_v<P, GameOffsetsPattern>    ? "offsets."
                            : std::is_same_v<P, KickoffPoissonPattern> ? "kickoff_poisson."
                            : std::is_same_v<P, LivePollingPattern>    ? "live_polling."
-                                                                      : "burst.";
+                           : std::is_same_v<P, BurstPattern>          ? "burst."
+                                                                      : "trace.";
         return ValidatePattern(f + kind, p);
       },
       pattern);
@@ -538,6 +568,8 @@ DemandSource::DemandSource(const std::vector<Game>& games,
     if (!config.enabled) continue;
     if (std::holds_alternative<CronPattern>(config.pattern)) {
       streams_[i] = std::make_unique<CronStream>(games, config);
+    } else if (std::holds_alternative<TracePattern>(config.pattern)) {
+      streams_[i] = std::make_unique<TraceStream>(games, config, seeds);
     } else if (const auto* burst = std::get_if<BurstPattern>(&config.pattern); burst && burst->at) {
       streams_[i] = std::make_unique<AbsoluteBurstStream>(*burst);
     } else {
@@ -575,6 +607,12 @@ std::optional<TimedRequest> DemandSource::Next() {
   out.generator = g;
   out.sequence = sequence_[g]++;
   Request& r = out.request;
+  if (e.request) {
+    r = std::move(*e.request);
+    r.id = ++emitted_;
+    Refill(g);
+    return out;
+  }
   r.id = ++emitted_;
   r.api = t.api;
   r.endpoint = t.endpoint;

@@ -9,7 +9,9 @@
 //     the rate piecewise constant over the window;
 //   - LivePollingPattern: every `interval` from kickoff for the game's length;
 //   - BurstPattern: `count` requests at an instant (absolute, or an offset from
-//     each kickoff), spread evenly over `span`.
+//     each kickoff), spread evenly over `span`;
+//   - TracePattern: the requests of a recorded trace or a CSV file, replayed
+//     (trace_demand.h: options, order, memory).
 //
 // Contract:
 //   - DemandSource::Next() returns the requests of all enabled generators in
@@ -19,7 +21,8 @@
 //     (GameBefore) and then in the pattern's own order (offsets ascending, burst index).
 //   - Memory does not grow with the season: a generator holds one cursor per
 //     game whose window is open (plus one pending head per generator), never
-//     the season's requests. buffered() reports that count.
+//     the season's requests; a trace generator holds its reorder window
+//     (trace_demand.h). buffered() reports that count.
 //   - Common random numbers: generator "X" draws only from the seed tree's
 //     stream "demand/X", split per game as SeedTree::Child("demand/X")
 //     .Stream(game id). Demand therefore depends on the seed, the schedule and
@@ -28,7 +31,8 @@
 //   - Requests: id is 1, 2, 3... in emission order; deadline = arrival +
 //     RequestTemplate::deadline (Instant::Max() when infinite); game_start is
 //     the game's kickoff for per-game patterns (and cron one_per_game), unset
-//     otherwise; submitted_at is left for the orchestrator to set.
+//     otherwise; submitted_at is left for the orchestrator to set. A trace
+//     generator's requests carry the file's fields instead (trace_demand.h).
 //
 // Key templates: literal text with placeholders {game} (game id), {home},
 // {away}, {league}, {venue}, {date} and {n}. {date} is Game::date for per-game
@@ -54,6 +58,7 @@
 #include "engine/kernel/random.h"
 #include "engine/world/schedule.h"
 #include "engine/world/time_zone.h"
+#include "engine/world/trace_demand.h"
 #include "policies/request.h"
 #include "policies/status.h"
 #include "policies/time.h"
@@ -128,8 +133,12 @@ struct BurstPattern {
   Duration kickoff_offset = Duration::Zero();
 };
 
+// Requests replayed from a recorded trace or a CSV file (trace_demand.h).
+// The request template is not used: each request comes whole from the file.
+using TracePattern = TraceDemandPattern;
+
 using DemandPattern = std::variant<CronPattern, GameOffsetsPattern, KickoffPoissonPattern,
-                                   LivePollingPattern, BurstPattern>;
+                                   LivePollingPattern, BurstPattern, TracePattern>;
 
 struct DemandGeneratorConfig {
   std::string name;  // non-empty, unique in a source; names the random stream
@@ -161,7 +170,9 @@ class GeneratorStream;  // one generator's lazy request stream (demand.cc)
 class DemandSource {
  public:
   // REQUIRES: ValidateDemandGenerators(generators).ok(); `games` sorted by
-  // GameBefore (as schedule.h returns them) and alive as long as the source.
+  // GameBefore (as schedule.h returns them) and alive as long as the source;
+  // trace patterns scanned (ScanTrace). The constructor and Next() throw
+  // std::runtime_error when a trace file no longer reads as it did.
   DemandSource(const std::vector<Game>& games, std::vector<DemandGeneratorConfig> generators,
                const kernel::SeedTree& seeds);
   ~DemandSource();

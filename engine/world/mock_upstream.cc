@@ -188,6 +188,13 @@ Duration MockUpstream::DrawLatency(UpstreamHealth health) {
   return RoundMicros(us);
 }
 
+UpstreamHealth MockUpstream::HealthAt(Instant t) {
+  for (const HealthWindow& w : config_.health_windows) {
+    if (w.start <= t && t < w.end) return w.state;
+  }
+  return health_.StateAt(t);
+}
+
 const OutageWindow* MockUpstream::OutageAt(Instant t) const {
   for (const OutageWindow& w : config_.outages) {
     if (w.start <= t && t < w.end) return &w;
@@ -350,7 +357,7 @@ Response MockUpstream::Process(const UpstreamCall& call) {
   counters_.keys_requested += call.keys.size();
 
   Response r;
-  const UpstreamHealth health = health_.StateAt(now);
+  const UpstreamHealth health = HealthAt(now);
   auto finish = [&](int status) -> Response {
     r.status = status;
     ++counters_.status_counts[status];

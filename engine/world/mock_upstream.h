@@ -6,6 +6,8 @@
 //   1. a scheduled outage window covering now: its status (503), no headers;
 //   2. health state down: HealthModelConfig::down_status (503 at the drawn
 //      latency, or 599 after FailureConfig::timeout_latency), no headers;
+//      the state is a scheduled health window's where one covers now, else
+//      the Markov chain's (degraded likewise scales latency and error rates);
 //   3. server-side rate limit reached: 429 with Retry-After (whole seconds,
 //      rounded up) — the gateway counts every call it admits, including ones
 //      answered 400 or 5xx below;
@@ -168,7 +170,8 @@ class MockUpstream {
   void set_max_keys_with_data(size_t max) { max_keys_with_data_ = max; }
 
   // ---- health and outages ----
-  UpstreamHealth HealthAt(Instant t) { return health_.StateAt(t); }
+  // The state calls see at `t`: a scheduled health window's, else the chain's.
+  UpstreamHealth HealthAt(Instant t);
   HealthTimeline& health() { return health_; }
   // The outage window covering `t`, if any.
   const OutageWindow* OutageAt(Instant t) const;

@@ -243,6 +243,24 @@ Status UpstreamModelConfig::validate() const {
       return FieldError(o + "status", outages[i].status, "must be an HTTP status in [100, 599]");
     }
   }
+  for (size_t i = 0; i < health_windows.size(); ++i) {
+    const std::string o = f + "health_windows[" + std::to_string(i) + "].";
+    const HealthWindow& w = health_windows[i];
+    if (w.end <= w.start) {
+      return FieldError(o + "end", FormatInstant(w.end),
+                        "must be after start (\"" + FormatInstant(w.start) + "\")");
+    }
+    if (w.state == UpstreamHealth::kHealthy) {
+      return FieldError(o + "state", std::string(UpstreamHealthName(w.state)),
+                        "must be degraded or down");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (w.start < health_windows[j].end && health_windows[j].start < w.end) {
+        return FieldError(o + "start", FormatInstant(w.start),
+                          "must not overlap health_windows[" + std::to_string(j) + "]");
+      }
+    }
+  }
   if (rate_limit.enabled) {
     if (rate_limit.max_calls < 1) {
       return FieldError(f + "rate_limit.max_calls", rate_limit.max_calls, "must be >= 1");

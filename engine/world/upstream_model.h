@@ -116,6 +116,17 @@ struct OutageWindow {
   int status = 503;
 };
 
+// A scheduled health state: calls sent in [start, end) see `state` (degraded:
+// latency and error rates scaled; down: down_status), whatever the Markov
+// chain says; outside every window the chain (healthy when disabled) decides.
+// What `orchsim calibrate` writes for the spells of elevated error rate it
+// finds, so a replay meets them at the instants the trace did.
+struct HealthWindow {
+  Instant start;
+  Instant end;
+  UpstreamHealth state = UpstreamHealth::kDegraded;
+};
+
 // ---- server-side rate limit -----------------------------------------------
 
 enum class RateLimitWindow : uint8_t {
@@ -233,6 +244,7 @@ struct UpstreamModelConfig {
   FailureConfig failures;
   HealthModelConfig health;
   std::vector<OutageWindow> outages;
+  std::vector<HealthWindow> health_windows;  // may not overlap one another
   RateLimitConfig rate_limit;
   QuotaConfig quota;
   BatchConfig batch;

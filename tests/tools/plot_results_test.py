@@ -18,7 +18,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-PLOTS = ["calls", "wait", "latency", "quota", "breakers", "staleness"]
+PLOTS = ["overview", "calls", "wait", "latency", "quota", "breakers", "staleness"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -239,7 +239,7 @@ TEST(CheckTest, JUnitAndMarkdownNameTheFailures) {
 TEST(CheckTest, MarkdownLeadsWithHeadlineNumbersEvenWhenAllPass) {
   const std::vector<CheckResult> results = {
       {"nfl", "tuned", "retries", "expect", true, "3 is <= 5"}};
-  CheckedScenario nfl{"nfl", {2023}, {"naive", "tuned"}, {}};
+  CheckedScenario nfl{"nfl", {2023}, {"naive", "tuned"}, {}, ""};
   nfl.means["naive"] = {{"requests", 234795}, {"upstream_calls", 234795}, {"credits", 469200}};
   nfl.means["tuned"] = {{"requests", 234795},      {"upstream_calls", 71322},
                         {"calls_saved_pct", 69.6}, {"client_failures_pct", 1.4},
@@ -249,6 +249,13 @@ TEST(CheckTest, MarkdownLeadsWithHeadlineNumbersEvenWhenAllPass) {
   EXPECT_NE(md.find("| tuned | 234,795 | 71,322 | 69.6% | 1.4% | 2.5 s | 135,756 credits |"),
             std::string::npos)
       << md;
+  // With service-level objectives (slo.h), the verdict follows the table.
+  nfl.verdict = "**Verdict: `tuned`.** It meets the objective.";
+  const std::string with_verdict = MarkdownSummary(results, {nfl});
+  EXPECT_NE(
+      with_verdict.find("135,756 credits |\n\n**Verdict: `tuned`.** It meets the objective.\n"),
+      std::string::npos)
+      << with_verdict;
 }
 
 }  // namespace

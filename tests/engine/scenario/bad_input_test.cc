@@ -107,6 +107,10 @@ TEST(BadInputCorpusTest, HasAtLeastFiftyCasesAndNoOrphans) {
     const std::string csv = "\"schedules/" + entry.path().filename().string() + "\"";
     EXPECT_NE(all_cases.find(csv), std::string::npos) << entry.path() << " is unused";
   }
+  for (const auto& entry : fs::directory_iterator(CorpusDir() / "traces")) {
+    const std::string trace = "\"traces/" + entry.path().filename().string() + "\"";
+    EXPECT_NE(all_cases.find(trace), std::string::npos) << entry.path() << " is unused";
+  }
 }
 
 // The cases are small edits of one valid scenario; it and its CSV and preset

@@ -78,7 +78,7 @@ TEST_F(Nfl2023Test, Upstreams) {
   EXPECT_EQ(weather.batch.max_keys, 10);
   EXPECT_EQ(weather.rate_limit.max_calls, 60);
   EXPECT_EQ(weather.rate_limit.window, Minutes(1));
-  EXPECT_EQ(s.demand.size(), 7u);
+  EXPECT_EQ(s.demand.size(), 11u);
 }
 
 TEST_F(Nfl2023Test, VariantsAndBaseline) {
@@ -124,38 +124,43 @@ TEST_F(Nfl2023Test, SeedPlanIsTheTeamsFirstPlan) {
   EXPECT_FALSE(p.prefetch.enabled);
 }
 
-TEST_F(Nfl2023Test, TunedOverridesOnTopOfItsPreset) {
+// tuned is the preset nfl-2023-tuned (the recommended.json of the
+// scenario's sweep, issue 21): every layer of a preset, flattened.
+TEST_F(Nfl2023Test, TunedIsItsSweepsRecommendedPreset) {
   const OrchestratorConfig& p = Get("tuned").policy;
   ASSERT_EQ(p.apis.size(), 3u);
   const ApiPolicy& odds = p.apis.at("odds");
-  EXPECT_EQ(odds.bucket.rate_per_s, 2);
+  EXPECT_EQ(odds.bucket.rate_per_s, 0.25);
   EXPECT_EQ(odds.bucket.burst, 10);
   EXPECT_EQ(odds.expected_credits_per_call, 6);
-  EXPECT_EQ(odds.quota.mode, QuotaMode::kPace);
+  EXPECT_EQ(odds.quota.mode, QuotaMode::kOff);  // the sweep's choice over pace
   EXPECT_EQ(odds.quota.critical_floor, 600);
   ASSERT_TRUE(odds.quota.assumed_period_start.has_value());
   EXPECT_EQ(FormatInstant(*odds.quota.assumed_period_start), "2023-09-01T00:00:00Z");
   // The entry started from the preset's default_api: its reserves carry over.
   EXPECT_EQ(odds.bucket.reserves.size(), 2u);
+  // The swept live-odds TTL is an endpoint layer.
+  ASSERT_EQ(odds.endpoints.count("live-odds"), 1u);
+  EXPECT_EQ(odds.endpoints.at("live-odds").cache.default_ttl, Minutes(3));
   EXPECT_FALSE(p.apis.at("scores").quota.enabled);
   EXPECT_EQ(p.apis.at("scores").bucket.rate_per_s, 5);  // the preset's default_api
   EXPECT_EQ(p.apis.at("weather").bucket.rate_per_s, 0.9);
-  ASSERT_EQ(p.defaults.cache.rules.size(), 4u);  // overrides replace the preset's []
+  ASSERT_EQ(p.defaults.cache.rules.size(), 4u);
   EXPECT_EQ(p.defaults.cache.rules[0].endpoint_pattern, "odds");
   EXPECT_EQ(p.defaults.cache.rules[0].near_game.size(), 3u);
   EXPECT_EQ(p.defaults.cache.rules[0].live_ttl, Minutes(2));
   EXPECT_FALSE(p.defaults.cache.rules[2].live_ttl.has_value());
-  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(5));  // from the preset
+  EXPECT_EQ(p.defaults.cache.default_ttl, Minutes(5));
   EXPECT_TRUE(p.prefetch.enabled);
   EXPECT_EQ(p.prefetch.offsets, (std::vector<Duration>{Hours(2), Hours(1), Minutes(30)}));
   ASSERT_EQ(p.prefetch.targets.size(), 1u);
   EXPECT_EQ(p.prefetch.targets[0].key_template, "{game}");
-  // Overrides merge into the preset's health object instead of replacing it.
   EXPECT_TRUE(p.health.enabled);
   EXPECT_EQ(p.health.min_samples, 5);
   EXPECT_TRUE(p.health.active_probes);
   EXPECT_EQ(p.defaults.breaker.trigger, BreakerTrigger::kFailureRate);
   EXPECT_EQ(p.defaults.retry.backoff, BackoffKind::kDecorrelatedJitter);
+  EXPECT_EQ(p.defaults.retry.max_attempts, 3);
 }
 
 // ---------------------------------------------------------------- overlay

@@ -100,6 +100,8 @@ constexpr const char* kFullScenario = R"({
     "failures": {"enabled": true},
     "health": {"enabled": false},
     "outages": [{"start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z"}],
+    "health_windows": [{"start": "2024-01-01T12:00:00Z", "end": "2024-01-01T13:00:00Z",
+                        "state": "degraded"}],
     "rate_limit": {"enabled": false},
     "quota": {"enabled": false, "credits_per_endpoint": {"odds": 2}},
     "batch": {"enabled": false},
@@ -146,6 +148,7 @@ const std::multimap<std::string, std::string>& Places() {
       {"scenario:/$defs/failures", "/upstreams/api/failures"},
       {"scenario:/$defs/healthModel", "/upstreams/api/health"},
       {"scenario:/$defs/outage", "/upstreams/api/outages/0"},
+      {"scenario:/$defs/healthWindow", "/upstreams/api/health_windows/0"},
       {"scenario:/$defs/rateLimit", "/upstreams/api/rate_limit"},
       {"scenario:/$defs/upstreamQuota", "/upstreams/api/quota"},
       {"scenario:/$defs/batch", "/upstreams/api/batch"},
@@ -159,6 +162,9 @@ const std::multimap<std::string, std::string>& Places() {
        "/demand/2/kickoff_poisson/steps/0"},
       {"scenario:/$defs/livePolling", "/demand/3/live_polling"},
       {"scenario:/$defs/burst", "/demand/4/burst"},
+      {"scenario:/$defs/trace", "trace:/demand/5/trace"},
+      {"scenario:/$defs/traceColumns", "trace:/demand/6/trace/columns"},
+      {"scenario:/$defs/traceDefaults", "trace:/demand/6/trace/defaults"},
       {"scenario:/$defs/variant", "/variants/0"},
       {"policy:", "preset:"},
       {"policy:/$defs/policyFields", "/variants/0/overrides"},
@@ -230,9 +236,27 @@ class SchemaTest : public ::testing::Test {
   }
 
   // Splits a place into (document: "scenario"/"preset", pointer) and applies
-  // the CSV schedule when asked.
+  // the CSV schedule or the trace generators when asked.
   static std::pair<bool, std::string> Where(const std::string& place, Json* scenario) {
     if (place.rfind("preset:", 0) == 0) return {true, place.substr(7)};
+    if (place.rfind("trace:", 0) == 0) {
+      const std::string traces = kSourceDir + "/tests/engine/scenario/good/traces/";
+      (*scenario)["demand"].push_back(
+          {{"name", "t"}, {"trace", {{"file", traces + "probe.jsonl"}}}});
+      (*scenario)["demand"].push_back({{"name", "csv"},
+                                       {"trace",
+                                        {{"file", traces + "probe.csv"},
+                                         {"columns",
+                                          {{"timestamp", "ts"},
+                                           {"api", "api"},
+                                           {"endpoint", "endpoint"},
+                                           {"key", "key"},
+                                           {"priority", "prio"},
+                                           {"game", "game"},
+                                           {"deadline", "deadline"}}},
+                                         {"defaults", {{"priority", "LOW"}}}}}});
+      return {false, place.substr(6)};
+    }
     if (place.rfind("csv:", 0) == 0) {
       (*scenario)["schedule"] = {
           {"csv", kSourceDir + "/tests/engine/scenario/good/schedules/utc.csv"},
@@ -268,6 +292,9 @@ TEST_F(SchemaTest, TheFullScenarioLoads) {
   // And with the CSV schedule.
   const ConfigError csv = Load([](Json& s, Json&) { Where("csv:", &s); }, &loaded);
   EXPECT_TRUE(loaded) << csv.what();
+  // And with the trace generators.
+  const ConfigError trace = Load([](Json& s, Json&) { Where("trace:", &s); }, &loaded);
+  EXPECT_TRUE(loaded) << trace.what();
 }
 
 TEST_F(SchemaTest, EverySchemaObjectHasAPlaceInTheProbe) {
@@ -278,9 +305,10 @@ TEST_F(SchemaTest, EverySchemaObjectHasAPlaceInTheProbe) {
     for (const std::string& p : pointers) {
       // "expect" and "tolerances" are kept as JSON by the loader and read by
       // `orchsim check` (engine/experiment/check.h, tested in check_test.cc).
-      // "sweep" likewise by `orchsim sweep` (engine/experiment/sweep.h).
+      // "sweep" likewise by `orchsim sweep` (engine/experiment/sweep.h), and
+      // "slo" by engine/experiment/slo.h (tested in slo_test.cc).
       if (p.rfind("/properties/expect", 0) == 0 || p.rfind("/properties/tolerances", 0) == 0 ||
-          p.rfind("/properties/sweep", 0) == 0) {
+          p.rfind("/properties/sweep", 0) == 0 || p.rfind("/properties/slo", 0) == 0) {
         continue;
       }
       nodes.insert(doc + ":" + p);
@@ -367,8 +395,9 @@ TEST_F(SchemaTest, EnumsListTheReadersChoices) {
   });
   // trigger, backoff, quota mode, 2 priorities (reserves, game rules), latency
   // kind, rate-limit kind, period, charge, headers, request priority,
-  // adaptive concurrency algorithm.
-  EXPECT_EQ(probed, 12);
+  // adaptive concurrency algorithm, trace format, trace defaults' priority,
+  // health window state.
+  EXPECT_EQ(probed, 15);
 }
 
 TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
@@ -400,10 +429,12 @@ TEST_F(SchemaTest, DurationsAndInstantsAreReadAsSuch) {
       });
   // 56 + warm-up and the quota's fixed window (issue 18) + per-API cache
   // fields, min_attempt, hedging delay and budget window, adaptive
-  // throttling window and adaptive concurrency latency threshold.
-  EXPECT_EQ(durations, 66);
-  EXPECT_EQ(instants, 7);  // start, end, season_start, outage start/end, burst at,
-                           // assumed_period_start
+  // throttling window and adaptive concurrency latency threshold + trace
+  // shift, spread, max_lateness, defaults.deadline.
+  EXPECT_EQ(durations, 70);
+  EXPECT_EQ(instants, 12);  // start, end, season_start, outage start/end, burst at,
+                            // assumed_period_start, trace from, until, start_at, health
+                            // window start/end
 }
 
 // The patterns accept what the parsers accept (on well-formed samples; the

@@ -81,7 +81,8 @@ schema_visible = ("unknown-key-", "enum-", "type-", "duration-unitless-", "durat
                   "duration-negative-", "duration-number-in-array", "instant-number",
                   "instant-space-separator", "range-number-", "range-override-", "range-status-",
                   "variants-", "demand-missing", "demand-no-pattern", "demand-two-patterns",
-                  "schedule-csv-and-synthetic", "schedule-neither", "name-missing")
+                  "schedule-csv-and-synthetic", "schedule-neither", "name-missing",
+                  "trace-with-request", "trace-rate-zero")
 for path in sorted(glob.glob(os.path.join(bad, "*.json"))):
     if os.path.basename(path).startswith(schema_visible):
         counts["rejected"] += check(path, scenario_validator, False)

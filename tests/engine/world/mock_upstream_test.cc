@@ -468,6 +468,50 @@ TEST(MockUpstreamOutageTest, OutageAnswersDoNotCountTowardTheRateLimit) {
   EXPECT_EQ(Header(limited, "Retry-After"), "3579");
 }
 
+// ---- scheduled health windows ------------------------------------------------
+
+TEST(MockUpstreamHealthWindowTest, WindowsOverrideTheChainOnExactBoundaries) {
+  UpstreamModelConfig c = Config();
+  c.latency.kind = LatencyKind::kConstant;
+  c.latency.constant = Milliseconds(50);
+  c.latency.degraded_factor = 4;
+  c.failures.enabled = true;
+  c.failures.rates.status_500 = 0.2;
+  c.failures.degraded_error_factor = 5;  // 100% while degraded
+  c.health.down_status = 503;
+  c.health_windows = {{kOrigin + Seconds(10), kOrigin + Seconds(20), UpstreamHealth::kDegraded},
+                      {kOrigin + Seconds(30), kOrigin + Seconds(40), UpstreamHealth::kDown}};
+  ASSERT_TRUE(c.validate().ok()) << c.validate().message();
+  Harness h(c);
+  EXPECT_EQ(h.upstream.HealthAt(kOrigin + Seconds(10) - Microseconds(1)), UpstreamHealth::kHealthy);
+  for (int i = 0; i < 20; ++i) {
+    const Response r = h.CallAt(kOrigin + Seconds(10) + Milliseconds(i * 499));
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.latency, Milliseconds(200));
+  }
+  EXPECT_EQ(h.upstream.HealthAt(kOrigin + Seconds(20)), UpstreamHealth::kHealthy);
+  EXPECT_EQ(h.CallAt(kOrigin + Seconds(30)).status, 503);
+  EXPECT_EQ(h.CallAt(kOrigin + Seconds(40) - Microseconds(1)).status, 503);
+  EXPECT_EQ(h.upstream.counters().down_answers, 2u);
+  EXPECT_EQ(h.upstream.HealthAt(kOrigin + Seconds(40)), UpstreamHealth::kHealthy);
+}
+
+TEST(MockUpstreamHealthWindowTest, ValidateRejectsHealthyEmptyAndOverlappingWindows) {
+  UpstreamModelConfig c = Config();
+  c.health_windows = {{kOrigin, kOrigin, UpstreamHealth::kDegraded}};
+  EXPECT_EQ(c.validate().message(),
+            "upstreams.odds.health_windows[0].end: \"2023-09-01T00:00:00Z\" must be after start "
+            "(\"2023-09-01T00:00:00Z\")");
+  c.health_windows = {{kOrigin, kOrigin + Hours(1), UpstreamHealth::kHealthy}};
+  EXPECT_EQ(c.validate().message(),
+            "upstreams.odds.health_windows[0].state: \"healthy\" must be degraded or down");
+  c.health_windows = {{kOrigin, kOrigin + Hours(1), UpstreamHealth::kDegraded},
+                      {kOrigin + Minutes(59), kOrigin + Hours(2), UpstreamHealth::kDown}};
+  EXPECT_EQ(c.validate().message(),
+            "upstreams.odds.health_windows[1].start: \"2023-09-01T00:59:00Z\" must not overlap "
+            "health_windows[0]");
+}
+
 // ---- server-side rate limit ------------------------------------------------------
 
 TEST(MockUpstreamRateLimitTest, FixedWindowAnswers429WithRetryAfterRoundedUp) {
