@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench_serve.sh — the live benchmarks of `orchsim serve` (README "Run it in
 # production", Measured). Benchmarks, not tests: they print figures and
-# assert nothing. Loopback only; every process they start is stopped on exit.
+# assert nothing (but asan exits 1 on a sanitizer finding). Loopback only;
+# every process they start is stopped on exit.
 #
 #   tools/bench_serve.sh hits   [SECONDS]   wrk against serve, one cached key:
 #                                           serve pinned to CPU 0, wrk to CPU 1
@@ -189,7 +190,7 @@ case "$mode" in
     fi
     ;;
   *)
-    sed -n '2,26p' "$0"
+    sed -n '2,27p' "$0"
     exit 2
     ;;
 esac
