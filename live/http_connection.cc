@@ -37,18 +37,18 @@ HttpConnection::HttpConnection(net::io_context& io, net::ssl::context* tls, Base
       url_(std::move(url)),
       limits_(limits),
       resolver_(io),
-      deadline_(io),
-      idle_timer_(io) {
+      deadline_(io.get_executor()),
+      idle_timer_(io.get_executor()) {
   if (tls_context_ != nullptr) {
-    tls_.emplace(io, *tls_context_);
+    tls_.emplace(io.get_executor(), *tls_context_);
   } else {
-    plain_.emplace(io);
+    plain_.emplace(io.get_executor());
   }
 }
 
 HttpConnection::~HttpConnection() = default;
 
-beast::tcp_stream& HttpConnection::Lowest() {
+HttpConnection::Stream& HttpConnection::Lowest() {
   return tls_ ? beast::get_lowest_layer(*tls_) : *plain_;
 }
 

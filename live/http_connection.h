@@ -20,17 +20,18 @@
 #ifndef ORCHSIM_LIVE_HTTP_CONNECTION_H_
 #define ORCHSIM_LIVE_HTTP_CONNECTION_H_
 
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -83,8 +84,14 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   int exchanges() const { return exchanges_; }
 
  private:
-  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-  boost::beast::tcp_stream& Lowest();
+  // On io_context's own executor type, not the type-erased any_io_executor:
+  // every completion handler then skips the erased copy, move and destroy.
+  using Executor = boost::asio::io_context::executor_type;
+  using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
+  using Timer = boost::asio::basic_waitable_timer<
+      std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+  using TlsStream = boost::beast::ssl_stream<Stream>;
+  Stream& Lowest();
   void ArmDeadline(Duration timeout, std::string phase);
   // The error text for `ec` in `phase`, naming a timeout as such.
   std::string Describe(const char* phase, const boost::system::error_code& ec) const;
@@ -101,10 +108,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   BaseUrl url_;
   ConnectionLimits limits_;
   boost::asio::ip::tcp::resolver resolver_;
-  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<Stream> plain_;
   std::optional<TlsStream> tls_;
-  boost::asio::steady_timer deadline_;
-  boost::asio::steady_timer idle_timer_;
+  Timer deadline_;
+  Timer idle_timer_;
   std::string deadline_phase_;        // the phase the deadline guards
   uint64_t deadline_generation_ = 0;  // a deadline fires only for its own phase
   bool timed_out_ = false;

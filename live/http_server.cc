@@ -1,8 +1,8 @@
 #include "live/http_server.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -26,13 +26,21 @@ constexpr size_t kMaxRequestBodyBytes = 64 << 10;
 
 std::chrono::microseconds ToChrono(Duration d) { return std::chrono::microseconds(d.micros()); }
 
+// Sessions run on the io_context's own executor type, not the type-erased
+// any_io_executor: every completion handler then skips the erased copy,
+// move and destroy (about 6% of a cache hit's CPU time, perf).
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Stream = beast::basic_stream<tcp, Executor>;
+
 }  // namespace
 
 struct HttpServerState {
   HttpServerState(net::io_context& io, HttpServerOptions o, HttpServer::Handler h)
-      : options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+      : options(std::move(o)), handler(std::move(h)), executor(io.get_executor()), acceptor(io) {}
   HttpServerOptions options;
   HttpServer::Handler handler;
+  Executor executor;
   tcp::acceptor acceptor;
   std::unordered_set<HttpSession*> sessions;
   bool accepting = true;
@@ -43,7 +51,7 @@ struct HttpServerState {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state)
+  HttpSession(Socket socket, std::shared_ptr<HttpServerState> state)
       : stream_(std::move(socket)), state_(std::move(state)) {
     state_->sessions.insert(this);
   }
@@ -84,6 +92,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool busy() const { return busy_; }
 
   void Close() {
+    closed_ = true;
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -91,6 +100,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   void OnRead(const boost::system::error_code& ec) {
+    // Closed (CloseIdle, the server's end) after the read completed but
+    // before this ran: the request never reaches the handler, so it is not
+    // accepted, and no answer is owed on a socket that can no longer carry it.
+    if (closed_) return;
     if (ec == http::error::end_of_stream) {
       Close();
       return;
@@ -133,7 +146,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Read();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<HttpServerState> state_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -143,6 +156,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = true;
   bool close_after_ = false;
   bool busy_ = false;
+  bool closed_ = false;
 };
 
 // ---------------------------------------------------------------- Responder
@@ -173,20 +187,21 @@ void Responder::Send(ProxyAnswer answer) {
 namespace {
 
 void AcceptNext(const std::shared_ptr<HttpServerState>& state) {
-  state->acceptor.async_accept([state](const boost::system::error_code& ec, tcp::socket socket) {
-    if (!state->accepting) return;
-    if (!ec) {
-      if (state->sessions.size() >= state->options.max_connections) {
-        boost::system::error_code ignored;
-        socket.close(ignored);  // over the limit: refuse at once
-      } else {
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<HttpSession>(std::move(socket), state)->Read();
-      }
-    }
-    AcceptNext(state);
-  });
+  state->acceptor.async_accept(
+      state->executor, [state](const boost::system::error_code& ec, Socket socket) {
+        if (!state->accepting) return;
+        if (!ec) {
+          if (state->sessions.size() >= state->options.max_connections) {
+            boost::system::error_code ignored;
+            socket.close(ignored);  // over the limit: refuse at once
+          } else {
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            std::make_shared<HttpSession>(std::move(socket), state)->Read();
+          }
+        }
+        AcceptNext(state);
+      });
 }
 
 }  // namespace

@@ -15,8 +15,9 @@
 //     does not parse gets 400 and the connection closes.
 //   - StopAccepting closes the listener; CloseIdle closes sessions that wait
 //     for a request (answers still pending are written, then their
-//     connection closes); SetClosing(true) makes every answer carry
-//     "Connection: close".
+//     connection closes; a request whose read completed but was not yet
+//     handed to the handler is dropped with its connection, unaccepted);
+//     SetClosing(true) makes every answer carry "Connection: close".
 // Thread rules: one io_context thread (the handler runs on it).
 #ifndef ORCHSIM_LIVE_HTTP_SERVER_H_
 #define ORCHSIM_LIVE_HTTP_SERVER_H_
