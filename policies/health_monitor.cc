@@ -140,8 +140,12 @@ void HealthMonitor::Record(const std::string& api, bool success, Duration latenc
 void HealthMonitor::Refresh(Instant now) {
   if (!config_.enabled) return;
   for (auto& [api, h] : apis_) {
+    const size_t before = h.samples.size();
     Evict(h, now);
-    Report(api, h, now);
+    // Every change of the samples is followed by a Report, so `reported` is
+    // the judgement of the samples as they are: with nothing aged out there
+    // is nothing new to judge (and Refresh runs at every probe tick).
+    if (h.samples.size() != before) Report(api, h, now);
   }
 }
 
@@ -159,7 +163,15 @@ HealthState HealthMonitor::state(const std::string& api) const {
 }
 
 HealthState HealthMonitor::StateAt(const std::string& api, Instant now) const {
-  return Snapshot(api, now).state;
+  if (!config_.enabled) return HealthState::kHealthy;
+  auto it = apis_.find(api);
+  if (it == apis_.end()) return HealthState::kHealthy;
+  const ApiHealth& h = it->second;
+  // Nothing ages out by `now`: the evidence is what was judged last (see
+  // Refresh), so its state is the one reported.
+  const bool ages = static_cast<int64_t>(h.samples.size()) > config_.min_samples &&
+                    h.samples.front().at <= now - config_.window;
+  return ages ? Judge(h, now).state : h.reported;
 }
 
 bool HealthMonitor::ProbeDue(const std::string& api, Instant now) const {
