@@ -128,7 +128,23 @@ void HealthMonitor::Report(const std::string& api, ApiHealth& h, Instant now) {
 
 void HealthMonitor::Record(const std::string& api, bool success, Duration latency, Instant now) {
   if (!config_.enabled) return;
-  ApiHealth& h = apis_[api];
+  RecordIn(api, apis_[api], success, latency, now);
+}
+
+void HealthMonitor::Record(ApiRef& ref, const std::string& api, bool success, Duration latency,
+                           Instant now) {
+  if (!config_.enabled) return;
+  if (ref.health == nullptr) {
+    // std::map nodes never move, so the pointers stay valid.
+    auto it = apis_.try_emplace(api).first;
+    ref.name = &it->first;
+    ref.health = &it->second;
+  }
+  RecordIn(*ref.name, *static_cast<ApiHealth*>(ref.health), success, latency, now);
+}
+
+void HealthMonitor::RecordIn(const std::string& api, ApiHealth& h, bool success, Duration latency,
+                             Instant now) {
   const Duration clamped = std::clamp(latency, Duration::Zero(), kMaxSampleLatency);
   h.samples.push_back({now, clamped, success});
   if (!success) ++h.failures;

@@ -47,6 +47,7 @@ struct Orchestrator::ApiState {
   Instant wake_at = Instant::Max();
   Timers::TimerId probe_timer = 0;
   bool dispatching = false;
+  HealthMonitor::ApiRef health;
 };
 
 struct Orchestrator::RequestState {
@@ -198,6 +199,17 @@ Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_v
   return ref;
 }
 
+Orchestrator::EndpointState& Orchestrator::EndpointFor(const RequestKey& key) {
+  // The encoding up to the key names (api, endpoint) unambiguously.
+  const std::string_view scope =
+      std::string_view(key.encoded()).substr(0, key.encoded().size() - key.key().size());
+  auto it = endpoint_by_scope_.find(scope);
+  if (it != endpoint_by_scope_.end()) return *it->second;
+  EndpointState& endpoint = Endpoint(Api(key.api()), key.endpoint());
+  endpoint_by_scope_.emplace(std::string(scope), &endpoint);
+  return endpoint;
+}
+
 const Orchestrator::ApiState* Orchestrator::FindApi(std::string_view api) const {
   auto it = apis_.find(api);
   return it == apis_.end() ? nullptr : it->second.get();
@@ -247,7 +259,7 @@ void Orchestrator::Submit(Request request, DoneFn done) {
   RequestState& state = *inserted;
   state.Reuse();
   state.key.Assign(request.api, request.endpoint, request.key);
-  state.endpoint = &Endpoint(Api(request.api), request.endpoint);
+  state.endpoint = &EndpointFor(state.key);
   if (request.game_start) state.game_start = ToMonotonic(clock_, *request.game_start);
   state.request = std::move(request);
   state.done = std::move(done);
@@ -634,7 +646,7 @@ void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& respons
     return;
   }
   if (flight == nullptr) {  // a health probe
-    health_.Record(call.api->name, response.ok(), now - call.sent_at, now);
+    health_.Record(call.api->health, call.api->name, response.ok(), now - call.sent_at, now);
     return;
   }
   call.api->admission.quota().Observe(response, now, clock_.wall_now());
@@ -681,7 +693,7 @@ void Orchestrator::OnCallResult(Flight& flight, uint64_t call_id, Instant sent_a
   EndpointState& endpoint = *flight.endpoint;
   const Duration latency = now - sent_at;
   endpoint.breaker.RecordResult(response.status, latency, now);
-  health_.Record(endpoint.api.name, response.ok(), latency, now);
+  health_.Record(endpoint.api.health, endpoint.api.name, response.ok(), latency, now);
   endpoint.api.admission.OnCallResult(response.status, latency, timed_out,
                                       !response.ok() && endpoint.retry.IsRetryable(response.status),
                                       now);

@@ -171,6 +171,9 @@ class Orchestrator {
   // ---- per-API and per-endpoint state, built on first use
   ApiState& Api(std::string_view api);
   EndpointState& Endpoint(ApiState& api, std::string_view endpoint);
+  // The endpoint `key` belongs to, in one hash lookup (Api + Endpoint on
+  // first use).
+  EndpointState& EndpointFor(const RequestKey& key);
   const ApiState* FindApi(std::string_view api) const;
 
   // ---- intake
@@ -239,6 +242,12 @@ class Orchestrator {
   CostTracker cost_;
 
   std::map<std::string, std::unique_ptr<ApiState>, std::less<>> apis_;
+  // Endpoints by the (api, endpoint) part of a RequestKey's encoding.
+  struct ScopeHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view scope) const { return std::hash<std::string_view>{}(scope); }
+  };
+  std::unordered_map<std::string, EndpointState*, ScopeHash, std::equal_to<>> endpoint_by_scope_;
   // Recycled entries (id_table.h): a request's path allocates no node.
   IdTable<RequestState> requests_;
   IdTable<Flight> flights_;
