@@ -8,13 +8,30 @@ Coalescer::Coalescer(const CoalescerConfig& config) : config_(config) {}
 
 JoinResult Coalescer::Join(const RequestKey& key, uint64_t id, Priority p) {
   if (!config_.enabled) return JoinResult{true, id, false, p, 0};
-  auto [it, started] = flights_.try_emplace(key);
-  Flight& flight = it->second;
-  if (started) {
+  auto it = flights_.find(key);
+  if (it == flights_.end()) {
+    // A new flight, in an ended flight's node when there is one: its key
+    // and vectors keep their storage.
+    Map::node_type node;
+    if (spare_.empty()) {
+      it = flights_.try_emplace(key).first;
+    } else {
+      node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key() = key;
+      Flight& reused = node.mapped();
+      reused.flight = 0;
+      reused.join_order.clear();
+      reused.present.clear();
+      reused.slot_of.clear();
+      it = flights_.insert(std::move(node)).position;
+    }
+    Flight& flight = it->second;
     flight.leader_id = id;
     flight.priority = p;
     return JoinResult{true, id, false, p, 0};
   }
+  Flight& flight = it->second;
   const bool raised = !AtLeast(flight.priority, p);
   if (raised) flight.priority = p;
   const bool is_leader = id == flight.leader_id;
@@ -49,7 +66,7 @@ std::vector<uint64_t> Coalescer::Complete(const RequestKey& key) {
   for (size_t i = 0; i < flight.join_order.size(); ++i) {
     if (flight.present[i]) waiting.push_back(flight.join_order[i]);
   }
-  flights_.erase(it);
+  spare_.push_back(flights_.extract(it));
   return waiting;
 }
 

@@ -37,7 +37,10 @@
 //     key (API, endpoint, sorted parameters) is the caller's job.
 // Cost: Join and Leave O(log members + key length), Complete O(followers).
 // Memory: one entry per key in flight plus one per follower join (a follower
-// that left keeps a tombstone until Complete); nothing is kept after Complete.
+// that left keeps a tombstone until Complete). Complete keeps the ended
+// flight's map node (its key and vectors with their storage) for the next
+// Join of a new key, up to the most keys ever in flight at once: a request's
+// path allocates nothing here once that peak has been reached.
 // Not thread-safe; the core runs on one event loop.
 #ifndef ORCHSIM_POLICIES_COALESCER_H_
 #define ORCHSIM_POLICIES_COALESCER_H_
@@ -114,9 +117,12 @@ class Coalescer {
     std::map<uint64_t, size_t> slot_of;
   };
 
+  using Map = std::unordered_map<RequestKey, Flight, RequestKeyHash>;
+
   CoalescerConfig config_;
   // Looked up by key only, never iterated, so hash order cannot leak out.
-  std::unordered_map<RequestKey, Flight, RequestKeyHash> flights_;
+  Map flights_;
+  std::vector<Map::node_type> spare_;  // ended flights' nodes, for reuse
 };
 
 }  // namespace orchsim

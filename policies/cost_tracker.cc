@@ -47,6 +47,26 @@ void CostTracker::RecordCall(const std::string& api, const std::string& endpoint
   Add(lines_[{api, endpoint}], credits, money);
 }
 
+void CostTracker::RecordCall(LineRef& ref, const std::string& api, const std::string& endpoint,
+                             double credits) {
+  if (!config_.enabled) return;
+  if (ref.line == nullptr) {
+    // std::map nodes never move, so the pointers stay valid.
+    ref.api_line = &by_api_[api];
+    ref.line = &lines_[{api, endpoint}];
+    auto it = config_.price_by_api.find(api);
+    ref.price = it == config_.price_by_api.end() ? nullptr : &it->second;
+  }
+  const bool valid_credits = std::isfinite(credits) && credits >= 0.0;
+  assert(valid_credits && "CostTracker::RecordCall: credits must be finite and >= 0");
+  if (!valid_credits) credits = 0.0;
+  const double money =
+      ref.price == nullptr ? 0.0 : ref.price->per_call + ref.price->per_credit * credits;
+  Add(total_, credits, money);
+  Add(*ref.api_line, credits, money);
+  Add(*ref.line, credits, money);
+}
+
 CostLine CostTracker::ForApi(const std::string& api) const {
   auto it = by_api_.find(api);
   return it == by_api_.end() ? CostLine() : it->second;

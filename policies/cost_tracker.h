@@ -56,6 +56,19 @@ class CostTracker {
   // One upstream call to `api`/`endpoint` that cost `credits` quota units.
   void RecordCall(const std::string& api, const std::string& endpoint, double credits);
 
+  // Where one (API, endpoint)'s calls are recorded, kept by the caller: the
+  // first RecordCall through it looks the lines up by name, later ones go
+  // straight to them (a call's path does no lookup by name). Lines are still
+  // made at the first call, as without it. Valid for this tracker only.
+  struct LineRef {
+    CostLine* line = nullptr;
+    CostLine* api_line = nullptr;
+    const CostPrice* price = nullptr;  // nullptr: the API has no price
+  };
+  // The same as RecordCall(api, endpoint, credits), through `ref`.
+  void RecordCall(LineRef& ref, const std::string& api, const std::string& endpoint,
+                  double credits);
+
   // Everything recorded.
   const CostLine& Total() const { return total_; }
   // One API's calls over all its endpoints; zero when never seen.

@@ -128,7 +128,23 @@ void HealthMonitor::Report(const std::string& api, ApiHealth& h, Instant now) {
 
 void HealthMonitor::Record(const std::string& api, bool success, Duration latency, Instant now) {
   if (!config_.enabled) return;
-  ApiHealth& h = apis_[api];
+  RecordIn(api, apis_[api], success, latency, now);
+}
+
+void HealthMonitor::Record(ApiRef& ref, const std::string& api, bool success, Duration latency,
+                           Instant now) {
+  if (!config_.enabled) return;
+  if (ref.health == nullptr) {
+    // std::map nodes never move, so the pointers stay valid.
+    auto it = apis_.try_emplace(api).first;
+    ref.name = &it->first;
+    ref.health = &it->second;
+  }
+  RecordIn(*ref.name, *static_cast<ApiHealth*>(ref.health), success, latency, now);
+}
+
+void HealthMonitor::RecordIn(const std::string& api, ApiHealth& h, bool success, Duration latency,
+                             Instant now) {
   const Duration clamped = std::clamp(latency, Duration::Zero(), kMaxSampleLatency);
   h.samples.push_back({now, clamped, success});
   if (!success) ++h.failures;
@@ -140,8 +156,12 @@ void HealthMonitor::Record(const std::string& api, bool success, Duration latenc
 void HealthMonitor::Refresh(Instant now) {
   if (!config_.enabled) return;
   for (auto& [api, h] : apis_) {
+    const size_t before = h.samples.size();
     Evict(h, now);
-    Report(api, h, now);
+    // Every change of the samples is followed by a Report, so `reported` is
+    // the judgement of the samples as they are: with nothing aged out there
+    // is nothing new to judge (and Refresh runs at every probe tick).
+    if (h.samples.size() != before) Report(api, h, now);
   }
 }
 
@@ -159,7 +179,15 @@ HealthState HealthMonitor::state(const std::string& api) const {
 }
 
 HealthState HealthMonitor::StateAt(const std::string& api, Instant now) const {
-  return Snapshot(api, now).state;
+  if (!config_.enabled) return HealthState::kHealthy;
+  auto it = apis_.find(api);
+  if (it == apis_.end()) return HealthState::kHealthy;
+  const ApiHealth& h = it->second;
+  // Nothing ages out by `now`: the evidence is what was judged last (see
+  // Refresh), so its state is the one reported.
+  const bool ages = static_cast<int64_t>(h.samples.size()) > config_.min_samples &&
+                    h.samples.front().at <= now - config_.window;
+  return ages ? Judge(h, now).state : h.reported;
 }
 
 bool HealthMonitor::ProbeDue(const std::string& api, Instant now) const {

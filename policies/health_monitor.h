@@ -101,6 +101,16 @@ class HealthMonitor {
   // One call outcome (probe or ordinary call) answered at `now` after
   // `latency`. Tells the listener if the API's state changed.
   void Record(const std::string& api, bool success, Duration latency, Instant now);
+  // Where one API's outcomes are recorded, kept by the caller: the first
+  // Record through it looks the API up by name, later ones go straight to
+  // its state (an API's state is still made at its first Record, as
+  // without it). Valid for this monitor only.
+  struct ApiRef {
+    const std::string* name = nullptr;  // the monitor's own copy
+    void* health = nullptr;             // the API's state
+  };
+  // The same as Record(api, success, latency, now), through `ref`.
+  void Record(ApiRef& ref, const std::string& api, bool success, Duration latency, Instant now);
   // Re-judges every known API at `now` and tells the listener of changes
   // caused by samples ageing out of the window.
   void Refresh(Instant now);
@@ -148,6 +158,7 @@ class HealthMonitor {
   Duration PercentileLatency(const ApiHealth& h, size_t aged_out, int64_t n) const;
   void Evict(ApiHealth& h, Instant now) const;
   void Report(const std::string& api, ApiHealth& h, Instant now);
+  void RecordIn(const std::string& api, ApiHealth& h, bool success, Duration latency, Instant now);
 
   HealthConfig config_;
   std::map<std::string, ApiHealth> apis_;

@@ -27,6 +27,7 @@ struct Orchestrator::EndpointState {
   RetryPolicy retry;
   CircuitBreaker& breaker;  // the API's, or the endpoint's own
   std::string batch_group;  // the batcher's group: one per endpoint
+  CostTracker::LineRef cost_line;
 };
 
 // One upstream API: its admission gates, its queue and its endpoints.
@@ -46,6 +47,7 @@ struct Orchestrator::ApiState {
   Instant wake_at = Instant::Max();
   Timers::TimerId probe_timer = 0;
   bool dispatching = false;
+  HealthMonitor::ApiRef health;
 };
 
 struct Orchestrator::RequestState {
@@ -61,6 +63,21 @@ struct Orchestrator::RequestState {
   bool internal = false;  // prefetch: answers no client
   bool in_batcher = false;
   int attempts = 0;
+
+  // Ready for a new request; what its strings and key hold is kept (the
+  // table recycles states so a request's path allocates nothing for them).
+  void Reuse() {
+    done = nullptr;
+    endpoint = nullptr;
+    game_start.reset();
+    deadline = Instant::Max();
+    deadline_timer = 0;
+    flight_id = 0;
+    follower = false;
+    internal = false;
+    in_batcher = false;
+    attempts = 0;
+  }
 };
 
 // The work of answering one or more keys with upstream calls: its attempts,
@@ -84,13 +101,33 @@ struct Orchestrator::Flight {
   Timers::TimerId hedge_timer = 0;
   Timers::TimerId backoff_timer = 0;
   std::unique_ptr<Backoff> backoff;
+
+  // Ready for a new flight; the vectors keep their storage (and `keys` its
+  // elements' strings: callers resize and assign).
+  void Reuse() {
+    endpoint = nullptr;
+    members.clear();
+    kind = CallKind::kFirstAttempt;
+    priority = Priority::kNormal;
+    game_start.reset();
+    latest_deadline = Instant::Epoch();
+    first_sent_at = Instant::Max();
+    attempts = 0;
+    calls.clear();
+    hedges = 0;
+    hedge_timer = 0;
+    backoff_timer = 0;
+    backoff.reset();
+  }
 };
 
-// An upstream call the transport has not called back for yet.
+// An upstream call the transport has not called back for yet. Recycled by
+// calls_: `call` keeps its strings' and keys' storage for the next call.
 struct Orchestrator::Call {
   UpstreamCall call;
   ApiState* api = nullptr;
-  uint64_t flight_id = 0;  // 0: a health probe
+  EndpointState* endpoint = nullptr;  // nullptr: a health probe
+  uint64_t flight_id = 0;             // 0: a health probe
   Transport::CallHandle handle = 0;
   Instant sent_at;
   Timers::TimerId attempt_timer = 0;
@@ -162,6 +199,17 @@ Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_v
   return ref;
 }
 
+Orchestrator::EndpointState& Orchestrator::EndpointFor(const RequestKey& key) {
+  // The encoding up to the key names (api, endpoint) unambiguously.
+  const std::string_view scope =
+      std::string_view(key.encoded()).substr(0, key.encoded().size() - key.key().size());
+  auto it = endpoint_by_scope_.find(scope);
+  if (it != endpoint_by_scope_.end()) return *it->second;
+  EndpointState& endpoint = Endpoint(Api(key.api()), key.endpoint());
+  endpoint_by_scope_.emplace(std::string(scope), &endpoint);
+  return endpoint;
+}
+
 const Orchestrator::ApiState* Orchestrator::FindApi(std::string_view api) const {
   auto it = apis_.find(api);
   return it == apis_.end() ? nullptr : it->second.get();
@@ -195,8 +243,8 @@ void Orchestrator::Submit(Request request, DoneFn done) {
   request.submitted_at = now;
   for (OrchestratorObserver* o : observers_) o->OnSubmitted(request, now);
   const uint64_t id = request.id;
-  auto [it, inserted] = requests_.try_emplace(id);
-  if (!inserted) {
+  RequestState* inserted = requests_.Insert(id);
+  if (inserted == nullptr) {
     // Two live requests with one id is the caller's bug; end the newcomer
     // without disturbing the live one.
     assert(false && "duplicate request id");
@@ -208,9 +256,10 @@ void Orchestrator::Submit(Request request, DoneFn done) {
     done(result);
     return;
   }
-  RequestState& state = it->second;
-  state.key = request.identity();
-  state.endpoint = &Endpoint(Api(request.api), request.endpoint);
+  RequestState& state = *inserted;
+  state.Reuse();
+  state.key.Assign(request.api, request.endpoint, request.key);
+  state.endpoint = &EndpointFor(state.key);
   if (request.game_start) state.game_start = ToMonotonic(clock_, *request.game_start);
   state.request = std::move(request);
   state.done = std::move(done);
@@ -241,9 +290,8 @@ void Orchestrator::Submit(Request request, DoneFn done) {
     const JoinResult join = coalescer_.Join(state.key, id, state.request.priority);
     if (!join.leader) {
       state.follower = true;
-      auto flight_it = flights_.find(join.flight);
-      if (flight_it != flights_.end()) {
-        Flight& flight = flight_it->second;
+      if (Flight* found = flights_.Find(join.flight)) {
+        Flight& flight = *found;
         flight.latest_deadline = std::max(flight.latest_deadline, state.deadline);
         if (join.raised && AtLeast(join.flight_priority, flight.priority) &&
             join.flight_priority != flight.priority && flight.calls.empty()) {
@@ -272,7 +320,8 @@ void Orchestrator::SubmitPrefetch(Request request) {
   request.submitted_at = now;
   request.priority = Priority::kPrefetch;
   request.batchable = false;
-  RequestState& state = requests_[id];
+  RequestState& state = *requests_.Insert(id);  // internal ids are fresh
+  state.Reuse();
   state.key = key;
   state.endpoint = &endpoint;
   state.game_start = request.game_start;  // the prefetcher works on the monotonic timeline
@@ -291,7 +340,7 @@ void Orchestrator::AddGame(const std::string& game_id, Instant kickoff) {
 }
 
 void Orchestrator::StartFlight(uint64_t leader_id) {
-  RequestState& state = requests_.at(leader_id);
+  RequestState& state = *requests_.Find(leader_id);
   const Request& r = state.request;
   EndpointState& endpoint = *state.endpoint;
   if (r.batchable && endpoint.policy.batcher.enabled && !state.internal) {
@@ -302,8 +351,9 @@ void Orchestrator::StartFlight(uint64_t leader_id) {
   const uint64_t flight_id =
       NewFlight(endpoint, state.internal ? CallKind::kPrefetch : CallKind::kFirstAttempt,
                 r.priority, state.game_start);
-  Flight& flight = flights_.at(flight_id);
-  flight.keys.push_back(state.key);
+  Flight& flight = *flights_.Find(flight_id);
+  flight.keys.resize(1);
+  flight.keys[0] = state.key;  // reuses the recycled key's storage
   flight.members.emplace_back(leader_id, 0);
   flight.latest_deadline = state.deadline;
   state.flight_id = flight_id;
@@ -314,18 +364,18 @@ void Orchestrator::StartFlight(uint64_t leader_id) {
 void Orchestrator::OnBatch(Batch batch) {
   if (batch.request_ids.empty()) return;
   // Members that timed out while batching were removed from the batcher.
-  const RequestState& first = requests_.at(batch.request_ids.front());
+  const RequestState& first = *requests_.Find(batch.request_ids.front());
   EndpointState& endpoint = *first.endpoint;
   const uint64_t flight_id =
       NewFlight(endpoint, batch.keys.size() > 1 ? CallKind::kBatch : CallKind::kFirstAttempt,
                 first.request.priority, first.game_start);
-  Flight& flight = flights_.at(flight_id);
-  flight.keys.reserve(batch.keys.size());
-  for (const std::string& key : batch.keys) {
-    flight.keys.emplace_back(endpoint.api.name, endpoint.name, key);
+  Flight& flight = *flights_.Find(flight_id);
+  flight.keys.resize(batch.keys.size());
+  for (size_t i = 0; i < batch.keys.size(); ++i) {
+    flight.keys[i].Assign(endpoint.api.name, endpoint.name, batch.keys[i]);
   }
   for (uint64_t id : batch.request_ids) {
-    RequestState& state = requests_.at(id);
+    RequestState& state = *requests_.Find(id);
     state.in_batcher = false;
     state.flight_id = flight_id;
     const size_t index = static_cast<size_t>(
@@ -345,7 +395,8 @@ void Orchestrator::OnBatch(Batch batch) {
 uint64_t Orchestrator::NewFlight(EndpointState& endpoint, CallKind kind, Priority priority,
                                  std::optional<Instant> game_start) {
   const uint64_t id = next_flight_id_++;
-  Flight& flight = flights_[id];
+  Flight& flight = *flights_.Insert(id);  // flight ids are fresh
+  flight.Reuse();
   flight.id = id;
   flight.endpoint = &endpoint;
   flight.kind = kind;
@@ -355,7 +406,7 @@ uint64_t Orchestrator::NewFlight(EndpointState& endpoint, CallKind kind, Priorit
 }
 
 void Orchestrator::Enqueue(uint64_t flight_id) {
-  Flight& flight = flights_.at(flight_id);
+  Flight& flight = *flights_.Find(flight_id);
   ApiState& api = flight.endpoint->api;
   const PushResult pushed =
       api.queue.Push(flight_id, flight.priority, clock_.now(), flight.game_start);
@@ -374,7 +425,7 @@ void Orchestrator::Enqueue(uint64_t flight_id) {
 bool Orchestrator::HasLiveMembers(const Flight& flight) const {
   if (flight.kind == CallKind::kPrefetch) return true;
   for (const auto& [id, index] : flight.members) {
-    if (requests_.count(id) != 0) return true;
+    if (requests_.contains(id)) return true;
   }
   if (flight.endpoint->policy.coalescer.enabled) {
     for (const RequestKey& key : flight.keys) {
@@ -392,7 +443,7 @@ void Orchestrator::Dispatch(ApiState& api) {
     const Instant now = clock_.now();
     const std::optional<QueueEntry> entry = api.queue.Peek(now);
     if (!entry) break;
-    Flight& flight = flights_.at(entry->id);
+    Flight& flight = *flights_.Find(entry->id);
     if (entry->current != flight.priority && AtLeast(entry->current, flight.priority)) {
       flight.priority = entry->current;  // escalated while waiting
     }
@@ -451,8 +502,7 @@ void Orchestrator::SendAttempt(Flight& flight) {
   flight.hedges = 0;
   if (flight.first_sent_at == Instant::Max()) flight.first_sent_at = now;
   for (const auto& [id, index] : flight.members) {
-    auto it = requests_.find(id);
-    if (it != requests_.end()) ++it->second.attempts;
+    if (RequestState* state = requests_.Find(id)) ++state->attempts;
   }
   const CallKind kind = flight.attempts > 1 ? CallKind::kRetry : flight.kind;
   if (kind == CallKind::kRetry) {
@@ -470,29 +520,56 @@ void Orchestrator::SendCall(Flight& flight, CallKind kind) {
   ApiState& api = endpoint.api;
   const uint64_t call_id = next_call_id_++;
   flight.calls.push_back(call_id);
-  UpstreamCall call;
+  // Built in place in its (recycled) entry: the transport gets it by
+  // reference, so the call is neither copied nor allocated per send.
+  Call& entry = *calls_.Insert(call_id);  // call ids are fresh
+  UpstreamCall& call = entry.call;
   call.call_id = call_id;
   call.api = api.name;
   call.endpoint = endpoint.name;
-  call.keys.reserve(flight.keys.size());
-  for (const RequestKey& key : flight.keys) call.keys.emplace_back(key.key());
+  call.keys.resize(flight.keys.size());
+  for (size_t i = 0; i < flight.keys.size(); ++i) call.keys[i] = flight.keys[i].key();
   call.kind = kind;
   call.priority = flight.priority;
   call.attempt = flight.attempts;
   call.deadline = AttemptDeadline(endpoint.policy.timeouts, now, flight.latest_deadline);
+  entry.api = &api;
+  entry.endpoint = &endpoint;
+  entry.flight_id = flight.id;
+  entry.handle = 0;
+  entry.sent_at = now;
+  entry.attempt_timer = 0;
+  entry.holds_slot = true;
+  entry.abandoned = false;
   ++stats_.calls_sent;
-  Timers::TimerId attempt_timer = 0;
   if (call.deadline != Instant::Max()) {
-    attempt_timer =
+    entry.attempt_timer =
         timers_.ScheduleAt(call.deadline, [this, call_id] { OnAttemptTimeout(call_id); });
   }
   for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-  calls_.emplace(call_id,
-                 Call{call, &api, flight.id, 0, now, attempt_timer, /*holds_slot=*/true, false});
+  Send(call_id, call);
+}
+
+void Orchestrator::Send(uint64_t call_id, const UpstreamCall& call) {
+  ++sending_;
   const Transport::CallHandle handle = transport_.Send(
       call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
-  // A transport that broke its contract may have called back already.
-  if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
+  --sending_;
+  // A transport that broke its contract may have called back already; then
+  // the entry `call` lives in is released only now.
+  if (Call* entry = calls_.Find(call_id)) entry->handle = handle;
+  if (sending_ == 0) {
+    for (const auto& detached : released_during_send_) calls_.Release(detached);
+    released_during_send_.clear();
+  }
+}
+
+void Orchestrator::ReleaseCall(const IdTable<Call>::Detached& detached) {
+  if (sending_ > 0) {
+    released_during_send_.push_back(detached);  // the transport may still read it
+  } else {
+    calls_.Release(detached);
+  }
 }
 
 void Orchestrator::ArmHedge(Flight& flight) {
@@ -504,9 +581,9 @@ void Orchestrator::ArmHedge(Flight& flight) {
 }
 
 void Orchestrator::OnHedgeTimer(uint64_t flight_id) {
-  auto it = flights_.find(flight_id);
-  if (it == flights_.end()) return;
-  Flight& flight = it->second;
+  Flight* found = flights_.Find(flight_id);
+  if (found == nullptr) return;
+  Flight& flight = *found;
   flight.hedge_timer = 0;
   if (flight.calls.empty() || shutting_down_) return;
   const Instant now = clock_.now();
@@ -537,23 +614,30 @@ void Orchestrator::OnHedgeTimer(uint64_t flight_id) {
 // ---------------------------------------------------------------- answers
 
 void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& response) {
-  auto it = calls_.find(call_id);
-  if (it == calls_.end()) {
+  const IdTable<Call>::Detached detached = calls_.Detach(call_id);
+  if (detached.value == nullptr) {
     ++stats_.late_answers_discarded;  // a duplicate, or a call never sent
     return;
   }
-  Call call = std::move(it->second);
-  calls_.erase(it);
+  // Released when this returns: sends from in here get other entries.
+  struct Release {
+    Orchestrator* self;
+    const IdTable<Call>::Detached& detached;
+    ~Release() { self->ReleaseCall(detached); }
+  } release{this, detached};
+  const Call& call = *detached.value;
   const Instant now = clock_.now();
   // The call has ended: its bulkhead slot is free again.
   if (call.holds_slot) call.api->admission.OnCallEnded();
   if (call.attempt_timer != 0) timers_.Cancel(call.attempt_timer);
-  cost_.RecordCall(call.call.api, call.call.endpoint, BelievableCredits(response));
-  Flight* flight = nullptr;
-  if (call.flight_id != 0 && !call.abandoned) {
-    auto flight_it = flights_.find(call.flight_id);
-    if (flight_it != flights_.end()) flight = &flight_it->second;
+  if (call.endpoint != nullptr) {
+    cost_.RecordCall(call.endpoint->cost_line, call.call.api, call.call.endpoint,
+                     BelievableCredits(response));
+  } else {
+    cost_.RecordCall(call.call.api, call.call.endpoint, BelievableCredits(response));
   }
+  Flight* flight = nullptr;
+  if (call.flight_id != 0 && !call.abandoned) flight = flights_.Find(call.flight_id);
   const bool late = stopped_ || (call.flight_id != 0 && flight == nullptr);
   for (OrchestratorObserver* o : observers_) o->OnCallAnswered(call.call, response, late, now);
   if (late) {
@@ -562,7 +646,7 @@ void Orchestrator::OnTransportCallback(uint64_t call_id, const Response& respons
     return;
   }
   if (flight == nullptr) {  // a health probe
-    health_.Record(call.api->name, response.ok(), now - call.sent_at, now);
+    health_.Record(call.api->health, call.api->name, response.ok(), now - call.sent_at, now);
     return;
   }
   call.api->admission.quota().Observe(response, now, clock_.wall_now());
@@ -578,27 +662,27 @@ double Orchestrator::BelievableCredits(const Response& response) {
 }
 
 void Orchestrator::OnAttemptTimeout(uint64_t call_id) {
-  auto it = calls_.find(call_id);
-  if (it == calls_.end() || it->second.abandoned) return;
-  it->second.attempt_timer = 0;
-  const Instant sent_at = it->second.sent_at;
-  auto flight_it = flights_.find(it->second.flight_id);
+  Call* call = calls_.Find(call_id);
+  if (call == nullptr || call->abandoned) return;
+  call->attempt_timer = 0;
+  const Instant sent_at = call->sent_at;
+  Flight* flight = flights_.Find(call->flight_id);
   AbandonCall(call_id);
-  if (flight_it == flights_.end()) return;
+  if (flight == nullptr) return;
   Response timeout;
   timeout.status = kStatusTransportError;
   timeout.latency = clock_.now() - sent_at;
-  OnCallResult(flight_it->second, call_id, sent_at, timeout, /*timed_out=*/true);
+  OnCallResult(*flight, call_id, sent_at, timeout, /*timed_out=*/true);
 }
 
 void Orchestrator::AbandonCall(uint64_t call_id) {
-  auto it = calls_.find(call_id);
-  if (it == calls_.end() || it->second.abandoned) return;
-  it->second.abandoned = true;
-  if (it->second.attempt_timer != 0) timers_.Cancel(it->second.attempt_timer);
-  it->second.attempt_timer = 0;
+  Call* call = calls_.Find(call_id);
+  if (call == nullptr || call->abandoned) return;
+  call->abandoned = true;
+  if (call->attempt_timer != 0) timers_.Cancel(call->attempt_timer);
+  call->attempt_timer = 0;
   ++stats_.calls_cancelled;
-  transport_.Cancel(it->second.handle);
+  transport_.Cancel(call->handle);
 }
 
 void Orchestrator::OnCallResult(Flight& flight, uint64_t call_id, Instant sent_at,
@@ -609,7 +693,7 @@ void Orchestrator::OnCallResult(Flight& flight, uint64_t call_id, Instant sent_a
   EndpointState& endpoint = *flight.endpoint;
   const Duration latency = now - sent_at;
   endpoint.breaker.RecordResult(response.status, latency, now);
-  health_.Record(endpoint.api.name, response.ok(), latency, now);
+  health_.Record(endpoint.api.health, endpoint.api.name, response.ok(), latency, now);
   endpoint.api.admission.OnCallResult(response.status, latency, timed_out,
                                       !response.ok() && endpoint.retry.IsRetryable(response.status),
                                       now);
@@ -630,8 +714,8 @@ void Orchestrator::FinishAttempt(Flight& flight, const Response& response) {
     for (size_t i = 0; i < flight.keys.size(); ++i) {
       bool cacheable = flight.kind == CallKind::kPrefetch;
       for (const auto& [id, index] : flight.members) {
-        auto it = requests_.find(id);
-        if (index == i && it != requests_.end() && it->second.request.cacheable) cacheable = true;
+        const RequestState* state = index == i ? requests_.Find(id) : nullptr;
+        if (state != nullptr && state->request.cacheable) cacheable = true;
       }
       if (!cacheable) continue;
       const uint64_t version =
@@ -662,9 +746,9 @@ void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
   if (!endpoint.api.admission.retry_budget().TryAcquireRetry(now)) {
     ++stats_.retry_budget_denied;
     for (const auto& [id, index] : flight.members) {
-      auto it = requests_.find(id);
-      if (it != requests_.end() && !it->second.internal) {
-        for (OrchestratorObserver* o : observers_) o->OnRetryBudgetDenied(it->second.request, now);
+      const RequestState* state = requests_.Find(id);
+      if (state != nullptr && !state->internal) {
+        for (OrchestratorObserver* o : observers_) o->OnRetryBudgetDenied(state->request, now);
       }
     }
     EndFlight(flight.id, Outcome::kFailed, &response);
@@ -680,18 +764,18 @@ void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
     return;
   }
   for (const auto& [id, index] : flight.members) {
-    auto it = requests_.find(id);
-    if (it != requests_.end() && !it->second.internal) {
+    const RequestState* state = requests_.Find(id);
+    if (state != nullptr && !state->internal) {
       for (OrchestratorObserver* o : observers_) {
-        o->OnRetryScheduled(it->second.request, flight.attempts + 1, delay, now);
+        o->OnRetryScheduled(state->request, flight.attempts + 1, delay, now);
       }
     }
   }
   const uint64_t flight_id = flight.id;
   flight.backoff_timer = timers_.ScheduleAt(now + delay, [this, flight_id] {
-    auto f = flights_.find(flight_id);
-    if (f == flights_.end()) return;
-    f->second.backoff_timer = 0;
+    Flight* f = flights_.Find(flight_id);
+    if (f == nullptr) return;
+    f->backoff_timer = 0;
     Enqueue(flight_id);
   });
 }
@@ -699,10 +783,15 @@ void Orchestrator::ScheduleRetry(Flight& flight, const Response& response) {
 // ---------------------------------------------------------------- endings
 
 void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const Response* response) {
-  auto it = flights_.find(flight_id);
-  if (it == flights_.end()) return;
-  Flight flight = std::move(it->second);
-  flights_.erase(it);
+  const IdTable<Flight>::Detached detached = flights_.Detach(flight_id);
+  if (detached.value == nullptr) return;
+  // Released when this returns: flights started from in here get other entries.
+  struct Release {
+    IdTable<Flight>& flights;
+    const IdTable<Flight>::Detached& detached;
+    ~Release() { flights.Release(detached); }
+  } release{flights_, detached};
+  Flight& flight = *detached.value;
   if (flight.hedge_timer != 0) timers_.Cancel(flight.hedge_timer);
   if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
   for (uint64_t call : flight.calls) AbandonCall(call);
@@ -720,7 +809,7 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
     std::vector<uint64_t> followers;
     if (coalescing) followers = coalescer_.Complete(flight.keys[i]);
     auto finish = [&](uint64_t id, Outcome success_outcome) {
-      if (requests_.count(id) == 0) return;
+      if (!requests_.contains(id)) return;
       if (success) {
         Complete(id, success_outcome, status, version, body, now, flight.first_sent_at);
       } else if ((leader_outcome == Outcome::kFailed ||
@@ -740,10 +829,9 @@ void Orchestrator::EndFlight(uint64_t flight_id, Outcome leader_outcome, const R
 }
 
 bool Orchestrator::TryServeStale(uint64_t request_id, int status, Instant sent_at) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end() || !it->second.request.cacheable) return false;
-  const CacheEntry* entry =
-      cache_.GetStale(it->second.key, it->second.endpoint->cache, clock_.now());
+  const RequestState* state = requests_.Find(request_id);
+  if (state == nullptr || !state->request.cacheable) return false;
+  const CacheEntry* entry = cache_.GetStale(state->key, state->endpoint->cache, clock_.now());
   if (entry == nullptr) return false;
   Complete(request_id, Outcome::kServedStale, status, entry->payload_version, entry->body,
            entry->fetched_at, sent_at);
@@ -752,14 +840,14 @@ bool Orchestrator::TryServeStale(uint64_t request_id, int status, Instant sent_a
 
 Instant Orchestrator::FirstSentAt(const RequestState& state) const {
   const uint64_t flight_id = state.follower ? coalescer_.flight(state.key) : state.flight_id;
-  auto it = flights_.find(flight_id);
-  return it == flights_.end() ? Instant::Max() : it->second.first_sent_at;
+  const Flight* flight = flights_.Find(flight_id);
+  return flight == nullptr ? Instant::Max() : flight->first_sent_at;
 }
 
 void Orchestrator::OnRequestDeadline(uint64_t request_id) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  RequestState& state = it->second;
+  RequestState* found = requests_.Find(request_id);
+  if (found == nullptr) return;
+  RequestState& state = *found;
   state.deadline_timer = 0;
   // The queue wait ends when its flight first went upstream, not now: time
   // in flight is not waiting in the queue.
@@ -777,10 +865,19 @@ void Orchestrator::OnRequestDeadline(uint64_t request_id) {
 
 void Orchestrator::Complete(uint64_t request_id, Outcome outcome, int status, uint64_t version,
                             BodyPtr body, Instant fetched_at, Instant sent_at) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  RequestState state = std::move(it->second);
-  requests_.erase(it);
+  const IdTable<RequestState>::Detached detached = requests_.Detach(request_id);
+  if (detached.value == nullptr) return;
+  // Released when this returns: requests submitted from `done` get other
+  // entries. The callback goes with it (what it captured is let go now).
+  struct Release {
+    IdTable<RequestState>& requests;
+    const IdTable<RequestState>::Detached& detached;
+    ~Release() {
+      detached.value->done = nullptr;
+      requests.Release(detached);
+    }
+  } release{requests_, detached};
+  RequestState& state = *detached.value;
   if (state.deadline_timer != 0) timers_.Cancel(state.deadline_timer);
   if (state.internal) return;
   const Instant now = clock_.now();
@@ -820,23 +917,32 @@ void Orchestrator::ScheduleProbe(ApiState& api) {
 void Orchestrator::SendProbe(ApiState& api) {
   const Instant now = clock_.now();
   health_.OnProbeSent(api.name, now);
-  UpstreamCall call;
-  call.call_id = next_call_id_++;
+  const uint64_t call_id = next_call_id_++;
+  Call& entry = *calls_.Insert(call_id);  // call ids are fresh
+  UpstreamCall& call = entry.call;
+  call.call_id = call_id;
   call.api = api.name;
   call.endpoint = config_.health.probe_endpoint;
-  call.keys = {"probe"};
+  call.keys.resize(1);
+  call.keys[0] = "probe";
   call.kind = CallKind::kProbe;
   call.priority = Priority::kPrefetch;
+  call.attempt = 1;
+  call.deadline = Instant::Max();
+  // Probes bypass the queue and the bulkhead: they must get through when
+  // the API's slots are held by calls to an unhealthy upstream.
+  entry.api = &api;
+  entry.endpoint = nullptr;
+  entry.flight_id = 0;
+  entry.handle = 0;
+  entry.sent_at = now;
+  entry.attempt_timer = 0;
+  entry.holds_slot = false;
+  entry.abandoned = false;
   ++stats_.probes_sent;
   ++stats_.calls_sent;
   for (OrchestratorObserver* o : observers_) o->OnCallSent(call, now);
-  const uint64_t call_id = call.call_id;
-  // Probes bypass the queue and the bulkhead: they must get through when
-  // the API's slots are held by calls to an unhealthy upstream.
-  calls_.emplace(call_id, Call{call, &api, 0, 0, now, 0, /*holds_slot=*/false, false});
-  const Transport::CallHandle handle = transport_.Send(
-      call, [this, call_id](const Response& response) { OnTransportCallback(call_id, response); });
-  if (auto it = calls_.find(call_id); it != calls_.end()) it->second.handle = handle;
+  Send(call_id, call);
 }
 
 // ---------------------------------------------------------------- shutdown
@@ -860,10 +966,11 @@ void Orchestrator::Shutdown(Duration drain_timeout, std::function<void()> on_sto
 
 void Orchestrator::MaybeFinishDrain() {
   if (!shutting_down_ || stopped_ || finishing_) return;
-  for (const auto& [id, state] : requests_) {
-    if (!state.internal) return;
-  }
-  FinishShutdown();
+  bool client_pending = false;
+  requests_.ForEach([&](uint64_t, const RequestState& state) {
+    if (!state.internal) client_pending = true;
+  });
+  if (!client_pending) FinishShutdown();
 }
 
 void Orchestrator::FinishShutdown() {
@@ -879,16 +986,21 @@ void Orchestrator::FinishShutdown() {
   // not depend on hashing; each request's wait ends when its flight went out.
   std::vector<std::pair<uint64_t, Instant>> pending;
   pending.reserve(requests_.size());
-  for (const auto& [id, state] : requests_) pending.emplace_back(id, FirstSentAt(state));
+  requests_.ForEach([&](uint64_t id, const RequestState& state) {
+    pending.emplace_back(id, FirstSentAt(state));
+  });
   std::sort(pending.begin(), pending.end());
-  for (auto& [id, flight] : flights_) {
+  std::vector<uint64_t> flights;
+  flights.reserve(flights_.size());
+  flights_.ForEach([&](uint64_t id, Flight& flight) {
     if (flight.hedge_timer != 0) timers_.Cancel(flight.hedge_timer);
     if (flight.backoff_timer != 0) timers_.Cancel(flight.backoff_timer);
-  }
-  flights_.clear();
+    flights.push_back(id);
+  });
+  for (uint64_t id : flights) flights_.Erase(id);
   std::vector<uint64_t> calls;
   calls.reserve(calls_.size());
-  for (const auto& [id, call] : calls_) calls.push_back(id);
+  calls_.ForEach([&](uint64_t id, const Call&) { calls.push_back(id); });
   std::sort(calls.begin(), calls.end());
   for (uint64_t id : calls) AbandonCall(id);
   for (const auto& [id, sent_at] : pending) {

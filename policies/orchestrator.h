@@ -78,6 +78,7 @@
 #include "policies/cost_tracker.h"
 #include "policies/events.h"
 #include "policies/health_monitor.h"
+#include "policies/id_table.h"
 #include "policies/orchestrator_config.h"
 #include "policies/ports.h"
 #include "policies/prefetcher.h"
@@ -170,6 +171,9 @@ class Orchestrator {
   // ---- per-API and per-endpoint state, built on first use
   ApiState& Api(std::string_view api);
   EndpointState& Endpoint(ApiState& api, std::string_view endpoint);
+  // The endpoint `key` belongs to, in one hash lookup (Api + Endpoint on
+  // first use).
+  EndpointState& EndpointFor(const RequestKey& key);
   const ApiState* FindApi(std::string_view api) const;
 
   // ---- intake
@@ -187,6 +191,10 @@ class Orchestrator {
   // A new attempt (first or retry): its call, then its hedges' timer.
   void SendAttempt(Flight& flight);
   void SendCall(Flight& flight, CallKind kind);
+  // Hands `call` (in calls_[call_id]) to the transport.
+  void Send(uint64_t call_id, const UpstreamCall& call);
+  // Releases an entry of calls_, later when a Send is under way.
+  void ReleaseCall(const IdTable<Call>::Detached& detached);
   void ArmHedge(Flight& flight);
   void OnHedgeTimer(uint64_t flight_id);
   void OnTransportCallback(uint64_t call_id, const Response& response);
@@ -234,9 +242,20 @@ class Orchestrator {
   CostTracker cost_;
 
   std::map<std::string, std::unique_ptr<ApiState>, std::less<>> apis_;
-  std::unordered_map<uint64_t, RequestState> requests_;
-  std::unordered_map<uint64_t, Flight> flights_;
-  std::unordered_map<uint64_t, Call> calls_;  // sent, transport callback not yet come
+  // Endpoints by the (api, endpoint) part of a RequestKey's encoding.
+  struct ScopeHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view scope) const { return std::hash<std::string_view>{}(scope); }
+  };
+  std::unordered_map<std::string, EndpointState*, ScopeHash, std::equal_to<>> endpoint_by_scope_;
+  // Recycled entries (id_table.h): a request's path allocates no node.
+  IdTable<RequestState> requests_;
+  IdTable<Flight> flights_;
+  IdTable<Call> calls_;  // sent, transport callback not yet come
+  int sending_ = 0;      // depth of transport_.Send calls under way
+  // Calls answered from inside transport_.Send (a transport breaking its
+  // contract): released once Send has returned.
+  std::vector<IdTable<Call>::Detached> released_during_send_;
   std::vector<OrchestratorObserver*> observers_;
   OrchestratorStats stats_;
   uint64_t next_flight_id_ = 1;

@@ -90,23 +90,77 @@ std::vector<ListMember> ParseList(std::string_view value) {
   return members;
 }
 
+// The header names the Reader looks at, and their index in Reader::found_.
+enum class Name : uint8_t {
+  kRequestsRemaining,
+  kRequestsUsed,
+  kRequestsLast,
+  kRatelimitLimit,
+  kRatelimitRemaining,
+  kRatelimitUsed,
+  kRatelimitReset,
+  kRateLimit,
+  kRateLimitLimit,
+  kRateLimitRemaining,
+  kRateLimitReset,
+  kRateLimitPolicy,
+  kRetryAfter,
+};
+constexpr std::string_view kNames[] = {"x-requests-remaining",
+                                       "x-requests-used",
+                                       "x-requests-last",
+                                       "x-ratelimit-limit",
+                                       "x-ratelimit-remaining",
+                                       "x-ratelimit-used",
+                                       "x-ratelimit-reset",
+                                       "ratelimit",
+                                       "ratelimit-limit",
+                                       "ratelimit-remaining",
+                                       "ratelimit-reset",
+                                       "ratelimit-policy",
+                                       "retry-after"};
+constexpr size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
+
+// `name` equals `lower` (lower case) in ASCII case-insensitive comparison.
+bool EqualsLower(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    const unsigned char folded = c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
+    if (folded != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
 // Parses the headers of one response; `out` collects fields and bad values.
 class Reader {
  public:
+  // One pass over the headers finds every name the styles below read (what
+  // Headers::Find would return for each: the first entry of that name in
+  // any case), instead of one case-insensitive scan per name.
   Reader(const Headers& headers, Instant wall_now, Duration max_reset_horizon, QuotaHeaders& out)
-      : headers_(headers), now_(wall_now), horizon_(max_reset_horizon), out_(out) {}
+      : now_(wall_now), horizon_(max_reset_horizon), out_(out) {
+    for (const auto& [name, value] : headers.entries()) {
+      for (size_t i = 0; i < kNameCount; ++i) {
+        if (found_[i] == nullptr && EqualsLower(name, kNames[i])) {
+          found_[i] = &value;
+          break;
+        }
+      }
+    }
+  }
 
   void OddsApi() {
-    Credits("x-requests-remaining", false, out_.remaining);
-    Credits("x-requests-used", true, out_.used);
-    Credits("x-requests-last", true, out_.last);
+    Credits(Name::kRequestsRemaining, false, out_.remaining);
+    Credits(Name::kRequestsUsed, true, out_.used);
+    Credits(Name::kRequestsLast, true, out_.last);
   }
 
   void GitHub() {
-    Credits("x-ratelimit-limit", false, out_.limit);
-    Credits("x-ratelimit-remaining", false, out_.remaining);
-    Credits("x-ratelimit-used", true, out_.used);
-    const std::string* reset = headers_.Find("x-ratelimit-reset");
+    Credits(Name::kRatelimitLimit, false, out_.limit);
+    Credits(Name::kRatelimitRemaining, false, out_.remaining);
+    Credits(Name::kRatelimitUsed, true, out_.used);
+    const std::string* reset = Find(Name::kRatelimitReset);
     if (reset == nullptr || out_.reset_at) return;
     const std::optional<int64_t> epoch_seconds = ParseWhole(*reset);
     if (!epoch_seconds || *epoch_seconds > kInt64Max / kMicrosPerSecond) {
@@ -122,16 +176,16 @@ class Reader {
   }
 
   void Ietf() {
-    const std::string* ratelimit = headers_.Find("RateLimit");
+    const std::string* ratelimit = Find(Name::kRateLimit);
     if (ratelimit != nullptr && ratelimit->find("r=") == std::string::npos &&
         ratelimit->find("remaining=") != std::string::npos) {
       IetfDictionary(*ratelimit);  // the -07 draft's form
     } else if (ratelimit != nullptr) {
       IetfStructured(*ratelimit);
     }
-    Credits("RateLimit-Limit", false, out_.limit);
-    Credits("RateLimit-Remaining", false, out_.remaining);
-    if (const std::string* reset = headers_.Find("RateLimit-Reset"); reset && !out_.reset_at) {
+    Credits(Name::kRateLimitLimit, false, out_.limit);
+    Credits(Name::kRateLimitRemaining, false, out_.remaining);
+    if (const std::string* reset = Find(Name::kRateLimitReset); reset && !out_.reset_at) {
       const std::optional<int64_t> seconds = ParseWhole(*reset);
       if (seconds) {
         out_.reset_at = ResetIn(*seconds);
@@ -142,7 +196,7 @@ class Reader {
   }
 
   void RetryAfter() {
-    const std::string* value = headers_.Find("Retry-After");
+    const std::string* value = Find(Name::kRetryAfter);
     if (value == nullptr) return;
     const std::optional<Instant> at = ParseRetryAfter(*value, now_);
     if (!at) {
@@ -171,8 +225,9 @@ class Reader {
 
  private:
   // Parses `name` as credits into `field` unless the field is already set.
-  void Credits(std::string_view name, bool round_up, std::optional<int64_t>& field) {
-    const std::string* value = headers_.Find(name);
+  const std::string* Find(Name name) const { return found_[static_cast<size_t>(name)]; }
+  void Credits(Name name, bool round_up, std::optional<int64_t>& field) {
+    const std::string* value = Find(name);
     if (value == nullptr || field) return;
     const std::optional<int64_t> milli = ParseMilliCredits(*value, round_up);
     if (milli) {
@@ -222,7 +277,7 @@ class Reader {
     if (binding == nullptr) return;
     if (!out_.remaining) out_.remaining = binding_remaining;
     std::optional<int64_t> window_seconds;
-    if (const std::string* policy = headers_.Find("RateLimit-Policy")) {
+    if (const std::string* policy = Find(Name::kRateLimitPolicy)) {
       for (const ListMember& m : ParseList(*policy)) {
         if (m.name != binding->name) continue;
         if (const std::string* q = m.Param("q"); q && !out_.limit) {
@@ -272,7 +327,7 @@ class Reader {
     }
   }
 
-  const Headers& headers_;
+  const std::string* found_[kNameCount] = {};
   Instant now_;
   Duration horizon_;
   QuotaHeaders& out_;
@@ -290,12 +345,17 @@ std::optional<int64_t> ParseMilliCredits(std::string_view s, bool round_up) {
   s = Trim(s);
   const size_t dot = s.find('.');
   const std::string_view whole_text = s.substr(0, dot);
-  const std::optional<int64_t> whole = ParseWhole(whole_text);
-  if (!whole || whole_text.find_first_not_of("0123456789") != std::string_view::npos ||
-      *whole > kInt64Max / kMilliPerCredit - 1) {
-    return std::nullopt;
+  // Digits only (no sign, no inner blank), at least one; one pass, as this
+  // runs for every answer that carries quota headers.
+  if (whole_text.empty()) return std::nullopt;
+  constexpr int64_t kMaxWhole = kInt64Max / kMilliPerCredit - 1;
+  int64_t whole = 0;
+  for (char c : whole_text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    whole = whole * 10 + (c - '0');
+    if (whole > kMaxWhole) return std::nullopt;  // also keeps the next step from overflowing
   }
-  int64_t milli = *whole * kMilliPerCredit;
+  int64_t milli = whole * kMilliPerCredit;
   if (dot == std::string_view::npos) return milli;
   const std::string_view fraction = s.substr(dot + 1);
   if (fraction.empty()) return std::nullopt;

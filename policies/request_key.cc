@@ -1,39 +1,86 @@
 #include "policies/request_key.h"
 
+#include <cstring>
+
 namespace orchsim {
 namespace {
 
-// FNV-1a, 64 bit: stable across platforms and standard libraries, so hash
-// order can never differ between builds (nothing iterates by it anyway).
-uint64_t Fnv1a(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
+// A hash of the encoding, eight bytes at a time (a multiply-xorshift mix per
+// word and a final avalanche): keys are hashed once per request, so this is
+// on every request's path. Stable across platforms of one byte order and
+// across standard libraries; nothing iterates containers in hash order, so
+// the value never reaches results.
+uint64_t HashBytes(std::string_view bytes) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = 0xcbf29ce484222325ULL ^ (bytes.size() * kMul);
+  const char* p = bytes.data();
+  size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    h = (h ^ word) * kMul;
+    h ^= h >> 29;
   }
+  uint64_t tail = 0;
+  for (size_t i = 0; i < n; ++i)
+    tail |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  h = (h ^ tail) * kMul;
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
   return h;
+}
+
+// Writes `n` in decimal ending just before `end`; returns where it starts.
+char* WriteDecimalBefore(char* end, size_t n) {
+  do {
+    *--end = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  return end;
+}
+
+size_t DecimalDigits(size_t n) {
+  size_t count = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++count;
+  }
+  return count;
+}
+
+void Copy(char*& out, std::string_view part) {
+  if (!part.empty()) std::memcpy(out, part.data(), part.size());
+  out += part.size();
 }
 
 }  // namespace
 
 RequestKey::RequestKey(std::string_view api, std::string_view endpoint, std::string_view key) {
-  const std::string api_size = std::to_string(api.size());
-  const std::string endpoint_size = std::to_string(endpoint.size());
-  encoded_.reserve(api_size.size() + endpoint_size.size() + 2 + api.size() + endpoint.size() +
-                   key.size());
-  encoded_ += api_size;
-  encoded_ += ':';
-  api_at_ = static_cast<uint32_t>(encoded_.size());
+  Assign(api, endpoint, key);
+}
+
+void RequestKey::Assign(std::string_view api, std::string_view endpoint, std::string_view key) {
+  // One resize and plain copies: this runs for every request.
+  const size_t api_digits = DecimalDigits(api.size());
+  const size_t endpoint_digits = DecimalDigits(endpoint.size());
+  encoded_.resize(api_digits + 1 + api.size() + endpoint_digits + 1 + endpoint.size() + key.size());
+  char* out = encoded_.data();
+  WriteDecimalBefore(out + api_digits, api.size());
+  out += api_digits;
+  *out++ = ':';
+  api_at_ = static_cast<uint32_t>(out - encoded_.data());
   api_size_ = static_cast<uint32_t>(api.size());
-  encoded_ += api;
-  encoded_ += endpoint_size;
-  encoded_ += ':';
-  endpoint_at_ = static_cast<uint32_t>(encoded_.size());
+  Copy(out, api);
+  WriteDecimalBefore(out + endpoint_digits, endpoint.size());
+  out += endpoint_digits;
+  *out++ = ':';
+  endpoint_at_ = static_cast<uint32_t>(out - encoded_.data());
   endpoint_size_ = static_cast<uint32_t>(endpoint.size());
-  encoded_ += endpoint;
-  key_at_ = static_cast<uint32_t>(encoded_.size());
-  encoded_ += key;
-  hash_ = static_cast<size_t>(Fnv1a(encoded_));
+  Copy(out, endpoint);
+  key_at_ = static_cast<uint32_t>(out - encoded_.data());
+  Copy(out, key);
+  hash_ = static_cast<size_t>(HashBytes(encoded_));
 }
 
 std::string RequestKey::ToString() const {

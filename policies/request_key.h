@@ -24,6 +24,10 @@ class RequestKey {
  public:
   RequestKey() = default;
   RequestKey(std::string_view api, std::string_view endpoint, std::string_view key);
+  // Becomes RequestKey(api, endpoint, key), reusing the storage it holds
+  // (recycled keys allocate nothing when the new encoding fits). The parts
+  // must not point into this key's own encoding.
+  void Assign(std::string_view api, std::string_view endpoint, std::string_view key);
 
   std::string_view api() const { return std::string_view(encoded_).substr(api_at_, api_size_); }
   std::string_view endpoint() const {

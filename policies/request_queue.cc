@@ -82,9 +82,19 @@ PushResult RequestQueue::Push(uint64_t id, Priority p, Instant now,
   }
 
   const uint64_t sequence = next_sequence_++;
-  Slot& slot = slots_[id];
+  Slot* slot_ptr;
+  if (spare_slots_.empty()) {
+    slot_ptr = &slots_[id];
+  } else {
+    auto node = std::move(spare_slots_.back());
+    spare_slots_.pop_back();
+    node.key() = id;
+    node.mapped() = Slot{};
+    slot_ptr = &slots_.insert(std::move(node)).position->second;
+  }
+  Slot& slot = *slot_ptr;
   slot.entry = QueueEntry{id, p, p, now, game_start, sequence, now};
-  classes_[PriorityIndex(p)].emplace(sequence, id);
+  ClassInsert(p, sequence, id);
   Reschedule(slot, now);
   return result;
 }
@@ -148,8 +158,8 @@ void RequestQueue::ApplyDueEscalations(Instant now) {
 
 void RequestQueue::MoveToClass(Slot& slot, Priority to, Instant at) {
   QueueEntry& e = slot.entry;
-  classes_[PriorityIndex(e.current)].erase(e.sequence);
-  classes_[PriorityIndex(to)].emplace(e.sequence, e.id);
+  ClassErase(e.current, e.sequence);
+  ClassInsert(to, e.sequence, e.id);
   e.current = to;
   e.class_entered_at = at;
 }
@@ -167,7 +177,7 @@ void RequestQueue::Reschedule(Slot& slot, Instant at) {
         AddClamped(e.class_entered_at, config_.escalate_after[PriorityIndex(e.current)]);
     if (due != Instant::Max()) {
       slot.wait_due = due;
-      wait_due_.emplace(due, e.sequence, e.id);
+      DueInsert(wait_due_, DueKey{due, e.sequence, e.id});
     }
   }
 
@@ -182,7 +192,7 @@ void RequestQueue::Reschedule(Slot& slot, Instant at) {
     }
     if (next) {
       slot.game_due = *next;
-      game_due_.emplace(*next, e.sequence, e.id);
+      DueInsert(game_due_, DueKey{*next, e.sequence, e.id});
     }
   }
 }
@@ -205,8 +215,10 @@ Priority RequestQueue::GameClassAt(Priority current, const std::optional<Instant
 }
 
 void RequestQueue::ClearDueKeys(Slot& slot) {
-  if (slot.wait_due) wait_due_.erase(DueKey{*slot.wait_due, slot.entry.sequence, slot.entry.id});
-  if (slot.game_due) game_due_.erase(DueKey{*slot.game_due, slot.entry.sequence, slot.entry.id});
+  if (slot.wait_due)
+    DueErase(wait_due_, DueKey{*slot.wait_due, slot.entry.sequence, slot.entry.id});
+  if (slot.game_due)
+    DueErase(game_due_, DueKey{*slot.game_due, slot.entry.sequence, slot.entry.id});
   slot.wait_due.reset();
   slot.game_due.reset();
 }
@@ -215,8 +227,42 @@ void RequestQueue::Erase(uint64_t id) {
   auto it = slots_.find(id);
   assert(it != slots_.end());
   ClearDueKeys(it->second);
-  classes_[PriorityIndex(it->second.entry.current)].erase(it->second.entry.sequence);
-  slots_.erase(it);
+  ClassErase(it->second.entry.current, it->second.entry.sequence);
+  spare_slots_.push_back(slots_.extract(it));
+}
+
+void RequestQueue::ClassInsert(Priority p, uint64_t sequence, uint64_t id) {
+  std::map<uint64_t, uint64_t>& members = classes_[PriorityIndex(p)];
+  if (spare_class_nodes_.empty()) {
+    members.emplace(sequence, id);
+    return;
+  }
+  auto node = std::move(spare_class_nodes_.back());
+  spare_class_nodes_.pop_back();
+  node.key() = sequence;
+  node.mapped() = id;
+  members.insert(std::move(node));
+}
+
+void RequestQueue::ClassErase(Priority p, uint64_t sequence) {
+  auto node = classes_[PriorityIndex(p)].extract(sequence);
+  if (!node.empty()) spare_class_nodes_.push_back(std::move(node));
+}
+
+void RequestQueue::DueInsert(std::set<DueKey>& due, const DueKey& key) {
+  if (spare_due_nodes_.empty()) {
+    due.insert(key);
+    return;
+  }
+  auto node = std::move(spare_due_nodes_.back());
+  spare_due_nodes_.pop_back();
+  node.value() = key;
+  due.insert(std::move(node));
+}
+
+void RequestQueue::DueErase(std::set<DueKey>& due, const DueKey& key) {
+  auto node = due.extract(key);
+  if (!node.empty()) spare_due_nodes_.push_back(std::move(node));
 }
 
 }  // namespace orchsim

@@ -170,6 +170,13 @@ class RequestQueue {
                        Instant at) const;
   void ClearDueKeys(Slot& slot);
   void Erase(uint64_t id);
+  // Container inserts and erases that keep erased nodes for the next
+  // insert: an entry's way through the queue allocates nothing once the
+  // queue has held as many entries as it holds now.
+  void ClassInsert(Priority p, uint64_t sequence, uint64_t id);
+  void ClassErase(Priority p, uint64_t sequence);
+  void DueInsert(std::set<DueKey>& due, const DueKey& key);
+  void DueErase(std::set<DueKey>& due, const DueKey& key);
 
   RequestQueueConfig config_;
   uint64_t next_sequence_ = 0;
@@ -178,6 +185,10 @@ class RequestQueue {
   std::array<std::map<uint64_t, uint64_t>, kPriorityCount> classes_;
   std::set<DueKey> wait_due_;
   std::set<DueKey> game_due_;
+  // Erased nodes kept for reuse (see ClassInsert).
+  std::vector<std::unordered_map<uint64_t, Slot>::node_type> spare_slots_;
+  std::vector<std::map<uint64_t, uint64_t>::node_type> spare_class_nodes_;
+  std::vector<std::set<DueKey>::node_type> spare_due_nodes_;
 };
 
 }  // namespace orchsim

@@ -343,7 +343,10 @@ std::vector<size_t> BinarySegmentation(const std::vector<Bin>& bins, double pena
   constexpr size_t kMaxSegments = 100000;
   constexpr size_t kGrid = 512;
   while (!pending.empty() && starts.size() < kMaxSegments) {
-    const auto [a, b] = pending.back();
+    // Plain variables, not a structured binding: clang 14 cannot capture a
+    // binding in the lambda below.
+    const size_t a = pending.back().first;
+    const size_t b = pending.back().second;
     pending.pop_back();
     if (b - a < 2) continue;
     const double whole = cost(a, b);

@@ -12,6 +12,7 @@
 // build/orchsim run scenarios/synthetic-*.json --quiet --out /tmp/x.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,9 +67,21 @@ void RunScenarioVariant(benchmark::State& state, const std::string& name,
 void BM_Nfl2023(benchmark::State& state, const char* variant) {
   RunScenarioVariant(state, "nfl-2023", variant);
 }
-BENCHMARK_CAPTURE(BM_Nfl2023, naive, "naive")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Nfl2023, seed_plan, "seed-plan")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Nfl2023, tuned, "tuned")->Unit(benchmark::kMillisecond);
+// ORCHSIM_BENCH_ITERATIONS=n runs exactly n iterations (for counts taken
+// outside, e.g. valgrind's instructions per client request).
+void FixedIterationsFromEnv(benchmark::internal::Benchmark* b) {
+  if (const char* n = std::getenv("ORCHSIM_BENCH_ITERATIONS")) b->Iterations(std::atoll(n));
+}
+
+BENCHMARK_CAPTURE(BM_Nfl2023, naive, "naive")
+    ->Unit(benchmark::kMillisecond)
+    ->Apply(FixedIterationsFromEnv);
+BENCHMARK_CAPTURE(BM_Nfl2023, seed_plan, "seed-plan")
+    ->Unit(benchmark::kMillisecond)
+    ->Apply(FixedIterationsFromEnv);
+BENCHMARK_CAPTURE(BM_Nfl2023, tuned, "tuned")
+    ->Unit(benchmark::kMillisecond)
+    ->Apply(FixedIterationsFromEnv);
 
 void BM_Synthetic1Season(benchmark::State& state, const char* variant) {
   RunScenarioVariant(state, "synthetic-1-season", variant);

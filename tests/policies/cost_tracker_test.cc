@@ -106,6 +106,36 @@ TEST(CostTrackerDeathTest, BadCreditsAssertAndCountAsZero) {
 #endif
 }
 
+// Recording through a LineRef gives the same lines, bit for bit, as by
+// name, and makes them at the first call only.
+TEST(CostTrackerTest, LineRefRecordsLikeNames) {
+  CostConfig c;
+  c.price_by_api["odds"] = CostPrice{0.001, 0.0001};
+  CostTracker by_name(c);
+  CostTracker by_ref(c);
+  CostTracker::LineRef odds, scores, free_api;
+  EXPECT_TRUE(by_ref.lines().empty());
+  for (int i = 0; i < 1000; ++i) {
+    const double credits = 0.5 * (i % 7);
+    by_name.RecordCall("odds", "odds", credits);
+    by_ref.RecordCall(odds, "odds", "odds", credits);
+    by_name.RecordCall("odds", "scores", credits + 1);
+    by_ref.RecordCall(scores, "odds", "scores", credits + 1);
+    by_name.RecordCall("weather", "weather", credits);
+    by_ref.RecordCall(free_api, "weather", "weather", credits);
+  }
+  EXPECT_EQ(by_ref.lines().size(), 3u);
+  for (const auto& [names, line] : by_name.lines()) {
+    const CostLine other = by_ref.ForEndpoint(names.first, names.second);
+    EXPECT_EQ(other.calls, line.calls);
+    EXPECT_EQ(other.credits, line.credits);
+    EXPECT_EQ(other.money, line.money);  // the same sums in the same order
+  }
+  EXPECT_EQ(by_ref.Total().money, by_name.Total().money);
+  EXPECT_EQ(by_ref.ForApi("odds").money, by_name.ForApi("odds").money);
+  EXPECT_EQ(by_ref.ForApi("weather").money, 0.0);
+}
+
 TEST(CostTrackerTest, ManySmallPricesAccumulateWithinRoundingError) {
   CostConfig c;
   c.price_by_api["odds"] = CostPrice{0.001, 0.0001};  // not binary-exact

@@ -341,6 +341,43 @@ HealthState Reference(const std::vector<RefSample>& all, const HealthConfig& c, 
   return HealthState::kHealthy;
 }
 
+// Recording through an ApiRef tells the listener the same changes, at the
+// same instants, as recording by name; the API exists only once recorded.
+TEST(HealthMonitorTest, ApiRefRecordsLikeNames) {
+  HealthConfig c;
+  c.window = Seconds(20);
+  HealthMonitor by_name(c);
+  HealthMonitor by_ref(c);
+  ChangeLog name_log, ref_log;
+  by_name.set_change_listener(name_log.Listener());
+  by_ref.set_change_listener(ref_log.Listener());
+  HealthMonitor::ApiRef odds, scores;
+  EXPECT_TRUE(by_ref.apis().empty());
+  uint64_t rng = 5;
+  Instant now = T(0);
+  for (int step = 0; step < 2000; ++step) {
+    now += Milliseconds(static_cast<int64_t>(SplitMix64(rng) % 3000));
+    const bool success = SplitMix64(rng) % 100 >= 35;
+    const Duration latency = Milliseconds(static_cast<int64_t>(SplitMix64(rng) % 3000));
+    const bool to_odds = SplitMix64(rng) % 3 != 0;
+    if (SplitMix64(rng) % 7 == 0) {
+      by_name.Refresh(now);
+      by_ref.Refresh(now);
+    } else if (to_odds) {
+      by_name.Record("odds", success, latency, now);
+      by_ref.Record(odds, "odds", success, latency, now);
+    } else {
+      by_name.Record("scores", success, latency, now);
+      by_ref.Record(scores, "scores", success, latency, now);
+    }
+    ASSERT_EQ(by_ref.state("odds"), by_name.state("odds")) << step;
+    ASSERT_EQ(by_ref.StateAt("scores", now), by_name.StateAt("scores", now)) << step;
+  }
+  EXPECT_EQ(ref_log.entries, name_log.entries);
+  EXPECT_GT(name_log.entries.size(), 10u);
+  EXPECT_EQ(by_ref.apis(), (std::vector<std::string>{"odds", "scores"}));
+}
+
 TEST(HealthMonitorPropertyTest, MatchesBruteForceReference) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     uint64_t rng = seed;

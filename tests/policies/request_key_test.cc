@@ -87,5 +87,30 @@ TEST(RequestKeyTest, RandomizedTriplesNeverCollide) {
   EXPECT_GT(triples.size(), 5000u);
 }
 
+TEST(RequestKeyTest, AssignEqualsAFreshKeyAndReusesStorage) {
+  RequestKey k("odds", "odds", "a-rather-long-key-that-does-not-fit-inline-0001");
+  const char* storage = k.encoded().data();
+  k.Assign("scores", "live", "a-rather-long-key-that-does-not-fit-inline-2");
+  const RequestKey fresh("scores", "live", "a-rather-long-key-that-does-not-fit-inline-2");
+  EXPECT_EQ(k, fresh);
+  EXPECT_EQ(k.hash(), fresh.hash());
+  EXPECT_EQ(k.api(), "scores");
+  EXPECT_EQ(k.endpoint(), "live");
+  EXPECT_EQ(k.encoded(), "6:scores4:livea-rather-long-key-that-does-not-fit-inline-2");
+  EXPECT_EQ(k.encoded().data(), storage);  // shorter: no new allocation
+  k.Assign("", "", "");
+  EXPECT_EQ(k, RequestKey("", "", ""));
+  EXPECT_EQ(k.encoded(), "0:0:");
+}
+
+// Parts of 10 characters and more: their lengths take two digits.
+TEST(RequestKeyTest, LongPartsEncodeTheirLengthInFull) {
+  const RequestKey k(std::string(12, 'a'), std::string(105, 'b'), "k");
+  EXPECT_EQ(k.encoded(), "12:" + std::string(12, 'a') + "105:" + std::string(105, 'b') + "k");
+  EXPECT_EQ(k.api().size(), 12u);
+  EXPECT_EQ(k.endpoint().size(), 105u);
+  EXPECT_EQ(k.key(), "k");
+}
+
 }  // namespace
 }  // namespace orchsim
