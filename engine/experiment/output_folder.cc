@@ -1,6 +1,7 @@
 #include "engine/experiment/output_folder.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>  // renameat2 (glibc >= 2.28)
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -215,7 +216,13 @@ FolderLock::FolderLock(const std::string& dir, const std::string& holder)
     if (fd < 0) ThrowIoError("create the lock file", lock_path_, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
-      const std::string other = HolderOf(fd);
+      // The holder writes its line just after it locks: give a holder caught
+      // in that window a moment (bounded; no real clock in engine/).
+      std::string other = HolderOf(fd);
+      for (int spin = 0; other.empty() && error == EWOULDBLOCK && spin < 2000; ++spin) {
+        ::sched_yield();
+        other = HolderOf(fd);
+      }
       ::close(fd);
       if (error != EWOULDBLOCK) ThrowIoError("lock", lock_path_, error);
       throw OutputFolderError(dir + ": in use by another orchsim (" +
