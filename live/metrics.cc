@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "live/json_log.h"
+#include "policies/metric_values.h"
 
 namespace orchsim::live {
 
@@ -18,8 +19,8 @@ using prometheus::BuildHistogram;
 
 // docs/metrics.md: the buckets of the shared latency histograms.
 const prometheus::Histogram::BucketBoundaries& SharedBuckets() {
-  static const prometheus::Histogram::BucketBoundaries buckets = {0.001, 0.01, 0.05, 0.1,  0.5,
-                                                                  1.0,   5.0,  10.0, 30.0, 60.0};
+  static const prometheus::Histogram::BucketBoundaries buckets(kLatencyBucketBounds.begin(),
+                                                               kLatencyBucketBounds.end());
   return buckets;
 }
 
@@ -31,30 +32,6 @@ const prometheus::Histogram::BucketBoundaries& AgeBuckets() {
 }
 
 double Seconds(Duration d) { return static_cast<double>(d.micros()) / 1e6; }
-
-double StateValue(BreakerState s) {
-  switch (s) {
-    case BreakerState::kClosed:
-      return 0;
-    case BreakerState::kOpen:
-      return 1;
-    case BreakerState::kHalfOpen:
-      return 2;
-  }
-  return 0;
-}
-
-double HealthValue(HealthState s) {
-  switch (s) {
-    case HealthState::kHealthy:
-      return 0;
-    case HealthState::kDegraded:
-      return 1;
-    case HealthState::kUnhealthy:
-      return 2;
-  }
-  return 0;
-}
 
 template <typename T>
 prometheus::Family<T>& Register(prometheus::Registry& registry, const char* name,
@@ -282,7 +259,7 @@ void CoreMetrics::OnBreakerTransition(const BreakerTransition& transition) {
   } else if (!b.not_closed_since) {
     b.not_closed_since = transition.at;
   }
-  b.state->Set(StateValue(transition.to));
+  b.state->Set(BreakerStateGauge(transition.to));
 }
 
 void CoreMetrics::OnRetryScheduled(const Request& request, int /*attempt*/, Duration /*delay*/,
@@ -296,7 +273,7 @@ void CoreMetrics::OnRetryBudgetDenied(const Request& request, Instant /*now*/) {
 
 void CoreMetrics::OnHealthChanged(const std::string& api, HealthState /*from*/, HealthState to,
                                   Instant /*now*/) {
-  Api(api).health->Set(HealthValue(to));
+  Api(api).health->Set(HealthGauge(to));
 }
 
 void CoreMetrics::Sample(const Orchestrator& core, const std::vector<std::string>& apis,
@@ -323,7 +300,7 @@ void CoreMetrics::Sample(const Orchestrator& core, const std::vector<std::string
   }
   for (const auto& [name, breaker] : core.breakers().breakers()) {
     BreakerMetrics& b = Breaker(name);
-    b.state->Set(StateValue(breaker.state()));
+    b.state->Set(BreakerStateGauge(breaker.state()));
     if (b.not_closed_since && now > *b.not_closed_since) {
       b.open_seconds->Increment(Seconds(now - *b.not_closed_since));
       b.not_closed_since = now;

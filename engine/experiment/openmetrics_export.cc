@@ -83,30 +83,6 @@ constexpr Family kFamilies[kFamilyCount] = {
 // Histogram series: the finite buckets, +Inf, count, sum.
 constexpr uint32_t kHistogramSeries = kOpenMetricsLatencyBuckets.size() + 3;
 
-double BreakerStateValue(BreakerState s) {
-  switch (s) {
-    case BreakerState::kClosed:
-      return 0;
-    case BreakerState::kOpen:
-      return 1;
-    case BreakerState::kHalfOpen:
-      return 2;
-  }
-  return 0;
-}
-
-double HealthValue(HealthState s) {
-  switch (s) {
-    case HealthState::kHealthy:
-      return 0;
-    case HealthState::kDegraded:
-      return 1;
-    case HealthState::kUnhealthy:
-      return 2;
-  }
-  return 0;
-}
-
 // `name="value"` with OpenMetrics escaping (backslash, quote, newline).
 void AppendLabel(std::string* out, std::string_view name, std::string_view value) {
   out->append(name);
@@ -239,7 +215,7 @@ class OpenMetricsExport::Run : public OrchestratorObserver {
     if (t.to == BreakerState::kOpen) ++values_[b.trips];
     b.state = t.to;
     b.since = t.at;
-    values_[b.state_gauge] = BreakerStateValue(t.to);
+    values_[b.state_gauge] = BreakerStateGauge(t.to);
   }
   void OnRetryScheduled(const Request& request, int /*attempt*/, Duration /*delay*/,
                         Instant now) override {
@@ -256,7 +232,7 @@ class OpenMetricsExport::Run : public OrchestratorObserver {
                        Instant now) override {
     AdvanceTo(now);
     ApiSeries& series = Api(api);
-    values_[Series(series.health, kHealth, series)] = HealthValue(to);
+    values_[Series(series.health, kHealth, series)] = HealthGauge(to);
   }
 
   // Records every boundary <= end, then the first one after it.

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "policies/events.h"
+#include "policies/metric_values.h"
 #include "policies/request.h"
 #include "policies/time.h"
 
@@ -61,9 +62,9 @@ namespace orchsim::experiment {
 // A minute when end - start <= 2 days, else an hour.
 Duration OpenMetricsStep(Instant start, Instant end);
 
-// Upper bounds (seconds) of the histogram buckets, before +Inf.
-inline constexpr std::array<double, 10> kOpenMetricsLatencyBuckets = {0.001, 0.01, 0.05, 0.1, 0.5,
-                                                                      1,     5,    10,   30,  60};
+// Upper bounds (seconds) of the histogram buckets, before +Inf: the ones
+// serve's /metrics uses too (policies/metric_values.h).
+inline constexpr const std::array<double, 10>& kOpenMetricsLatencyBuckets = kLatencyBucketBounds;
 
 class OpenMetricsExport {
  public:
