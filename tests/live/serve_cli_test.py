@@ -14,42 +14,15 @@ the config and refuses a broken one with exit status 2 and its JSON path.
 Every wait is bounded.
 """
 
-import http.client
 import json
 import os
-import re
-import select
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-
-def read_line(stream, pattern, seconds, seen):
-    """Reads lines of `stream` until one matches `pattern` (or `seconds` pass)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        ready, _, _ = select.select([stream], [], [], 0.1)
-        if not ready:
-            continue
-        line = stream.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(pattern, line)
-        if match:
-            return match
-    return None
-
-
-def get(port, target):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", target)
-    response = connection.getresponse()
-    body = response.read().decode()
-    connection.close()
-    return response.status, dict(response.getheaders()), body
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_process import get, read_line  # noqa: E402
 
 
 def main(orchsim, source):

@@ -11,6 +11,7 @@ import http.server
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -26,6 +27,24 @@ def wait_for(condition, seconds, step=0.02):
         if value or time.monotonic() >= end:
             return value
         time.sleep(step)
+
+
+def read_line(stream, pattern, seconds, seen):
+    """Reads lines of `stream` (a text pipe) until one matches `pattern`, or
+    `seconds` pass; every line read is appended to `seen`. The match or None."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ready, _, _ = select.select([stream], [], [], 0.1)
+        if not ready:
+            continue
+        line = stream.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    return None
 
 
 def free_port():

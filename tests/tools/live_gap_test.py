@@ -59,43 +59,19 @@ Hence, against the live run:
     or less moves it by a backoff).
 """
 
-import http.client
 import json
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 
-
-def read_line(stream, pattern, seconds, seen):
-    """Reads lines of `stream` until one matches `pattern` (or `seconds` pass)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        ready, _, _ = select.select([stream], [], [], 0.1)
-        if not ready:
-            continue
-        line = stream.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(pattern, line)
-        if match:
-            return match
-    return None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+from serve_process import get, read_line  # noqa: E402
 
 
-def get(port, target):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", target)
-    response = connection.getresponse()
-    body = response.read().decode()
-    connection.close()
-    return response.status, body
 
 
 def metric_sum(text, name, **labels):
@@ -191,8 +167,8 @@ def live_run(orchsim, source, scenario_doc, scenario, folder, log, lead_s):
         if load.returncode != 0:
             raise RuntimeError(f"orchsim load: exit {load.returncode}: {load.stderr}")
         answers = json.loads(load.stdout.strip().splitlines()[-1])
-        metrics = get(port, "/metrics")[1]
-        stats = json.loads(get(mock_port, "/_mock/stats")[1])
+        metrics = get(port, "/metrics")[2]
+        stats = json.loads(get(mock_port, "/_mock/stats")[2])
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=20)
         if code != 0:
