@@ -5,10 +5,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <utility>
 
@@ -150,10 +150,11 @@ void HttpConnection::FinishConnect(const std::string& error) {
 
 // ---------------------------------------------------------------- exchange
 
-void HttpConnection::Exchange(Request request, std::function<void(ExchangeResult&&)> done) {
+void HttpConnection::Exchange(std::string_view request_head,
+                              std::function<void(ExchangeResult&&)> done) {
   StopIdle();
   on_exchanged_ = std::move(done);
-  request_ = std::move(request);
+  request_.assign(request_head);
   parser_.emplace();
   parser_->body_limit(limits_.max_response_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
@@ -162,9 +163,9 @@ void HttpConnection::Exchange(Request request, std::function<void(ExchangeResult
     self->OnWritten(ec);
   };
   if (tls_) {
-    http::async_write(*tls_, request_, std::move(on_written));
+    net::async_write(*tls_, net::buffer(request_), std::move(on_written));
   } else {
-    http::async_write(*plain_, request_, std::move(on_written));
+    net::async_write(*plain_, net::buffer(request_), std::move(on_written));
   }
 }
 

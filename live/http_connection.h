@@ -26,7 +26,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -37,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "live/url.h"
 #include "policies/time.h"
@@ -52,7 +52,6 @@ struct ConnectionLimits {
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
-  using Request = boost::beast::http::request<boost::beast::http::empty_body>;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
   struct ExchangeResult {
@@ -72,8 +71,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   // `done` gets "" once connected (and TLS verified), or what failed.
   void Connect(std::function<void(const std::string& error)> done);
+  // Writes `request_head` (a whole GET, live/http_wire.h; copied, so the
+  // caller's may go) and reads the response.
   // REQUIRES: connected, no exchange pending.
-  void Exchange(Request request, std::function<void(ExchangeResult&&)> done);
+  void Exchange(std::string_view request_head, std::function<void(ExchangeResult&&)> done);
   // Parks the connection: `on_expired` runs if it is still idle after
   // `idle_timeout`. StopIdle (or Exchange, or Close) disarms it.
   void StartIdle(Duration idle_timeout, std::function<void()> on_expired);
@@ -121,7 +122,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   std::function<void(const std::string&)> on_connected_;
   std::function<void(ExchangeResult&&)> on_exchanged_;
-  Request request_;
+  std::string request_;  // the head being written (its capacity reused)
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
 };

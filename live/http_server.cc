@@ -1,17 +1,19 @@
 #include "live/http_server.h"
 
+#include <array>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
 #include <vector>
+
+#include "live/http_wire.h"
 
 namespace orchsim::live {
 
@@ -68,25 +70,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      });
   }
 
-  // Called once per request, through its Responder.
+  // Called once per request, through its Responder. The head is written by
+  // hand (live/http_wire.h) into a reused string and goes out with the body
+  // in one gathered write.
   void Answer(ProxyAnswer answer) {
     body_ = answer.body ? std::move(answer.body) : MakeBody("", "");
-    response_ = {};
-    response_.result(static_cast<unsigned>(answer.status));
-    response_.version(11);
-    if (!answer.content_type.empty()) {
-      response_.set(http::field::content_type, answer.content_type);
-    }
-    for (const auto& [name, value] : answer.headers) response_.insert(name, value);
-    response_.keep_alive(keep_alive_ && !close_after_ && !state_->closing);
-    response_.body() =
-        http::span_body<const char>::value_type(body_->bytes.data(), body_->bytes.size());
-    response_.prepare_payload();
+    keep_open_ = keep_alive_ && !close_after_ && !state_->closing;
+    ResponseHead head;
+    head.status = answer.status;
+    head.content_type = answer.content_type;
+    head.fields = &answer.headers;
+    head.content_length = body_->bytes.size();
+    head.keep_alive = keep_open_;
+    head_.clear();
+    AppendResponseHead(head_, head);
+    const size_t body_bytes = StatusHasNoBody(answer.status) ? 0 : body_->bytes.size();
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_),
+                                                      net::buffer(body_->bytes.data(), body_bytes)};
     stream_.expires_after(ToChrono(state_->options.write_timeout));
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        self->OnWritten(ec);
-                      });
+    net::async_write(stream_, buffers,
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                       self->OnWritten(ec);
+                     });
   }
 
   bool busy() const { return busy_; }
@@ -139,7 +144,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnWritten(const boost::system::error_code& ec) {
     busy_ = false;
     body_.reset();
-    if (ec || !response_.keep_alive()) {
+    if (ec || !keep_open_) {
       Close();
       return;
     }
@@ -151,8 +156,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ClientRequest request_;
-  http::response<http::span_body<const char>> response_;
-  BodyPtr body_;  // what response_ points into, until written
+  std::string head_;       // the answer's head being written (capacity reused)
+  BodyPtr body_;           // the answer's body, until written
+  bool keep_open_ = true;  // the answer being written keeps the connection
   bool keep_alive_ = true;
   bool close_after_ = false;
   bool busy_ = false;

@@ -3,12 +3,14 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cassert>
 
+#include "live/http_wire.h"
 #include "policies/quota_headers.h"
 
 namespace orchsim::live {
@@ -31,6 +33,7 @@ StatusOr<int> HttpTransport::AddOrigin(const BaseUrl& url, const OriginOptions& 
   auto origin = std::make_unique<Origin>();
   origin->id = static_cast<int>(origins_.size());
   origin->url = url;
+  origin->host_header = url.host_header();
   origin->options = options;
   if (url.tls) {
     auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
@@ -91,14 +94,6 @@ Transport::CallHandle HttpTransport::Send(const UpstreamCall& upstream_call,
   Origin& origin = *origins_[target->origin];
   call.origin = &origin;
   call.target = std::move(target.value());
-  HttpConnection::Request& request = call.request;
-  request.method(http::verb::get);
-  request.target(call.target.target);
-  request.version(11);
-  request.set(http::field::host, origin.url.host_header());
-  request.set(http::field::user_agent, origin.options.user_agent);
-  request.set(http::field::accept, "*/*");
-  for (const auto& [name, value] : call.target.headers) request.set(name, value);
   calls_.emplace(handle, std::move(call));
   origin.waiting.push_back(handle);
   Pump(origin);
@@ -173,8 +168,15 @@ void HttpTransport::StartOnConnection(Origin& origin, CallHandle handle,
   std::weak_ptr<bool> alive = alive_;
   Origin* o = &origin;
   auto exchange = [this, alive, o, handle, fresh](std::shared_ptr<HttpConnection> c) {
-    Call& current = calls_.at(handle);
-    c->Exchange(current.request,
+    const Call& current = calls_.at(handle);
+    // The head is written when the call gets its connection (one scratch
+    // string, no per-call allocation); the connection keeps its own copy.
+    const std::array<FieldView, 3> base = {FieldView{"Host", o->host_header},
+                                           FieldView{"User-Agent", o->options.user_agent},
+                                           FieldView{"Accept", "*/*"}};
+    head_scratch_.clear();
+    AppendGetHead(head_scratch_, current.target.target, base, current.target.headers);
+    c->Exchange(head_scratch_,
                 [this, alive, o, handle, c, fresh](HttpConnection::ExchangeResult&& result) {
                   if (alive.expired()) return;
                   OnExchanged(*o, handle, c, fresh, std::move(result));

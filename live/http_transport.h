@@ -116,7 +116,6 @@ class HttpTransport : public Transport {
     CallHandle handle = 0;
     ResponseCallback on_response;
     Origin* origin = nullptr;
-    HttpConnection::Request request;
     HttpTarget target;
     Instant sent_at;
     std::shared_ptr<HttpConnection> connection;  // while on a connection
@@ -125,6 +124,7 @@ class HttpTransport : public Transport {
   struct Origin {
     int id = 0;
     BaseUrl url;
+    std::string host_header;  // url.host_header(), once
     OriginOptions options;
     std::unique_ptr<boost::asio::ssl::context> tls;
     std::vector<std::shared_ptr<HttpConnection>> idle;
@@ -155,6 +155,7 @@ class HttpTransport : public Transport {
   std::unordered_map<CallHandle, Call> calls_;
   CallHandle next_handle_ = 1;
   Stats stats_;
+  std::string head_scratch_;  // a request head being written (capacity reused)
   bool stopped_ = false;
   // Posted callbacks hold a weak reference: after Stop they do nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -129,6 +129,7 @@ AuthConfig ReadAuth(ObjectReader& r, const EnvLookup& env) {
     r.String("prefix", &auth.prefix);
     if (!ValidToken(auth.name))
       r.Fail("header", "expected a header name, got \"" + auth.name + "\"");
+    if (!ValidHeaderValue(auth.prefix)) r.Fail("prefix", "expected no line break or NUL");
   } else {
     auth.kind = AuthConfig::Kind::kQueryParam;
     r.String("query_param", &auth.name, true);

@@ -122,10 +122,34 @@ case "$mode" in
     rate="${2:-5000}"
     seconds="${3:-40}"
     machine
-    start_mock
-    start_serve
-    "$loadgen" --target "direct=http://127.0.0.1:$mock_port/scores?key=k{i}" \
-      --target "via_serve=http://127.0.0.1:$serve_port/scores/scores?key=k{i}" \
+    # PLACEMENT: "free" (default: the scheduler places the three processes),
+    # "one-cpu" (all three on CPU 0: no cross-CPU wake-ups), "own-cpu"
+    # (serve on CPU 1, the load generator and the mock on CPU 0).
+    placement="${PLACEMENT:-free}"
+    case "$placement" in
+      free) peers=(); proxy_cpu=""; start_mock; start_serve ;;
+      one-cpu) peers=(taskset -c 0); proxy_cpu=0; start_mock 0; start_serve 0 ;;
+      own-cpu) peers=(taskset -c 0); proxy_cpu=1; start_mock 0; start_serve 1 ;;
+      *) echo "bench_serve: PLACEMENT is free, one-cpu or own-cpu, not '$placement'" >&2; exit 2 ;;
+    esac
+    echo "placement: $placement"
+    # The floor of any extra hop: socat relaying bytes (no HTTP, no policy)
+    # to the mock, placed where serve is; measured when socat is installed.
+    relay=()
+    if command -v socat > /dev/null; then
+      relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      pin=()
+      [ -n "$proxy_cpu" ] && pin=(taskset -c "$proxy_cpu")
+      "${pin[@]}" socat "TCP-LISTEN:$relay_port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" \
+        "TCP:127.0.0.1:$mock_port,nodelay" 2> "$work/socat.err" &
+      pids+=($!)
+      sleep 0.5
+      relay=(--target "via_socat=http://127.0.0.1:$relay_port/scores?key=k{i}")
+    else
+      echo "(socat not installed: no relay floor measured; apt-get install socat)"
+    fi
+    "${peers[@]}" "$loadgen" --target "direct=http://127.0.0.1:$mock_port/scores?key=k{i}" \
+      --target "via_serve=http://127.0.0.1:$serve_port/scores/scores?key=k{i}" "${relay[@]}" \
       --rate "$rate" --duration "${seconds}s" --block 1s --warmup 2s --connections 256
     curl -s "http://127.0.0.1:$serve_port/metrics" | grep '^orchsim_requests_total' || true
     ;;

@@ -168,6 +168,10 @@ TEST_F(ServeConfigTest, BadInputNamesFilePathAndProblem) {
        {ConfigWithAuth(R"({"header": "X-Key", "env": "MISSING"})"),
         "DIR/serve.json: /upstreams/odds/auth/env: environment variable MISSING is not set (it "
         "holds the secret)"}},
+      {"line break in the auth prefix",
+       {ConfigWithAuth(
+            R"({"header": "X-Key", "prefix": "Bearer\r\nX-Evil: 1", "env": "ODDS_KEY"})"),
+        "DIR/serve.json: /upstreams/odds/auth/prefix: expected no line break or NUL"}},
       {"two auth kinds",
        {ConfigWithAuth(R"({"header": "X-Key", "query_param": "k", "env": "ODDS_KEY"})"),
         "DIR/serve.json: /upstreams/odds/auth/query_param: expected exactly one of \"header\" "

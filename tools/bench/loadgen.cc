@@ -384,10 +384,11 @@ int main(int argc, char** argv) {
     p50s.push_back(p50);
     p99s.push_back(p99);
   }
-  if (o.targets.size() == 2) {
-    std::printf("added by %s over %s: p50 %+lld us, p99 %+lld us\n", o.targets[1].name.c_str(),
-                o.targets[0].name.c_str(), static_cast<long long>(p50s[1] - p50s[0]),
-                static_cast<long long>(p99s[1] - p99s[0]));
+  // Every further target against the first (the direct path).
+  for (size_t i = 1; i < o.targets.size(); ++i) {
+    std::printf("added by %s over %s: p50 %+lld us, p99 %+lld us\n", o.targets[i].name.c_str(),
+                o.targets[0].name.c_str(), static_cast<long long>(p50s[i] - p50s[0]),
+                static_cast<long long>(p99s[i] - p99s[0]));
   }
   if (o.watch_pid) std::printf("rss_kb_end %ld\n", RssKb(o.watch_pid));
   return 0;
