@@ -222,8 +222,11 @@ void HttpConnection::OnRead(const boost::system::error_code& ec) {
   } else if (ec || closed_) {
     result.error = Describe("read", ec ? ec : net::error::operation_aborted);
   } else {
-    result.response = parser_->release();
-    result.keep_alive = result.response.keep_alive();
+    result.status = parser_->status();
+    result.headers = std::move(parser_->headers());
+    result.content_type = parser_->content_type();
+    result.body = std::move(parser_->body());
+    result.keep_alive = parser_->keep_alive();
   }
   FinishExchange(std::move(result));
 }

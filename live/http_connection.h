@@ -26,9 +26,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstddef>
@@ -38,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "live/upstream_response_parser.h"
 #include "live/url.h"
 #include "policies/time.h"
 
@@ -52,13 +50,15 @@ struct ConnectionLimits {
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
-  using Response = boost::beast::http::response<boost::beast::http::string_body>;
-
   struct ExchangeResult {
     std::string error;        // "" on success
     bool got_bytes = false;   // any byte of a response arrived
     bool keep_alive = false;  // the connection may carry another exchange
-    Response response;        // valid when error is ""
+    // Valid when error is "":
+    int status = 0;
+    Headers headers;  // a field sent twice joined "first, second"
+    std::string content_type;
+    std::string body;
   };
 
   // `tls` is the origin's TLS context (nullptr for http://); it must
@@ -124,7 +124,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::function<void(ExchangeResult&&)> on_exchanged_;
   std::string request_;  // the head being written (its capacity reused)
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+  std::optional<UpstreamResponseParser> parser_;
 };
 
 }  // namespace orchsim::live

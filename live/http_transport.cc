@@ -225,25 +225,16 @@ void HttpTransport::OnExchanged(Origin& origin, CallHandle handle,
     Pump(origin);
     return;
   }
-  HttpConnection::Response& answer = result.response;
   Response response;
-  response.status = static_cast<int>(answer.result_int());
-  for (const auto& field : answer) {
-    std::string name(field.name_string());
-    std::string value(field.value());
-    if (const std::string* earlier = response.headers.Find(name)) {
-      value = *earlier + ", " + value;
-    }
-    response.headers.Set(std::move(name), std::move(value));
-  }
+  response.status = result.status;
+  response.headers = std::move(result.headers);
   response.credits_charged = call.target.credits_if_unreported;
   if (const std::string* last = response.headers.Find("x-requests-last")) {
     if (auto milli = ParseMilliCredits(*last, /*round_up=*/true)) {
       response.credits_charged = FromMilliCredits(*milli);
     }
   }
-  const std::string content_type(answer[http::field::content_type]);
-  response.bodies.push_back(MakeBody(content_type, std::move(answer.body())));
+  response.bodies.push_back(MakeBody(std::move(result.content_type), std::move(result.body)));
   response.latency = clock_.now() - call.sent_at;
   // The connection is back in the pool before the core hears the answer:
   // a call it sends from its callback may use it at once.
