@@ -450,15 +450,16 @@ void Orchestrator::Dispatch(ApiState& api) {
   api.dispatching = true;
   for (;;) {
     const Instant now = clock_.now();
-    const std::optional<QueueEntry> entry = api.queue.Peek(now);
-    if (!entry) break;
+    // In place: the queue is not changed until the Pop below.
+    const QueueEntry* entry = api.queue.Front(now);
+    if (entry == nullptr) break;
     Flight& flight = *flights_.Find(entry->id);
     if (entry->current != flight.priority && AtLeast(entry->current, flight.priority)) {
       flight.priority = entry->current;  // escalated while waiting
     }
     if (!HasLiveMembers(flight)) {
       // No member is waiting any more: end it without a call.
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kCancelled, nullptr);
       continue;
     }
@@ -466,12 +467,12 @@ void Orchestrator::Dispatch(ApiState& api) {
     const AdmissionDecision decision = api.admission.Check(
         flight.endpoint->breaker, flight.priority, credits, flight.latest_deadline, now);
     if (decision.verdict == AdmissionVerdict::kRejectOpen) {
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kRejectedCircuitOpen, nullptr);
       continue;
     }
     if (decision.verdict == AdmissionVerdict::kRejectQuota) {
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kRejectedQuota, nullptr);
       continue;
     }
@@ -480,7 +481,7 @@ void Orchestrator::Dispatch(ApiState& api) {
       break;
     }
     if (decision.verdict == AdmissionVerdict::kWaitForSlot) break;  // a call's end wakes it
-    api.queue.Pop(now);
+    api.queue.PopFront(now);
     if (!api.admission.PassThrottle(random_, now)) {
       EndFlight(flight.id, Outcome::kRejectedThrottled, nullptr);
       continue;

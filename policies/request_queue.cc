@@ -90,18 +90,31 @@ PushResult RequestQueue::Push(uint64_t id, Priority p, Instant now,
   return result;
 }
 
-std::optional<QueueEntry> RequestQueue::Peek(Instant now) {
+const QueueEntry* RequestQueue::Front(Instant now) {
   ApplyDueEscalations(now);
   for (const auto& members : classes_) {
-    if (!members.empty()) return slots_.Find(members.begin()->second)->entry;
+    if (!members.empty()) return &slots_.Find(members.begin()->second)->entry;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<QueueEntry> RequestQueue::Peek(Instant now) {
+  const QueueEntry* head = Front(now);
+  if (head == nullptr) return std::nullopt;
+  return *head;
 }
 
 std::optional<QueueEntry> RequestQueue::Pop(Instant now) {
   std::optional<QueueEntry> head = Peek(now);
   if (head) Erase(head->id);
   return head;
+}
+
+bool RequestQueue::PopFront(Instant now) {
+  const QueueEntry* head = Front(now);
+  if (head == nullptr) return false;
+  Erase(head->id);
+  return true;
 }
 
 bool RequestQueue::Remove(uint64_t id) {

@@ -132,6 +132,11 @@ class RequestQueue {
   std::optional<QueueEntry> Peek(Instant now);
   // Peek, and remove that entry.
   std::optional<QueueEntry> Pop(Instant now);
+  // Peek and Pop without copying the entry: Front returns it in place (valid
+  // until the next non-const call; nullptr when empty), PopFront removes it
+  // (false when empty).
+  const QueueEntry* Front(Instant now);
+  bool PopFront(Instant now);
   // Removes a queued entry (e.g. its deadline passed). False when not queued.
   bool Remove(uint64_t id);
   // Raises the entry to at least `p` (the coalescer's request: a more urgent
