@@ -919,7 +919,7 @@ void Orchestrator::ScheduleProbe(ApiState& api) {
     if (shutting_down_) return;
     const Instant now = clock_.now();
     health_.Refresh(now);  // judge on the current window, not the last sample's
-    if (health_.ProbeDue(state->name, now)) SendProbe(*state);
+    if (health_.ProbeDue(state->health, state->name, now)) SendProbe(*state);
     ScheduleProbe(*state);
   });
 }
