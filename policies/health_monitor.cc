@@ -182,7 +182,10 @@ HealthState HealthMonitor::StateAt(const std::string& api, Instant now) const {
   if (!config_.enabled) return HealthState::kHealthy;
   auto it = apis_.find(api);
   if (it == apis_.end()) return HealthState::kHealthy;
-  const ApiHealth& h = it->second;
+  return StateOf(it->second, now);
+}
+
+HealthState HealthMonitor::StateOf(const ApiHealth& h, Instant now) const {
   // Nothing ages out by `now`: the evidence is what was judged last (see
   // Refresh), so its state is the one reported.
   const bool ages = static_cast<int64_t>(h.samples.size()) > config_.min_samples &&
@@ -192,10 +195,21 @@ HealthState HealthMonitor::StateAt(const std::string& api, Instant now) const {
 
 bool HealthMonitor::ProbeDue(const std::string& api, Instant now) const {
   if (!config_.enabled || !config_.active_probes) return false;
-  if (config_.probe_only_when_unhealthy && StateAt(api, now) == HealthState::kHealthy) return false;
   auto it = apis_.find(api);
-  if (it == apis_.end() || !it->second.probed) return true;
-  return now >= it->second.last_probe_sent + config_.probe_interval;
+  if (it == apis_.end()) return !config_.probe_only_when_unhealthy;  // unknown: healthy
+  return ProbeDueFor(it->second, now);
+}
+
+bool HealthMonitor::ProbeDue(const ApiRef& ref, const std::string& api, Instant now) const {
+  if (ref.health == nullptr) return ProbeDue(api, now);
+  if (!config_.enabled || !config_.active_probes) return false;
+  return ProbeDueFor(*static_cast<const ApiHealth*>(ref.health), now);
+}
+
+bool HealthMonitor::ProbeDueFor(const ApiHealth& h, Instant now) const {
+  if (config_.probe_only_when_unhealthy && StateOf(h, now) == HealthState::kHealthy) return false;
+  if (!h.probed) return true;
+  return now >= h.last_probe_sent + config_.probe_interval;
 }
 
 void HealthMonitor::OnProbeSent(const std::string& api, Instant now) {

@@ -126,6 +126,9 @@ class HealthMonitor {
   // Is a probe of `api` due at `now`? Always false unless enabled and
   // active_probes.
   bool ProbeDue(const std::string& api, Instant now) const;
+  // The same, through `ref` once a Record has set it (the probe tick asks
+  // every probe interval for every API: no lookup by name).
+  bool ProbeDue(const ApiRef& ref, const std::string& api, Instant now) const;
   // The host sent a probe to `api` at `now`; ignored unless enabled and
   // active_probes. The next probe is due at now + probe_interval.
   void OnProbeSent(const std::string& api, Instant now);
@@ -154,6 +157,9 @@ class HealthMonitor {
   };
 
   HealthSnapshot Judge(const ApiHealth& h, Instant now) const;
+  // StateAt and ProbeDue for a known API.
+  HealthState StateOf(const ApiHealth& h, Instant now) const;
+  bool ProbeDueFor(const ApiHealth& h, Instant now) const;
   // Nearest-rank latency_percentile over h.samples[aged_out..], n of them (> 0).
   Duration PercentileLatency(const ApiHealth& h, size_t aged_out, int64_t n) const;
   void Evict(ApiHealth& h, Instant now) const;

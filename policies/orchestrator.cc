@@ -203,11 +203,20 @@ Orchestrator::EndpointState& Orchestrator::EndpointFor(const RequestKey& key) {
   // The encoding up to the key names (api, endpoint) unambiguously.
   const std::string_view scope =
       std::string_view(key.encoded()).substr(0, key.encoded().size() - key.key().size());
+  // Runs of requests to one endpoint are common: a compare of a few bytes
+  // instead of hashing the scope.
+  if (last_endpoint_ != nullptr && scope == last_scope_) return *last_endpoint_;
   auto it = endpoint_by_scope_.find(scope);
-  if (it != endpoint_by_scope_.end()) return *it->second;
-  EndpointState& endpoint = Endpoint(Api(key.api()), key.endpoint());
-  endpoint_by_scope_.emplace(std::string(scope), &endpoint);
-  return endpoint;
+  EndpointState* endpoint;
+  if (it != endpoint_by_scope_.end()) {
+    endpoint = it->second;
+  } else {
+    endpoint = &Endpoint(Api(key.api()), key.endpoint());
+    endpoint_by_scope_.emplace(std::string(scope), endpoint);
+  }
+  last_scope_.assign(scope);
+  last_endpoint_ = endpoint;
+  return *endpoint;
 }
 
 const Orchestrator::ApiState* Orchestrator::FindApi(std::string_view api) const {
@@ -441,15 +450,16 @@ void Orchestrator::Dispatch(ApiState& api) {
   api.dispatching = true;
   for (;;) {
     const Instant now = clock_.now();
-    const std::optional<QueueEntry> entry = api.queue.Peek(now);
-    if (!entry) break;
+    // In place: the queue is not changed until the Pop below.
+    const QueueEntry* entry = api.queue.Front(now);
+    if (entry == nullptr) break;
     Flight& flight = *flights_.Find(entry->id);
     if (entry->current != flight.priority && AtLeast(entry->current, flight.priority)) {
       flight.priority = entry->current;  // escalated while waiting
     }
     if (!HasLiveMembers(flight)) {
       // No member is waiting any more: end it without a call.
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kCancelled, nullptr);
       continue;
     }
@@ -457,12 +467,12 @@ void Orchestrator::Dispatch(ApiState& api) {
     const AdmissionDecision decision = api.admission.Check(
         flight.endpoint->breaker, flight.priority, credits, flight.latest_deadline, now);
     if (decision.verdict == AdmissionVerdict::kRejectOpen) {
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kRejectedCircuitOpen, nullptr);
       continue;
     }
     if (decision.verdict == AdmissionVerdict::kRejectQuota) {
-      api.queue.Pop(now);
+      api.queue.PopFront(now);
       EndFlight(flight.id, Outcome::kRejectedQuota, nullptr);
       continue;
     }
@@ -471,7 +481,7 @@ void Orchestrator::Dispatch(ApiState& api) {
       break;
     }
     if (decision.verdict == AdmissionVerdict::kWaitForSlot) break;  // a call's end wakes it
-    api.queue.Pop(now);
+    api.queue.PopFront(now);
     if (!api.admission.PassThrottle(random_, now)) {
       EndFlight(flight.id, Outcome::kRejectedThrottled, nullptr);
       continue;
@@ -909,7 +919,7 @@ void Orchestrator::ScheduleProbe(ApiState& api) {
     if (shutting_down_) return;
     const Instant now = clock_.now();
     health_.Refresh(now);  // judge on the current window, not the last sample's
-    if (health_.ProbeDue(state->name, now)) SendProbe(*state);
+    if (health_.ProbeDue(state->health, state->name, now)) SendProbe(*state);
     ScheduleProbe(*state);
   });
 }

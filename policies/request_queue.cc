@@ -63,7 +63,7 @@ RequestQueue::RequestQueue(const RequestQueueConfig& config) : config_(config) {
 PushResult RequestQueue::Push(uint64_t id, Priority p, Instant now,
                               std::optional<Instant> game_start) {
   ApplyDueEscalations(now);
-  if (slots_.count(id) != 0) return PushResult{false, std::nullopt};
+  if (slots_.contains(id)) return PushResult{false, std::nullopt};
 
   // The class the entry would hold right after the push decides shedding.
   Priority effective = p;
@@ -82,29 +82,26 @@ PushResult RequestQueue::Push(uint64_t id, Priority p, Instant now,
   }
 
   const uint64_t sequence = next_sequence_++;
-  Slot* slot_ptr;
-  if (spare_slots_.empty()) {
-    slot_ptr = &slots_[id];
-  } else {
-    auto node = std::move(spare_slots_.back());
-    spare_slots_.pop_back();
-    node.key() = id;
-    node.mapped() = Slot{};
-    slot_ptr = &slots_.insert(std::move(node)).position->second;
-  }
-  Slot& slot = *slot_ptr;
+  Slot& slot = *slots_.Insert(id);  // absent: checked above
+  slot = Slot{};
   slot.entry = QueueEntry{id, p, p, now, game_start, sequence, now};
   ClassInsert(p, sequence, id);
   Reschedule(slot, now);
   return result;
 }
 
-std::optional<QueueEntry> RequestQueue::Peek(Instant now) {
+const QueueEntry* RequestQueue::Front(Instant now) {
   ApplyDueEscalations(now);
   for (const auto& members : classes_) {
-    if (!members.empty()) return slots_.at(members.begin()->second).entry;
+    if (!members.empty()) return &slots_.Find(members.begin()->second)->entry;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<QueueEntry> RequestQueue::Peek(Instant now) {
+  const QueueEntry* head = Front(now);
+  if (head == nullptr) return std::nullopt;
+  return *head;
 }
 
 std::optional<QueueEntry> RequestQueue::Pop(Instant now) {
@@ -113,27 +110,34 @@ std::optional<QueueEntry> RequestQueue::Pop(Instant now) {
   return head;
 }
 
+bool RequestQueue::PopFront(Instant now) {
+  const QueueEntry* head = Front(now);
+  if (head == nullptr) return false;
+  Erase(head->id);
+  return true;
+}
+
 bool RequestQueue::Remove(uint64_t id) {
-  if (slots_.count(id) == 0) return false;
+  if (!slots_.contains(id)) return false;
   Erase(id);
   return true;
 }
 
 bool RequestQueue::Raise(uint64_t id, Priority p, Instant now) {
   ApplyDueEscalations(now);
-  auto it = slots_.find(id);
-  if (it == slots_.end() || !MoreUrgent(p, it->second.entry.current)) return false;
-  MoveToClass(it->second, p, now);
-  Reschedule(it->second, now);
+  Slot* slot = slots_.Find(id);
+  if (slot == nullptr || !MoreUrgent(p, slot->entry.current)) return false;
+  MoveToClass(*slot, p, now);
+  Reschedule(*slot, now);
   return true;
 }
 
 const QueueEntry* RequestQueue::Find(uint64_t id) const {
-  auto it = slots_.find(id);
-  return it == slots_.end() ? nullptr : &it->second.entry;
+  const Slot* slot = slots_.Find(id);
+  return slot == nullptr ? nullptr : &slot->entry;
 }
 
-void RequestQueue::ApplyDueEscalations(Instant now) {
+void RequestQueue::ApplyDueEscalationsSlow(Instant now) {
   for (;;) {
     const DueKey* next = nullptr;
     bool by_wait = false;
@@ -148,7 +152,7 @@ void RequestQueue::ApplyDueEscalations(Instant now) {
     }
     if (next == nullptr) return;
     const Instant at = std::get<0>(*next);
-    Slot& slot = slots_.at(std::get<2>(*next));
+    Slot& slot = *slots_.Find(std::get<2>(*next));
     // The move happens at the instant it fell due, not at `now`, so the
     // outcome does not depend on how often the queue is looked at.
     if (by_wait) MoveToClass(slot, OneClassUp(slot.entry.current), at);
@@ -224,24 +228,27 @@ void RequestQueue::ClearDueKeys(Slot& slot) {
 }
 
 void RequestQueue::Erase(uint64_t id) {
-  auto it = slots_.find(id);
-  assert(it != slots_.end());
-  ClearDueKeys(it->second);
-  ClassErase(it->second.entry.current, it->second.entry.sequence);
-  spare_slots_.push_back(slots_.extract(it));
+  const IdTable<Slot>::Detached detached = slots_.Detach(id);
+  assert(detached.value != nullptr);
+  Slot& slot = *detached.value;
+  ClearDueKeys(slot);
+  ClassErase(slot.entry.current, slot.entry.sequence);
+  slots_.Release(detached);
 }
 
 void RequestQueue::ClassInsert(Priority p, uint64_t sequence, uint64_t id) {
   std::map<uint64_t, uint64_t>& members = classes_[PriorityIndex(p)];
+  // A Push's sequence is the largest yet, so the end is the usual place (a
+  // wrong hint costs only the ordinary search).
   if (spare_class_nodes_.empty()) {
-    members.emplace(sequence, id);
+    members.emplace_hint(members.end(), sequence, id);
     return;
   }
   auto node = std::move(spare_class_nodes_.back());
   spare_class_nodes_.pop_back();
   node.key() = sequence;
   node.mapped() = id;
-  members.insert(std::move(node));
+  members.insert(members.end(), std::move(node));
 }
 
 void RequestQueue::ClassErase(Priority p, uint64_t sequence) {

@@ -66,9 +66,9 @@
 #include <optional>
 #include <set>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
+#include "policies/id_table.h"
 #include "policies/request.h"
 #include "policies/status.h"
 #include "policies/time.h"
@@ -132,6 +132,11 @@ class RequestQueue {
   std::optional<QueueEntry> Peek(Instant now);
   // Peek, and remove that entry.
   std::optional<QueueEntry> Pop(Instant now);
+  // Peek and Pop without copying the entry: Front returns it in place (valid
+  // until the next non-const call; nullptr when empty), PopFront removes it
+  // (false when empty).
+  const QueueEntry* Front(Instant now);
+  bool PopFront(Instant now);
   // Removes a queued entry (e.g. its deadline passed). False when not queued.
   bool Remove(uint64_t id);
   // Raises the entry to at least `p` (the coalescer's request: a more urgent
@@ -157,7 +162,11 @@ class RequestQueue {
     std::optional<Instant> game_due;  // key in game_due_, if any
   };
 
-  void ApplyDueEscalations(Instant now);
+  // Nothing to do (one look at two set heads) unless an escalation is due.
+  void ApplyDueEscalations(Instant now) {
+    if (!wait_due_.empty() || !game_due_.empty()) ApplyDueEscalationsSlow(now);
+  }
+  void ApplyDueEscalationsSlow(Instant now);
   // Moves the entry to class `to` (more urgent than its current one) at `at`.
   void MoveToClass(Slot& slot, Priority to, Instant at);
   // Applies game rules in force at `at`, then re-derives both pending
@@ -180,13 +189,13 @@ class RequestQueue {
 
   RequestQueueConfig config_;
   uint64_t next_sequence_ = 0;
-  std::unordered_map<uint64_t, Slot> slots_;
+  // Recycled entries (id_table.h): a Push allocates no slot.
+  IdTable<Slot> slots_;
   // Per class: sequence -> id, in serving order.
   std::array<std::map<uint64_t, uint64_t>, kPriorityCount> classes_;
   std::set<DueKey> wait_due_;
   std::set<DueKey> game_due_;
   // Erased nodes kept for reuse (see ClassInsert).
-  std::vector<std::unordered_map<uint64_t, Slot>::node_type> spare_slots_;
   std::vector<std::map<uint64_t, uint64_t>::node_type> spare_class_nodes_;
   std::vector<std::set<DueKey>::node_type> spare_due_nodes_;
 };

@@ -95,6 +95,26 @@ void MetricsRecorder::SpillClosedHours(size_t now_index) {
   metrics_.timeline.SpillBefore(closed_before);
 }
 
+const std::string& MetricsRecorder::MonthName(Instant t) {
+  if (t < month_from_ || t >= month_until_) {
+    month_name_ = MonthOf(t);
+    // The UTC month around t: MonthOf is the same for every instant in it.
+    const int64_t day_us = Days(1).micros();
+    const int64_t us = t.unix_micros();
+    const int64_t days = us >= 0 ? us / day_us : -((-us + day_us - 1) / day_us);
+    int64_t year = 0;
+    unsigned month = 0;
+    unsigned day = 0;
+    CivilFromDays(days, &year, &month, &day);
+    const int64_t first = DaysFromCivil(year, month, 1);
+    const int64_t next =
+        month == 12 ? DaysFromCivil(year + 1, 1, 1) : DaysFromCivil(year, month + 1, 1);
+    month_from_ = Instant::FromUnixMicros(first * day_us);
+    month_until_ = Instant::FromUnixMicros(next * day_us);
+  }
+  return month_name_;
+}
+
 ApiCallMetrics& MetricsRecorder::ApiMetrics(const std::string& api) {
   if (last_api_ == nullptr || api != last_api_name_) {
     last_api_ = &metrics_.apis[api];  // map nodes do not move
@@ -218,7 +238,7 @@ void MetricsRecorder::OnCallAnswered(const UpstreamCall& call, const Response& r
   if (late) ++api.late_answers;
   if (credits == 0.0) return;
   api.credits += credits;
-  api.credits_by_month[MonthOf(sent)] += credits;
+  api.credits_by_month[MonthName(sent)] += credits;
   metrics_.credits += credits;
 }
 

@@ -248,6 +248,8 @@ class MetricsRecorder : public OrchestratorObserver {
   TimeBucket& BucketAt(Instant t);
   // metrics_.apis[api], remembering the last one (calls come in runs per api).
   ApiCallMetrics& ApiMetrics(const std::string& api);
+  // MonthOf(t), without formatting it again while t stays in one month.
+  const std::string& MonthName(Instant t);
   size_t BucketIndex(Instant t) const;
   // Spills the hours no event can reach any more: before `now`'s hour and
   // before the hour of the oldest call in flight (credits land when sent).
@@ -262,6 +264,11 @@ class MetricsRecorder : public OrchestratorObserver {
   size_t half_open_breakers_ = 0;  // breakers in breaker_states_ now HALF_OPEN
   ApiCallMetrics* last_api_ = nullptr;
   std::string last_api_name_;
+  // MonthOf(t), remembered for the month [month_from_, month_until_) it
+  // names: credits are recorded per answered call, the month rarely changes.
+  Instant month_from_ = Instant::Max();
+  Instant month_until_ = Instant::Min();
+  std::string month_name_;
   size_t latest_index_ = 0;  // bucket of the latest event seen
 };
 

@@ -1,8 +1,9 @@
 #include "engine/fidelity/queueing_experiment.h"
 
+#include <charconv>
 #include <cmath>
 #include <string>
-#include <unordered_map>
+#include <system_error>
 #include <utility>
 
 #include "engine/world/sim_ports.h"
@@ -10,23 +11,32 @@
 namespace orchsim::fidelity {
 namespace {
 
-// Records when each request (key = its id) was submitted and first sent.
+// Records when each request was first sent. A request's key is its id in
+// decimal (QueueingRun::Arrive), ids run 1..customers, so the table is a
+// vector indexed by id - 1: no hashing on the path being measured.
 class SendTimes : public OrchestratorObserver {
  public:
+  explicit SendTimes(int64_t customers)
+      : first_sent_(static_cast<size_t>(customers), Instant::Max()) {}
   void OnCallSent(const UpstreamCall& call, Instant now) override {
-    for (const std::string& key : call.keys) first_sent_.try_emplace(key, now);
+    for (const std::string& key : call.keys) {
+      uint64_t id = 0;
+      const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (error != std::errc() || end != key.data() + key.size() || id == 0 ||
+          id > first_sent_.size()) {
+        continue;  // not one of the run's requests
+      }
+      Instant& first = first_sent_[id - 1];
+      if (first == Instant::Max()) first = now;
+    }
   }
-  // The first send of `key`, removed from the table; Instant::Max() if none.
-  Instant Take(const std::string& key) {
-    auto it = first_sent_.find(key);
-    if (it == first_sent_.end()) return Instant::Max();
-    const Instant at = it->second;
-    first_sent_.erase(it);
-    return at;
+  // The first send of request `id`; Instant::Max() if none.
+  Instant Get(uint64_t id) const {
+    return id == 0 || id > first_sent_.size() ? Instant::Max() : first_sent_[id - 1];
   }
 
  private:
-  std::unordered_map<std::string, Instant> first_sent_;
+  std::vector<Instant> first_sent_;  // Instant::Max(): not sent yet
 };
 
 struct ClassTotals {
@@ -42,11 +52,12 @@ ExponentialServer::ExponentialServer(kernel::Simulator& sim, kernel::Rng rng, Du
 Transport::CallHandle ExponentialServer::Send(const UpstreamCall& call,
                                               ResponseCallback on_response) {
   const Duration service = Duration::FromMicros(std::llround(rng_.Exponential(mean_us_)));
-  Response response;
-  response.status = 200;
-  response.payload_versions.assign(call.keys.size(), 1);
-  response.latency = service;
-  return answers_.Schedule(sim_.now() + service, std::move(response), std::move(on_response));
+  // Built in one reused Response and copied into the call's recycled one: no
+  // allocation per call.
+  reply_.status = 200;
+  reply_.payload_versions.assign(call.keys.size(), 1);
+  reply_.latency = service;
+  return answers_.ScheduleCopy(sim_.now() + service, reply_, std::move(on_response));
 }
 
 void ExponentialServer::Cancel(CallHandle handle) { answers_.Cancel(handle); }
@@ -116,6 +127,8 @@ class QueueingRun {
         orchestrator_(Orchestrator::Create(QueueingCoreConfig(config.servers), clock_, timers_,
                                            server_, jitter_)
                           .value()),
+        send_times_(config.warmup_customers + config.measured_customers),
+        customers_(static_cast<size_t>(config.warmup_customers + config.measured_customers)),
         totals_(config.arrival_rates_per_s.size()) {
     orchestrator_->AddObserver(&send_times_);
     for (size_t k = 0; k < config.arrival_rates_per_s.size(); ++k) {
@@ -159,23 +172,33 @@ class QueueingRun {
     request.key = std::to_string(request.id);
     request.priority = static_cast<Priority>(k);
     request.cacheable = false;
-    const Instant submitted = sim_.now();
-    const bool measured = index >= config_.warmup_customers;
-    std::string key = request.key;
+    customers_[static_cast<size_t>(index)] = Customer{sim_.now(), k};
+    // The callback captures two words, so std::function holds it without
+    // allocating; what it needs about the customer is in customers_.
     orchestrator_->Submit(std::move(request),
-                          [this, k, submitted, measured, key = std::move(key)](const Result& r) {
-                            const Instant sent = send_times_.Take(key);
-                            if (r.outcome != Outcome::kServed) ++result_.not_served;
-                            if (sent == Instant::Max() || r.queue_wait != sent - submitted) {
-                              ++result_.queue_wait_mismatches;
-                            }
-                            if (!measured) return;
-                            totals_[k].measured += 1;
-                            totals_[k].wait_us_sum += r.queue_wait.micros();
-                            if (r.queue_wait > Duration::Zero()) ++waited_;
-                          });
+                          [this, index](const Result& r) { Completed(index, r); });
     ScheduleNext(k);
   }
+
+  void Completed(int64_t index, const Result& r) {
+    const Customer& customer = customers_[static_cast<size_t>(index)];
+    const Instant sent = send_times_.Get(static_cast<uint64_t>(index + 1));
+    if (r.outcome != Outcome::kServed) ++result_.not_served;
+    if (sent == Instant::Max() || r.queue_wait != sent - customer.submitted) {
+      ++result_.queue_wait_mismatches;
+    }
+    if (index < config_.warmup_customers) return;  // not measured
+    ClassTotals& totals = totals_[customer.k];
+    totals.measured += 1;
+    totals.wait_us_sum += r.queue_wait.micros();
+    if (r.queue_wait > Duration::Zero()) ++waited_;
+  }
+
+  // What the completion needs about an arrival.
+  struct Customer {
+    Instant submitted;
+    size_t k = 0;  // its class
+  };
 
   const QueueingExperimentConfig& config_;
   kernel::Simulator sim_;
@@ -185,6 +208,7 @@ class QueueingRun {
   ExponentialServer server_;
   std::unique_ptr<Orchestrator> orchestrator_;
   SendTimes send_times_;
+  std::vector<Customer> customers_;  // by arrival index
   std::vector<kernel::Rng> rngs_;
   std::vector<kernel::PoissonArrivals> processes_;
   std::vector<ClassTotals> totals_;

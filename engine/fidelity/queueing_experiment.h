@@ -47,6 +47,7 @@ class ExponentialServer : public Transport {
   kernel::Simulator& sim_;
   kernel::Rng rng_;
   double mean_us_;
+  Response reply_;  // the answer being built, reused
   world::CallDeliveries answers_;
 };
 

@@ -15,16 +15,24 @@
 //     nothing.
 // Deliveries at one instant run in the order they were scheduled (the
 // simulator's FIFO rule). REQUIRES: the simulator outlives the deliveries;
-// destroying them drops undelivered answers. Not thread-safe.
+// destroying them cancels the undelivered answers' events (they are dropped).
+// Not thread-safe.
+//
+// Cost: a call lives in a recycled slot (a handle is the slot's index and
+// generation, so a stale handle never names a newer call), its delivery is
+// one kernel event capturing (this, handle): no hashing, and once as many
+// calls have been open at once as now, no allocation for the call itself
+// (a recycled slot's Response keeps its vectors' capacity for Schedule's
+// copying overload).
 #ifndef ORCHSIM_ENGINE_WORLD_CALL_DELIVERIES_H_
 #define ORCHSIM_ENGINE_WORLD_CALL_DELIVERIES_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
+#include <deque>
+#include <vector>
 
 #include "engine/kernel/simulator.h"
-#include "engine/world/sim_ports.h"
 #include "policies/ports.h"
 
 namespace orchsim::world {
@@ -32,9 +40,10 @@ namespace orchsim::world {
 class CallDeliveries {
  public:
   using CallHandle = Transport::CallHandle;
-  explicit CallDeliveries(kernel::Simulator& sim) : sim_(sim), timers_(sim) {}
+  explicit CallDeliveries(kernel::Simulator& sim) : sim_(sim) {}
   CallDeliveries(const CallDeliveries&) = delete;
   CallDeliveries& operator=(const CallDeliveries&) = delete;
+  ~CallDeliveries();
 
   CallHandle Open(Transport::ResponseCallback on_response);
   void Answer(CallHandle handle, Instant at, Response response);
@@ -43,13 +52,18 @@ class CallDeliveries {
     Answer(handle, at, std::move(response));
     return handle;
   }
+  // Schedule, copying `response` into the call's recycled Response (whose
+  // vectors keep their capacity): for a sender that builds its answers in
+  // one reused Response.
+  CallHandle ScheduleCopy(Instant at, const Response& response,
+                          Transport::ResponseCallback on_response);
   void Cancel(CallHandle handle);
 
   // True while the call is open, not cancelled and not answered: its client
   // still waits (an upstream with capacity asks when its service ends).
   bool Awaited(CallHandle handle) const;
   // Calls opened and not yet called back.
-  size_t in_flight() const { return calls_.size(); }
+  size_t in_flight() const { return open_; }
   // Calls cancelled before their answer was delivered.
   uint64_t cancelled() const { return cancelled_; }
 
@@ -58,15 +72,24 @@ class CallDeliveries {
     Transport::ResponseCallback on_response;
     Response response;
     Instant opened_at;
-    Timers::TimerId delivery = 0;  // 0 while no answer is scheduled
+    kernel::EventId delivery{};  // not valid while no answer is scheduled
+    uint32_t generation = 1;
+    bool open = false;
     bool cancelled = false;
   };
+  // The open call `handle` names, or nullptr.
+  Call* Find(CallHandle handle);
+  const Call* Find(CallHandle handle) const {
+    return const_cast<CallDeliveries*>(this)->Find(handle);
+  }
+  void ScheduleDelivery(Call& call, CallHandle handle, Instant at);
   void Deliver(CallHandle handle);
 
   kernel::Simulator& sim_;
-  SimTimers timers_;
-  std::unordered_map<CallHandle, Call> calls_;
-  CallHandle next_handle_ = 1;
+  // A deque: a call stays where it is while its callback opens others.
+  std::deque<Call> calls_;
+  std::vector<uint32_t> free_;  // indexes of released slots
+  size_t open_ = 0;
   uint64_t cancelled_ = 0;
 };
 

@@ -1,11 +1,13 @@
 #include "engine/world/mock_upstream.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -42,6 +44,18 @@ std::string FormatCredits(double credits) {
 
 std::string FloorCredits(double credits) {
   return std::to_string(static_cast<int64_t>(std::floor(std::max(0.0, credits))));
+}
+
+// std::llround(x) without the library call where that is exact: for
+// 0 <= x < 2^52 the integer part and the fraction are exact doubles, so the
+// half-away-from-zero rule is one compare (NaN and the rest: std::llround).
+// Once per data change of every key (the mock's hottest loop).
+int64_t RoundToMicros(double x) {
+  if (x >= 0.0 && x < 0x1p52) {
+    const int64_t whole = static_cast<int64_t>(x);
+    return x - static_cast<double>(whole) >= 0.5 ? whole + 1 : whole;
+  }
+  return std::llround(x);
 }
 
 Duration RoundMicros(double us) {
@@ -615,18 +629,34 @@ BodyPtr MockUpstream::BodyFor(const std::string& endpoint, const std::string& ke
                               uint64_t version) const {
   // JSON-escaping is not needed for the mock's own data: keys and endpoints
   // come from the scenario and are echoed only as far as they are safe.
-  std::string bytes = "{\"api\":\"";
+  // One reservation and bulk appends (a body is made for every key answered).
+  static constexpr std::string_view kApi = "{\"api\":\"";
+  static constexpr std::string_view kEndpoint = "\",\"endpoint\":\"";
+  static constexpr std::string_view kKey = "\",\"key\":\"";
+  static constexpr std::string_view kVersion = "\",\"version\":";
+  char digits[24];
+  const auto [digits_end, error] = std::to_chars(digits, digits + sizeof(digits), version);
+  (void)error;  // 24 chars hold any uint64_t
+  std::string bytes;
+  bytes.reserve(kApi.size() + config_.name.size() + kEndpoint.size() + endpoint.size() +
+                kKey.size() + key.size() + kVersion.size() +
+                static_cast<size_t>(digits_end - digits) + 1);
   auto append_safe = [&bytes](const std::string& text) {
-    for (char c : text)
-      bytes += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+    const size_t from = bytes.size();
+    bytes += text;
+    for (size_t i = from; i < bytes.size(); ++i) {
+      const char c = bytes[i];
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) bytes[i] = '_';
+    }
   };
+  bytes += kApi;
   append_safe(config_.name);
-  bytes += "\",\"endpoint\":\"";
+  bytes += kEndpoint;
   append_safe(endpoint);
-  bytes += "\",\"key\":\"";
+  bytes += kKey;
   append_safe(key);
-  bytes += "\",\"version\":";
-  bytes += std::to_string(version);
+  bytes += kVersion;
+  bytes.append(digits, digits_end);
   bytes += '}';
   return MakeBody("application/json", std::move(bytes));
 }
@@ -660,7 +690,10 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
                1,
                origin_,
                origin_,
-               Instant::Max()};
+               Instant::Max(),
+               0.0,
+               {},
+               0};
   if (auto k = kickoffs_.find(key); k != kickoffs_.end()) data.kickoffs = k->second;
   if (kickoff_lookup_) {
     std::vector<Instant> more = kickoff_lookup_(key);
@@ -669,6 +702,7 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   std::sort(data.kickoffs.begin(), data.kickoffs.end());
   data.start = DataProcessStart(data.kickoffs);
   data.at = data.start;
+  if (config_.data.enabled) BuildRateSegments(data);
   data.next_change = config_.data.enabled ? NextDataChange(data, data.start) : Instant::Max();
   // Make room: drop the least recently asked key (recomputed if asked again).
   while (data_.size() >= max_keys_with_data_ && !recency_.empty()) {
@@ -700,21 +734,47 @@ Instant MockUpstream::NextRateBoundary(const KeyData& data, Instant t) const {
   return next;
 }
 
+void MockUpstream::BuildRateSegments(KeyData& data) const {
+  // The rate changes only at these instants, so it is constant from each to
+  // the next: its value there is the value on the whole piece.
+  std::vector<Instant> boundaries;
+  boundaries.reserve(data.kickoffs.size() * 3);
+  const DataChangeConfig& c = config_.data;
+  for (Instant k : data.kickoffs) {
+    for (Instant b : {k - c.pregame_window, k, k + c.game_duration}) boundaries.push_back(b);
+  }
+  std::sort(boundaries.begin(), boundaries.end());
+  boundaries.erase(std::unique(boundaries.begin(), boundaries.end()), boundaries.end());
+  data.segments.clear();
+  data.segments.reserve(boundaries.size());
+  for (Instant b : boundaries) data.segments.push_back({b, DataRatePerHour(data, b)});
+  // Before the first boundary (without kickoffs: always) the base rate holds.
+  data.rate_before = config_.data.base_per_hour;
+  data.segment = 0;
+}
+
 Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
   // Time rescaling of a piecewise-constant-rate Poisson process: one Exp(1)
-  // budget spent across the rate segments after `from`.
+  // budget spent across the rate segments after `from`. The rate and the
+  // next boundary come from data.segments: the same values DataRatePerHour
+  // and NextRateBoundary give at `cursor`.
   double budget = data.rng.Exponential(1.0);
   Instant cursor = from;
+  const std::vector<RateSegment>& segments = data.segments;
+  size_t next = data.segment;  // the first segment starting after `cursor`
+  if (next > 0 && segments[next - 1].from > cursor) next = 0;  // moved back: search anew
+  while (next < segments.size() && segments[next].from <= cursor) ++next;
+  data.segment = next;
   while (true) {
-    const double rate = DataRatePerHour(data, cursor);
-    const Instant boundary = NextRateBoundary(data, cursor);
+    const double rate = next == 0 ? data.rate_before : segments[next - 1].rate_per_hour;
+    const Instant boundary = next < segments.size() ? segments[next].from : Instant::Max();
     const double segment_us = boundary == Instant::Max()
                                   ? std::numeric_limits<double>::infinity()
                                   : static_cast<double>((boundary - cursor).micros());
     if (rate > 0.0) {
       const double need_us = budget / rate * kMicrosPerHour;
       if (need_us < segment_us) {
-        const int64_t step = std::max<int64_t>(1, std::llround(need_us));
+        const int64_t step = std::max<int64_t>(1, RoundToMicros(need_us));
         const Instant at = cursor + Duration::FromMicros(step);
         return at <= from ? from + Microseconds(1) : at;
       }
@@ -722,6 +782,7 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
     }
     if (boundary == Instant::Max()) return Instant::Max();
     cursor = boundary;
+    ++next;
   }
 }
 

@@ -263,6 +263,12 @@ class MockUpstream {
   const UpstreamCounters& counters() const { return counters_; }
 
  private:
+  // A piece of a key's change rate: `rate_per_hour` from `from` on, until
+  // the next piece's `from`.
+  struct RateSegment {
+    Instant from;
+    double rate_per_hour = 0.0;
+  };
   struct KeyData {
     kernel::Rng rng;
     std::vector<Instant> kickoffs;  // sorted
@@ -270,6 +276,14 @@ class MockUpstream {
     Instant start;        // DataProcessStart: version 1 until here
     Instant at;           // the process has been advanced through this instant
     Instant next_change;  // Instant::Max() when the rate stays 0 for ever
+    // The rate as pieces, built once from the kickoffs (DataRatePerHour and
+    // NextRateBoundary at every boundary), so a change step does not scan
+    // every kickoff twice: the rate before the first boundary, the pieces in
+    // time order, and the piece the process was last in (it only moves
+    // forward).
+    double rate_before = 0.0;
+    std::vector<RateSegment> segments;
+    size_t segment = 0;  // segments before this one start at or before `at`
   };
   struct Charge {
     Instant at;
@@ -310,6 +324,8 @@ class MockUpstream {
   Instant NextDataChange(KeyData& data, Instant from);
   double DataRatePerHour(const KeyData& data, Instant t) const;
   Instant NextRateBoundary(const KeyData& data, Instant t) const;
+  // Fills data.rate_before and data.segments from data.kickoffs.
+  void BuildRateSegments(KeyData& data) const;
 
   kernel::Simulator& sim_;
   UpstreamModelConfig config_;
