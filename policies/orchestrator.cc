@@ -204,19 +204,17 @@ Orchestrator::EndpointState& Orchestrator::EndpointFor(const RequestKey& key) {
   const std::string_view scope =
       std::string_view(key.encoded()).substr(0, key.encoded().size() - key.key().size());
   // Runs of requests to one endpoint are common: a compare of a few bytes
-  // instead of hashing the scope.
-  if (last_endpoint_ != nullptr && scope == last_scope_) return *last_endpoint_;
+  // instead of hashing the scope. A miss costs only that compare (the
+  // remembered scope is the map's own key, never copied).
+  if (last_scope_ != nullptr && scope == *last_scope_) return *last_endpoint_;
   auto it = endpoint_by_scope_.find(scope);
-  EndpointState* endpoint;
-  if (it != endpoint_by_scope_.end()) {
-    endpoint = it->second;
-  } else {
-    endpoint = &Endpoint(Api(key.api()), key.endpoint());
-    endpoint_by_scope_.emplace(std::string(scope), endpoint);
+  if (it == endpoint_by_scope_.end()) {
+    EndpointState& endpoint = Endpoint(Api(key.api()), key.endpoint());
+    it = endpoint_by_scope_.emplace(std::string(scope), &endpoint).first;
   }
-  last_scope_.assign(scope);
-  last_endpoint_ = endpoint;
-  return *endpoint;
+  last_scope_ = &it->first;  // unordered_map keys stay put through rehashing
+  last_endpoint_ = it->second;
+  return *it->second;
 }
 
 const Orchestrator::ApiState* Orchestrator::FindApi(std::string_view api) const {

@@ -248,8 +248,9 @@ class Orchestrator {
     size_t operator()(std::string_view scope) const { return std::hash<std::string_view>{}(scope); }
   };
   std::unordered_map<std::string, EndpointState*, ScopeHash, std::equal_to<>> endpoint_by_scope_;
-  // The scope EndpointFor found last and its endpoint (nullptr: none yet).
-  std::string last_scope_;
+  // The scope EndpointFor found last (a key of endpoint_by_scope_; nullptr:
+  // none yet) and its endpoint.
+  const std::string* last_scope_ = nullptr;
   EndpointState* last_endpoint_ = nullptr;
   // Recycled entries (id_table.h): a request's path allocates no node.
   IdTable<RequestState> requests_;
