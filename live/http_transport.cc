@@ -6,8 +6,6 @@
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/beast/http/field.hpp>
-#include <boost/beast/http/verb.hpp>
 #include <cassert>
 
 #include "live/http_wire.h"
@@ -15,7 +13,6 @@
 
 namespace orchsim::live {
 
-namespace http = boost::beast::http;
 namespace net = boost::asio;
 
 namespace {

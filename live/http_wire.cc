@@ -1,25 +1,17 @@
 #include "live/http_wire.h"
 
+// Before Beast's headers: Boost 1.74's string_view printer needs the
+// complete std::ostream.
 #include <boost/beast/http/status.hpp>
 #include <charconv>
-#include <ostream>  // before Beast: Boost 1.74's string_view printer needs it
+#include <ostream>
 #include <vector>
+
+#include "policies/request.h"
 
 namespace orchsim::live {
 
 namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
@@ -44,7 +36,7 @@ void AppendGetHead(std::string& out, std::string_view target, std::span<const Fi
   // A field is written unless a later one (an `extra` field) replaces it.
   auto replaced_after = [&](std::string_view name, size_t first_extra) {
     for (size_t j = first_extra; j < extra.size(); ++j) {
-      if (EqualsIgnoringCase(extra[j].first, name)) return true;
+      if (EqualsIgnoreCase(extra[j].first, name)) return true;
     }
     return false;
   };

@@ -28,14 +28,7 @@ void UpstreamResponseParser::on_field_impl(http::field name, string_view name_st
   const std::string_view field = View(name_string);
   const std::string_view text = View(value);
   if (name == http::field::content_type && content_type_.empty()) content_type_.assign(text);
-  if (const std::string* earlier = headers_.Find(field)) {
-    std::string joined;
-    joined.reserve(earlier->size() + 2 + text.size());
-    joined.append(*earlier).append(", ").append(text);
-    headers_.Set(std::string(field), std::move(joined));
-    return;
-  }
-  headers_.Set(std::string(field), std::string(text));
+  headers_.Add(field, text);
 }
 
 void UpstreamResponseParser::on_header_impl(error_code&) {}

@@ -9,6 +9,8 @@ inline unsigned char FoldAscii(unsigned char c) {
   return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 }
 
+}  // namespace
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -19,6 +21,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+namespace {
 
 constexpr std::string_view kPriorityNames[] = {"CRITICAL", "HIGH", "NORMAL", "LOW", "PREFETCH"};
 constexpr std::string_view kOutcomeNames[] = {"served",
@@ -65,6 +69,16 @@ void Headers::Set(std::string name, std::string value) {
     }
   }
   entries_.emplace_back(std::move(name), std::move(value));
+}
+
+void Headers::Add(std::string_view name, std::string_view value) {
+  for (auto& entry : entries_) {
+    if (EqualsIgnoreCase(entry.first, name)) {
+      entry.second.append(", ").append(value);
+      return;
+    }
+  }
+  entries_.emplace_back(std::string(name), std::string(value));
 }
 
 const std::string* Headers::Find(std::string_view name) const {

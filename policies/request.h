@@ -66,12 +66,18 @@ struct Body {
 using BodyPtr = std::shared_ptr<const Body>;
 BodyPtr MakeBody(std::string content_type, std::string bytes);
 
+// ASCII case-insensitive equality, for header names (ASCII tokens, RFC 9110).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // HTTP-style headers with case-insensitive names; insertion order kept.
 class Headers {
  public:
   Headers() = default;
   Headers(std::initializer_list<std::pair<std::string, std::string>> entries);
   void Set(std::string name, std::string value);  // replaces an existing name
+  // Adds a field as received: a name already present gets ", value"
+  // appended to its value (RFC 9110 5.3), in one pass over the entries.
+  void Add(std::string_view name, std::string_view value);
   // The value of `name` (any case), or nullptr.
   const std::string* Find(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
