@@ -45,9 +45,13 @@ def validator(schema):
              ("scenario.schema.json", Resource.from_contents(scenario_schema))])
         return jsonschema.Draft202012Validator(schema, registry=registry)
     except ImportError:
+        # Older jsonschema (Debian's 4.10) joins a relative $ref to an empty base as
+        # "/policy.schema.json", which no store key matches: give the files an absolute base.
+        base = "https://orchsim.invalid/schema/"
         resolver = jsonschema.RefResolver(
-            base_uri="", referrer=schema,
-            store={"policy.schema.json": policy_schema, "scenario.schema.json": scenario_schema})
+            base_uri=base, referrer=schema,
+            store={base + "policy.schema.json": policy_schema,
+                   base + "scenario.schema.json": scenario_schema})
         return jsonschema.Draft202012Validator(schema, resolver=resolver)
 
 
