@@ -67,9 +67,12 @@ class Run {
         on_finished_(options.on_finished),
         kickoffs_(scenario.games) {
     std::vector<std::string> capacity_apis;
+    const std::string schedule_tag =
+        options.data_changes ? std::to_string(world::KickoffsDigest(scenario.games)) : "";
     for (const auto& upstream : scenario.upstreams) {
       world::MockUpstream& mock = transport_.AddUpstream(upstream, seeds_);
       mock.SetKickoffLookup([this](const std::string& key) { return kickoffs_.For(key); });
+      if (options.data_changes) mock.ShareDataChanges(options.data_changes, schedule_tag);
       if (upstream.capacity.enabled) capacity_apis.push_back(upstream.name);
     }
     const Instant steady_from = scenario.start + scenario.warmup;
@@ -403,7 +406,8 @@ VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Varian
 
 std::vector<VariantRun> RunComparison(
     const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
-    const std::function<void(const std::string& variant, double fraction)>& progress) {
+    const std::function<void(const std::string& variant, double fraction)>& progress,
+    std::shared_ptr<world::DataChangeBook> data_changes) {
   std::vector<const scenario::Variant*> chosen;
   if (names.empty()) {
     for (const scenario::Variant& v : scenario.variants) chosen.push_back(&v);
@@ -414,11 +418,13 @@ std::vector<VariantRun> RunComparison(
       chosen.push_back(v);
     }
   }
+  if (!data_changes && chosen.size() > 1) data_changes = std::make_shared<world::DataChangeBook>();
   std::vector<VariantRun> runs;
   for (const scenario::Variant* v : chosen) {
-    ProgressFn one;
-    if (progress) one = [&progress, v](double f) { progress(v->name, f); };
-    runs.push_back(RunVariant(scenario, *v, seed, one));
+    RunOptions options;
+    if (progress) options.progress = [&progress, v](double f) { progress(v->name, f); };
+    options.data_changes = data_changes;
+    runs.push_back(RunVariant(scenario, *v, seed, options));
   }
   return runs;
 }

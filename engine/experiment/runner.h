@@ -32,12 +32,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/experiment/metrics.h"
 #include "engine/experiment/overload_metrics.h"
 #include "engine/scenario/scenario.h"
+#include "engine/world/data_change_book.h"
 #include "engine/world/mock_transport.h"
 #include "policies/orchestrator.h"
 
@@ -81,6 +83,10 @@ struct RunOptions {
   // checker of the fidelity suite, the CRN test's demand recorder).
   std::vector<OrchestratorObserver*> extra_observers;
   std::function<void(world::MockTransport& upstreams, Instant end)> on_finished;
+  // Data-change instants shared with other runs of this scenario (any seed:
+  // families are told apart), so a change drawn by one is read by the others
+  // (data_change_book.h). Null: none. The numbers are the same either way.
+  std::shared_ptr<world::DataChangeBook> data_changes;
 };
 
 VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Variant& variant,
@@ -90,10 +96,12 @@ VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Varian
                       uint64_t seed, const RunOptions& options);
 
 // Runs each named variant (all when `names` is empty) on `seed`, in the
-// scenario's order. Unknown names throw std::invalid_argument.
+// scenario's order, sharing `data_changes` (one of its own when null and
+// more than one variant runs). Unknown names throw std::invalid_argument.
 std::vector<VariantRun> RunComparison(
     const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
-    const std::function<void(const std::string& variant, double fraction)>& progress = nullptr);
+    const std::function<void(const std::string& variant, double fraction)>& progress = nullptr,
+    std::shared_ptr<world::DataChangeBook> data_changes = nullptr);
 
 }  // namespace orchsim::experiment
 

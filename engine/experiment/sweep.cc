@@ -11,12 +11,14 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "engine/experiment/runner.h"
 #include "engine/kernel/random.h"
+#include "engine/world/data_change_book.h"
 #include "policies/config/input_file.h"
 #include "policies/config/policy_reader.h"
 
@@ -639,12 +641,16 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
   std::vector<MetricValues> baseline_metrics;
   std::vector<VariantRun> baseline_runs;
   const scenario::Variant* baseline = scenario.FindVariant(plan.baseline);
+  // Every run reads the data changes the first to need them drew (the same
+  // numbers, drawn once per seed: world/data_change_book.h).
+  RunOptions shared;
+  shared.data_changes = std::make_shared<world::DataChangeBook>();
   if (baseline != nullptr) {
     // The baseline's full runs are needed for calls_saved; they are re-run
     // (one per seed) rather than stored, since a VariantRun is not a file format.
     baseline_runs.resize(plan.seeds.size());
     ParallelFor(plan.seeds.size(), jobs, [&](size_t s) {
-      baseline_runs[s] = RunVariant(scenario, *baseline, plan.seeds[s]);
+      baseline_runs[s] = RunVariant(scenario, *baseline, plan.seeds[s], shared);
     });
     for (const VariantRun& run : baseline_runs)
       baseline_metrics.push_back(FlattenMetrics(run, &run));
@@ -665,7 +671,7 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
     const size_t slot = task / seeds;
     const size_t s = task % seeds;
     const size_t point = pending[slot];
-    const VariantRun run = RunVariant(scenario, plan.variants[point], plan.seeds[s]);
+    const VariantRun run = RunVariant(scenario, plan.variants[point], plan.seeds[s], shared);
     results[slot][s] = FlattenMetrics(run, baseline == nullptr ? nullptr : &baseline_runs[s]);
     if (remaining[slot].fetch_sub(1) != 1) return;
     WriteFileAtomically((points_dir / PointFileName(point)).string(),

@@ -1,5 +1,7 @@
 #include "engine/world/game_kickoffs.h"
 
+#include "engine/kernel/random.h"
+
 namespace orchsim::world {
 
 std::vector<std::string_view> KeyTokens(std::string_view key) {
@@ -13,6 +15,17 @@ std::vector<std::string_view> KeyTokens(std::string_view key) {
     }
   }
   return tokens;
+}
+
+uint64_t KickoffsDigest(const std::vector<Game>& games) {
+  std::string text;
+  for (const Game& game : games) {
+    text += game.id;
+    text += '\n';
+    text += std::to_string(game.kickoff.unix_micros());
+    text += '\n';
+  }
+  return kernel::Fnv1a64(text);
 }
 
 GameKickoffs::GameKickoffs(const std::vector<Game>& games) {

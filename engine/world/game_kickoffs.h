@@ -10,6 +10,7 @@
 #ifndef ORCHSIM_ENGINE_WORLD_GAME_KICKOFFS_H_
 #define ORCHSIM_ENGINE_WORLD_GAME_KICKOFFS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,11 @@ namespace orchsim::world {
 
 // The tokens of `key` (views into it), in order; empty tokens are skipped.
 std::vector<std::string_view> KeyTokens(std::string_view key);
+
+// A digest of what GameKickoffs(games).For answers (each game's id and
+// kickoff, FNV-1a): runs with equal digests see equal kickoffs, so they may
+// share a DataChangeBook family (MockUpstream::ShareDataChanges).
+uint64_t KickoffsDigest(const std::vector<Game>& games);
 
 class GameKickoffs {
  public:

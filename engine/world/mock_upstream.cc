@@ -1,6 +1,7 @@
 #include "engine/world/mock_upstream.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -662,6 +663,8 @@ BodyPtr MockUpstream::BodyFor(const std::string& endpoint, const std::string& ke
 }
 
 void MockUpstream::AddKickoff(const std::string& key, Instant kickoff) {
+  book_.reset();
+  book_family_ = nullptr;
   kickoffs_[key].push_back(kickoff);
   ForgetData(key);  // recomputed from the origin with the new schedule
 }
@@ -685,6 +688,17 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
     recency_.splice(recency_.begin(), recency_, it->second.recency);  // most recent
     return it->second.data;
   }
+  KeyData data = NewKeyData(key);
+  // Make room: drop the least recently asked key (recomputed if asked again).
+  while (data_.size() >= max_keys_with_data_ && !recency_.empty()) {
+    data_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  recency_.push_front(key);
+  return data_.emplace(key, KeyEntry{std::move(data), recency_.begin()}).first->second.data;
+}
+
+MockUpstream::KeyData MockUpstream::NewKeyData(const std::string& key) const {
   KeyData data{kernel::Rng(kernel::SplitMix64(data_seed_ ^ kernel::Fnv1a64(key))),
                {},
                1,
@@ -704,13 +718,7 @@ MockUpstream::KeyData& MockUpstream::DataFor(const std::string& key) {
   data.at = data.start;
   if (config_.data.enabled) BuildRateSegments(data);
   data.next_change = config_.data.enabled ? NextDataChange(data, data.start) : Instant::Max();
-  // Make room: drop the least recently asked key (recomputed if asked again).
-  while (data_.size() >= max_keys_with_data_ && !recency_.empty()) {
-    data_.erase(recency_.back());
-    recency_.pop_back();
-  }
-  recency_.push_front(key);
-  return data_.emplace(key, KeyEntry{std::move(data), recency_.begin()}).first->second.data;
+  return data;
 }
 
 double MockUpstream::DataRatePerHour(const KeyData& data, Instant t) const {
@@ -786,9 +794,49 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
   }
 }
 
+// A key's process for the book: the changes NewKeyData and NextDataChange
+// give, one by one.
+class MockUpstream::BookProcess final : public ChangeProcess {
+ public:
+  explicit BookProcess(KeyData data) : data_(std::move(data)) {}
+  Instant Next() override {
+    const Instant change = data_.next_change;
+    if (change != Instant::Max()) data_.next_change = NextDataChange(data_, change);
+    return change;
+  }
+
+ private:
+  KeyData data_;
+};
+
+void MockUpstream::ShareDataChanges(std::shared_ptr<DataChangeBook> book,
+                                    const std::string& schedule_tag) {
+  book_ = std::move(book);
+  book_family_ = nullptr;
+  if (!book_) return;
+  // Everything a key's versions depend on besides the key and the kickoffs.
+  const DataChangeConfig& d = config_.data;
+  auto exact = [](double x) { return std::to_string(std::bit_cast<uint64_t>(x)); };
+  std::string fingerprint = config_.name;
+  for (const std::string& part :
+       {std::to_string(data_seed_), std::to_string(origin_.unix_micros()), exact(d.base_per_hour),
+        exact(d.pregame_per_hour), std::to_string(d.pregame_window.micros()),
+        exact(d.live_per_hour), std::to_string(d.game_duration.micros()), schedule_tag}) {
+    fingerprint += '\n';
+    fingerprint += part;
+  }
+  book_family_ = &book_->FamilyFor(fingerprint);
+}
+
 uint64_t MockUpstream::PayloadVersionAt(const std::string& key, Instant t) {
   // Without data changes every version is 1: nothing to keep per key.
   if (t < origin_ || !config_.data.enabled) return 1;
+  if (book_family_ != nullptr) {
+    const std::optional<uint64_t> changes = book_->ChangesThrough(
+        *book_family_, key, t, [&] { return std::make_unique<BookProcess>(NewKeyData(key)); });
+    if (changes) return 1 + *changes;
+    // The book is full: drawn here, as without one (the same versions).
+  }
   KeyData* data = &DataFor(key);
   if (t < data->start) return 1;
   if (t < data->at) {

@@ -82,6 +82,7 @@
 
 #include "engine/kernel/random.h"
 #include "engine/kernel/simulator.h"
+#include "engine/world/data_change_book.h"
 #include "engine/world/server_queue.h"
 #include "engine/world/sim_ports.h"
 #include "engine/world/upstream_model.h"
@@ -229,6 +230,14 @@ class MockUpstream {
   // The payload version of `key` at `t` (1 at the origin, +1 per change).
   // Asking about an earlier instant than before recomputes from the origin.
   uint64_t PayloadVersionAt(const std::string& key, Instant t);
+  // Reads (and draws) versions through `book`, shared with other runs
+  // (data_change_book.h); null: each key's process is drawn here, the
+  // default. The family's fingerprint holds the name, the data seed, the
+  // origin and the data settings; `schedule_tag` stands for what it cannot
+  // see, the schedule behind the kickoff lookup: equal tags REQUIRE equal
+  // schedules. Versions are the same either way. After AddKickoff the book
+  // is no longer used (its kickoffs differ from the other runs').
+  void ShareDataChanges(std::shared_ptr<DataChangeBook> book, const std::string& schedule_tag);
   // Keys whose data process is kept (<= max_keys_with_data()).
   size_t keys_with_data() const { return data_.size(); }
   static constexpr size_t kDefaultMaxKeysWithData = 16384;
@@ -320,8 +329,11 @@ class MockUpstream {
   static constexpr Duration kDataProcessLead = Days(1);
   Instant DataProcessStart(const std::vector<Instant>& sorted_kickoffs) const;
   KeyData& DataFor(const std::string& key);
+  // A key's process positioned at its start, version 1 (not kept).
+  KeyData NewKeyData(const std::string& key) const;
   void ForgetData(const std::string& key);
-  Instant NextDataChange(KeyData& data, Instant from);
+  static Instant NextDataChange(KeyData& data, Instant from);
+  class BookProcess;
   double DataRatePerHour(const KeyData& data, Instant t) const;
   Instant NextRateBoundary(const KeyData& data, Instant t) const;
   // Fills data.rate_before and data.segments from data.kickoffs.
@@ -368,6 +380,8 @@ class MockUpstream {
   size_t max_keys_with_data_ = kDefaultMaxKeysWithData;
   std::unordered_map<std::string, std::vector<Instant>> kickoffs_;
   KickoffLookup kickoff_lookup_;
+  std::shared_ptr<DataChangeBook> book_;  // null: not shared
+  DataChangeBook::Family* book_family_ = nullptr;
   QuotaObserver quota_observer_;
   std::unique_ptr<ServerQueue> servers_;  // with capacity only
   CapacityListener* capacity_listener_ = nullptr;

@@ -1,0 +1,59 @@
+#include "engine/world/data_change_book.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace orchsim::world {
+
+ChangeProcess::~ChangeProcess() = default;
+
+DataChangeBook::DataChangeBook(size_t max_changes) : max_changes_(max_changes) {
+  assert(max_changes >= 1);
+}
+
+DataChangeBook::Family& DataChangeBook::FamilyFor(const std::string& fingerprint) {
+  std::lock_guard<std::mutex> lock(families_mutex_);
+  std::unique_ptr<Family>& family = families_[fingerprint];
+  if (!family) family = std::make_unique<Family>();
+  return *family;
+}
+
+size_t DataChangeBook::families() const {
+  std::lock_guard<std::mutex> lock(families_mutex_);
+  return families_.size();
+}
+
+bool DataChangeBook::ReserveOne() {
+  size_t held = changes_held_.load(std::memory_order_relaxed);
+  do {
+    if (held >= max_changes_) return false;
+  } while (!changes_held_.compare_exchange_weak(held, held + 1, std::memory_order_relaxed));
+  return true;
+}
+
+std::optional<uint64_t> DataChangeBook::ChangesThrough(
+    Family& family, const std::string& key, Instant t,
+    const std::function<std::unique_ptr<ChangeProcess>()>& make) {
+  std::lock_guard<std::mutex> lock(family.mutex_);
+  auto it = family.keys_.find(key);
+  if (it == family.keys_.end()) {
+    it = family.keys_.emplace(key, Family::KeyChanges{make(), {}}).first;
+  }
+  Family::KeyChanges& k = it->second;
+  // Draw until a change after `t` is known (or none will ever come).
+  while (k.process && (k.changes.empty() || k.changes.back() <= t)) {
+    if (!ReserveOne()) return std::nullopt;
+    const Instant next = k.process->Next();
+    if (next == Instant::Max()) {
+      k.process.reset();
+      changes_held_.fetch_sub(1, std::memory_order_relaxed);
+      break;
+    }
+    assert(k.changes.empty() || next > k.changes.back());
+    k.changes.push_back(next);
+  }
+  return static_cast<uint64_t>(std::upper_bound(k.changes.begin(), k.changes.end(), t) -
+                               k.changes.begin());
+}
+
+}  // namespace orchsim::world
