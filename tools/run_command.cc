@@ -126,9 +126,10 @@ int RunCommand(const std::vector<std::string>& args) {
   RunOutputs outputs(scenario, seed, std::move(record_targets), openmetrics, step);
   Progress progress(!vm.count("quiet"));
   std::vector<experiment::VariantRun> runs;
-  // Every variant and seed reads the data changes the first run drew (the
-  // same numbers, drawn once: world/data_change_book.h).
-  const auto data_changes = std::make_shared<world::DataChangeBook>();
+  // With more than one run, every variant and seed reads the data changes
+  // the first run drew (the same numbers, drawn once: world/data_change_book.h).
+  const auto data_changes =
+      chosen.size() > 1 || seed_count > 1 ? std::make_shared<world::DataChangeBook>() : nullptr;
   for (const std::string& name : chosen) {
     experiment::RunOptions run_options =
         outputs.Begin(name, [&progress, &name](double f) { progress.Update(name, f); });

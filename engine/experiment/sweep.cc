@@ -644,7 +644,9 @@ RunSweepStats RunSweep(const scenario::Scenario& scenario, const SweepPlan& plan
   // Every run reads the data changes the first to need them drew (the same
   // numbers, drawn once per seed: world/data_change_book.h).
   RunOptions shared;
-  shared.data_changes = std::make_shared<world::DataChangeBook>();
+  if ((pending.size() + (baseline != nullptr ? 1 : 0)) * plan.seeds.size() > 1) {
+    shared.data_changes = std::make_shared<world::DataChangeBook>();
+  }
   if (baseline != nullptr) {
     // The baseline's full runs are needed for calls_saved; they are re-run
     // (one per seed) rather than stored, since a VariantRun is not a file format.

@@ -7,9 +7,7 @@ namespace orchsim::world {
 
 ChangeProcess::~ChangeProcess() = default;
 
-DataChangeBook::DataChangeBook(size_t max_changes) : max_changes_(max_changes) {
-  assert(max_changes >= 1);
-}
+DataChangeBook::DataChangeBook(size_t max_bytes) : max_bytes_(max_bytes) {}
 
 DataChangeBook::Family& DataChangeBook::FamilyFor(const std::string& fingerprint) {
   std::lock_guard<std::mutex> lock(families_mutex_);
@@ -23,30 +21,33 @@ size_t DataChangeBook::families() const {
   return families_.size();
 }
 
-bool DataChangeBook::ReserveOne() {
-  size_t held = changes_held_.load(std::memory_order_relaxed);
+bool DataChangeBook::Reserve(size_t bytes) {
+  size_t held = bytes_held_.load(std::memory_order_relaxed);
   do {
-    if (held >= max_changes_) return false;
-  } while (!changes_held_.compare_exchange_weak(held, held + 1, std::memory_order_relaxed));
+    if (held + bytes > max_bytes_) return false;
+  } while (!bytes_held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
   return true;
 }
 
 std::optional<uint64_t> DataChangeBook::ChangesThrough(
     Family& family, const std::string& key, Instant t,
     const std::function<std::unique_ptr<ChangeProcess>()>& make) {
-  std::lock_guard<std::mutex> lock(family.mutex_);
-  auto it = family.keys_.find(key);
-  if (it == family.keys_.end()) {
-    it = family.keys_.emplace(key, Family::KeyChanges{make(), {}}).first;
+  const size_t hash = std::hash<std::string>{}(key);
+  Family::Shard& shard = family.shards_[hash % Family::kShards];
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.keys.find(key);
+  if (it == shard.keys.end()) {
+    if (!Reserve(kBytesPerKey)) return std::nullopt;
+    it = shard.keys.emplace(key, Family::KeyChanges{make(), {}}).first;
   }
   Family::KeyChanges& k = it->second;
   // Draw until a change after `t` is known (or none will ever come).
   while (k.process && (k.changes.empty() || k.changes.back() <= t)) {
-    if (!ReserveOne()) return std::nullopt;
+    if (!Reserve(kBytesPerChange)) return std::nullopt;
     const Instant next = k.process->Next();
     if (next == Instant::Max()) {
       k.process.reset();
-      changes_held_.fetch_sub(1, std::memory_order_relaxed);
+      bytes_held_.fetch_sub(kBytesPerChange, std::memory_order_relaxed);
       break;
     }
     assert(k.changes.empty() || next > k.changes.back());

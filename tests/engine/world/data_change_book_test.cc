@@ -53,10 +53,12 @@ TEST(DataChangeBookTest, CountsChangesThroughAnInstantDrawingOnlyWhatItNeeds) {
   EXPECT_EQ(book.ChangesThrough(family, "g1", kStart + Seconds(19), make), 1u);
   EXPECT_EQ(draws, 4);
   EXPECT_EQ(made, 1);
-  EXPECT_EQ(book.changes_held(), 4u);
+  constexpr size_t kKey = DataChangeBook::kBytesPerKey;
+  constexpr size_t kChange = DataChangeBook::kBytesPerChange;
+  EXPECT_EQ(book.bytes_held(), kKey + 4 * kChange);
   // Exhausted: 100 changes, then none; the end costs no instant.
   EXPECT_EQ(book.ChangesThrough(family, "g1", kStart + Days(1), make), 100u);
-  EXPECT_EQ(book.changes_held(), 100u);
+  EXPECT_EQ(book.bytes_held(), kKey + 100 * kChange);
   EXPECT_EQ(draws, 101);
   EXPECT_EQ(book.ChangesThrough(family, "g1", kStart + Days(2), make), 100u);
   EXPECT_EQ(draws, 101);
@@ -80,16 +82,27 @@ TEST(DataChangeBookTest, KeysAndFamiliesAreApart) {
 }
 
 TEST(DataChangeBookTest, RefusesPastItsBoundWithoutCountingAnything) {
-  DataChangeBook book(/*max_changes=*/5);
+  constexpr size_t kKey = DataChangeBook::kBytesPerKey;
+  constexpr size_t kChange = DataChangeBook::kBytesPerChange;
+  DataChangeBook book(kKey + 5 * kChange);
   DataChangeBook::Family& family = book.FamilyFor("f");
   int draws = 0;
-  auto make = [&draws] { return std::make_unique<EveryGap>(Seconds(1), 1000, &draws); };
+  int made = 0;
+  auto make = [&] {
+    ++made;
+    return std::make_unique<EveryGap>(Seconds(1), 1000, &draws);
+  };
   EXPECT_EQ(book.ChangesThrough(family, "a", kStart + Seconds(3), make), 3u);  // holds 1..4 s
-  EXPECT_EQ(book.changes_held(), 4u);
+  EXPECT_EQ(book.bytes_held(), kKey + 4 * kChange);
+  // No room for a second key: it is not made.
   EXPECT_EQ(book.ChangesThrough(family, "b", kStart + Seconds(3), make), std::nullopt);
-  EXPECT_EQ(book.changes_held(), 5u);
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(book.bytes_held(), kKey + 4 * kChange);
+  EXPECT_EQ(book.ChangesThrough(family, "a", kStart + Seconds(4), make), 4u);  // the 5th: 5 s
+  EXPECT_EQ(book.bytes_held(), kKey + 5 * kChange);
   EXPECT_EQ(book.ChangesThrough(family, "a", kStart + Seconds(2), make), 2u);  // still read
   EXPECT_EQ(book.ChangesThrough(family, "a", kStart + Seconds(10), make), std::nullopt);
+  EXPECT_EQ(book.bytes_held(), kKey + 5 * kChange);
 }
 
 // ---- through MockUpstream: the same versions with and without a book ----
@@ -143,8 +156,8 @@ TEST(DataChangeBookTest, UpstreamsSharingABookAnswerWhatEachDrawsAlone) {
   auto book = std::make_shared<DataChangeBook>();
   World first(book);
   EXPECT_EQ(Versions(first.upstream, kKeys, 1, 400), expected);
-  const size_t held = book->changes_held();
-  EXPECT_GT(held, 100u);
+  EXPECT_GT(book->bytes_held(),
+            kKeys.size() * DataChangeBook::kBytesPerKey + 100 * DataChangeBook::kBytesPerChange);
   // A second run asking the same in another order draws nothing new.
   World second(book);
   EXPECT_EQ(Versions(second.upstream, kKeys, 2, 400), Versions(alone.upstream, kKeys, 2, 400));
@@ -159,10 +172,13 @@ TEST(DataChangeBookTest, UpstreamsSharingABookAnswerWhatEachDrawsAlone) {
 
 TEST(DataChangeBookTest, AFullBookChangesNoVersion) {
   World alone(nullptr);
-  auto tiny = std::make_shared<DataChangeBook>(/*max_changes=*/40);
+  // Room for two keys and a few of their changes: the rest is drawn alone.
+  const size_t max = 2 * DataChangeBook::kBytesPerKey + 40 * DataChangeBook::kBytesPerChange;
+  auto tiny = std::make_shared<DataChangeBook>(max);
   World shared(tiny);
   EXPECT_EQ(Versions(shared.upstream, kKeys, 3, 400), Versions(alone.upstream, kKeys, 3, 400));
-  EXPECT_EQ(tiny->changes_held(), 40u);
+  EXPECT_GT(tiny->bytes_held(), max - DataChangeBook::kBytesPerKey);
+  EXPECT_LE(tiny->bytes_held(), max);
 }
 
 TEST(DataChangeBookTest, AKickoffAddedByHandLeavesTheBook) {
