@@ -2,7 +2,6 @@
 
 #include <iostream>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 
@@ -16,7 +15,6 @@
 #include "engine/experiment/slo.h"
 #include "engine/experiment/tuning.h"
 #include "engine/scenario/scenario.h"
-#include "engine/world/data_change_book.h"
 #include "tools/cli_common.h"
 #include "tools/interrupts.h"
 #include "tools/plot_command.h"
@@ -126,14 +124,9 @@ int RunCommand(const std::vector<std::string>& args) {
   RunOutputs outputs(scenario, seed, std::move(record_targets), openmetrics, step);
   Progress progress(!vm.count("quiet"));
   std::vector<experiment::VariantRun> runs;
-  // With more than one run, every variant and seed reads the data changes
-  // the first run drew (the same numbers, drawn once: world/data_change_book.h).
-  const auto data_changes =
-      chosen.size() > 1 || seed_count > 1 ? std::make_shared<world::DataChangeBook>() : nullptr;
   for (const std::string& name : chosen) {
     experiment::RunOptions run_options =
         outputs.Begin(name, [&progress, &name](double f) { progress.Update(name, f); });
-    run_options.data_changes = data_changes;
     runs.push_back(
         experiment::RunVariant(scenario, *scenario.FindVariant(name), seed, run_options));
     outputs.End();
@@ -151,11 +144,9 @@ int RunCommand(const std::vector<std::string>& args) {
     for (int k = 1; k < seed_count; ++k) {
       const uint64_t s = seed + static_cast<uint64_t>(k);
       const auto more = experiment::RunComparison(
-          scenario, variants, s,
-          [&progress, s](const std::string& variant, double f) {
+          scenario, variants, s, [&progress, s](const std::string& variant, double f) {
             progress.Update(variant + " seed " + std::to_string(s), f);
-          },
-          data_changes);
+          });
       progress.Done();
       seeds.push_back(s);
       per_seed.push_back(experiment::FlattenRuns(scenario, more));

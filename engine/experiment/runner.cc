@@ -406,8 +406,7 @@ VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Varian
 
 std::vector<VariantRun> RunComparison(
     const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
-    const std::function<void(const std::string& variant, double fraction)>& progress,
-    std::shared_ptr<world::DataChangeBook> data_changes) {
+    const std::function<void(const std::string& variant, double fraction)>& progress) {
   std::vector<const scenario::Variant*> chosen;
   if (names.empty()) {
     for (const scenario::Variant& v : scenario.variants) chosen.push_back(&v);
@@ -418,13 +417,11 @@ std::vector<VariantRun> RunComparison(
       chosen.push_back(v);
     }
   }
-  if (!data_changes && chosen.size() > 1) data_changes = std::make_shared<world::DataChangeBook>();
   std::vector<VariantRun> runs;
   for (const scenario::Variant* v : chosen) {
-    RunOptions options;
-    if (progress) options.progress = [&progress, v](double f) { progress(v->name, f); };
-    options.data_changes = data_changes;
-    runs.push_back(RunVariant(scenario, *v, seed, options));
+    ProgressFn one;
+    if (progress) one = [&progress, v](double f) { progress(v->name, f); };
+    runs.push_back(RunVariant(scenario, *v, seed, one));
   }
   return runs;
 }

@@ -85,7 +85,8 @@ struct RunOptions {
   std::function<void(world::MockTransport& upstreams, Instant end)> on_finished;
   // Data-change instants shared with other runs of this scenario (any seed:
   // families are told apart), so a change drawn by one is read by the others
-  // (data_change_book.h). Null: none. The numbers are the same either way.
+  // (data_change_book.h; sweeps use one). Null: none. The numbers are the
+  // same either way; the book costs up to its bound in memory.
   std::shared_ptr<world::DataChangeBook> data_changes;
 };
 
@@ -96,12 +97,11 @@ VariantRun RunVariant(const scenario::Scenario& scenario, const scenario::Varian
                       uint64_t seed, const RunOptions& options);
 
 // Runs each named variant (all when `names` is empty) on `seed`, in the
-// scenario's order, sharing `data_changes` (one of its own when null and
-// more than one variant runs). Unknown names throw std::invalid_argument.
+// scenario's order. Unknown names throw std::invalid_argument. (No
+// DataChangeBook: for a few runs its memory buys little time.)
 std::vector<VariantRun> RunComparison(
     const scenario::Scenario& scenario, const std::vector<std::string>& names, uint64_t seed,
-    const std::function<void(const std::string& variant, double fraction)>& progress = nullptr,
-    std::shared_ptr<world::DataChangeBook> data_changes = nullptr);
+    const std::function<void(const std::string& variant, double fraction)>& progress = nullptr);
 
 }  // namespace orchsim::experiment
 
