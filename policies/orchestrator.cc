@@ -125,6 +125,10 @@ struct Orchestrator::Flight {
 // calls_: `call` keeps its strings' and keys' storage for the next call.
 struct Orchestrator::Call {
   UpstreamCall call;
+  // The endpoint whose names call.api and call.endpoint hold (nullptr: none
+  // or a probe's): a recycled entry sent to the same endpoint again needs no
+  // string copies (an endpoint's names never change).
+  const EndpointState* names_of = nullptr;
   ApiState* api = nullptr;
   EndpointState* endpoint = nullptr;  // nullptr: a health probe
   uint64_t flight_id = 0;             // 0: a health probe
@@ -549,8 +553,11 @@ void Orchestrator::SendCall(Flight& flight, CallKind kind) {
   Call& entry = *calls_.Insert(call_id);  // call ids are fresh
   UpstreamCall& call = entry.call;
   call.call_id = call_id;
-  call.api = api.name;
-  call.endpoint = endpoint.name;
+  if (entry.names_of != &endpoint) {
+    call.api = api.name;
+    call.endpoint = endpoint.name;
+    entry.names_of = &endpoint;
+  }
   call.keys.resize(flight.keys.size());
   for (size_t i = 0; i < flight.keys.size(); ++i) call.keys[i] = flight.keys[i].key();
   call.kind = kind;
@@ -947,6 +954,7 @@ void Orchestrator::SendProbe(ApiState& api) {
   call.call_id = call_id;
   call.api = api.name;
   call.endpoint = config_.health.probe_endpoint;
+  entry.names_of = nullptr;
   call.keys.resize(1);
   call.keys[0] = "probe";
   call.kind = CallKind::kProbe;
