@@ -2,9 +2,19 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string_view>
 #include <utility>
 
 namespace orchsim {
+namespace {
+
+size_t KeyHash(const std::string& key) { return std::hash<std::string_view>{}(key); }
+
+// What a new batch reserves for its lists: its limit, up to a bound (a
+// batch's lists go to the FlushFn, so each batch allocates them once).
+constexpr size_t kMaxReserve = 64;
+
+}  // namespace
 
 Status BatcherConfig::validate() const {
   if (window <= Duration::Zero()) {
@@ -22,13 +32,34 @@ Batcher::Batcher(const BatcherConfig& config, Timers& timers, FlushFn flush)
 }
 
 Batcher::~Batcher() {
-  for (const auto& [group, open] : open_) {
-    if (open.timer != 0) timers_.Cancel(open.timer);
+  for (const auto& [name, g] : groups_) {
+    if (g.open && g.timer != 0) timers_.Cancel(g.timer);
   }
 }
 
 void Batcher::Add(const std::string& group, uint64_t id, const std::string& key, Instant now) {
   Add(config_, group, id, key, now);
+}
+
+Batcher::Group& Batcher::GroupFor(const std::string& name) {
+  // Runs of Adds to one group are common: a compare instead of a lookup.
+  if (last_group_ != nullptr && *last_group_->name == name) return *last_group_;
+  auto it = groups_.find(name);
+  if (it == groups_.end()) {
+    it = groups_.try_emplace(name).first;
+    it->second.owner = this;
+    it->second.name = &it->first;
+  }
+  last_group_ = &it->second;
+  return it->second;
+}
+
+size_t Batcher::KeyIndex(const Group& g, const std::string& key, size_t hash) {
+  const size_t n = g.batch.keys.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (g.key_counts[i].hash == hash && g.batch.keys[i] == key) return i;
+  }
+  return n;
 }
 
 void Batcher::Add(const BatcherConfig& config, const std::string& group, uint64_t id,
@@ -38,39 +69,58 @@ void Batcher::Add(const BatcherConfig& config, const std::string& group, uint64_
     flush_(Batch{group, {id}, {key}, now});
     return;
   }
-  if (members_.count(id) != 0) {
+  Member* member = members_.Insert(id);
+  if (member == nullptr) {
     assert(false && "Batcher::Add: request id already waiting in a batch");
     return;
   }
-  auto it = open_.find(group);
-  if (it == open_.end()) {
-    it = open_.emplace(group, OpenBatch{}).first;
-    it->second.serial = next_serial_++;
-    it->second.batch.group = group;
-    it->second.batch.opened_at = now;
+  Group& g = GroupFor(group);
+  if (!g.open) {
+    g.open = true;
+    ++open_count_;
+    g.serial = next_serial_++;
+    g.batch.group = group;
+    g.batch.opened_at = now;
+    g.batch.request_ids.clear();
+    g.batch.keys.clear();
+    g.key_counts.clear();
+    const size_t reserve = std::min(config.max_batch_size, kMaxReserve);
+    g.batch.request_ids.reserve(reserve);
+    g.batch.keys.reserve(reserve);
   }
-  OpenBatch& open = it->second;
-  open.batch.request_ids.push_back(id);
-  if (open.requests_per_key[key]++ == 0) open.batch.keys.push_back(key);
-  members_.emplace(id, Member{group, key});
+  member->group = &g;
+  member->key = key;
+  g.batch.request_ids.push_back(id);
+  const size_t hash = KeyHash(key);
+  const size_t index = KeyIndex(g, key, hash);
+  if (index == g.batch.keys.size()) {
+    g.batch.keys.push_back(key);
+    g.key_counts.push_back({hash, 1});
+  } else {
+    ++g.key_counts[index].requests;
+  }
 
-  if (open.batch.keys.size() >= config.max_batch_size) {
-    Flush(it, stats_.flushed_by_size);
+  if (g.batch.keys.size() >= config.max_batch_size) {
+    Flush(g, stats_.flushed_by_size);
     return;
   }
-  if (open.timer == 0) {
-    const uint64_t serial = open.serial;
-    // Safe to capture `this`: the destructor cancels every pending timer.
-    open.timer = timers_.ScheduleAt(open.batch.opened_at + config.window,
-                                    [this, group, serial] { OnTimer(group, serial); });
+  if (g.timer == 0) {
+    // Safe to capture the group: groups live as long as the batcher, whose
+    // destructor cancels every pending timer. Two words: no allocation.
+    Group* timed = &g;
+    const uint64_t serial = g.serial;
+    g.timer = timers_.ScheduleAt(g.batch.opened_at + config.window,
+                                 [timed, serial] { timed->owner->OnTimer(*timed, serial); });
   }
 }
 
 void Batcher::FlushAll() {
   // Detach everything first, so batches the FlushFn opens stay open.
   std::vector<Batch> batches;
-  batches.reserve(open_.size());
-  while (!open_.empty()) batches.push_back(Detach(open_.begin()));
+  batches.reserve(open_count_);
+  for (auto& [name, g] : groups_) {
+    if (g.open) batches.push_back(Detach(g));
+  }
   for (Batch& batch : batches) {
     ++stats_.flushed_by_flush_all;
     flush_(std::move(batch));
@@ -78,62 +128,62 @@ void Batcher::FlushAll() {
 }
 
 bool Batcher::Remove(uint64_t id) {
-  auto member = members_.find(id);
-  if (member == members_.end()) return false;
-  auto it = open_.find(member->second.group);
-  assert(it != open_.end());
-  OpenBatch& open = it->second;
-  const std::string& key = member->second.key;
+  const IdTable<Member>::Detached member = members_.Detach(id);
+  if (member.value == nullptr) return false;
+  Group& g = *member.value->group;
+  assert(g.open);
+  const std::string& key = member.value->key;
 
-  auto& ids = open.batch.request_ids;
+  auto& ids = g.batch.request_ids;
   ids.erase(std::find(ids.begin(), ids.end(), id));
-  auto refs = open.requests_per_key.find(key);
-  if (--refs->second == 0) {
-    open.requests_per_key.erase(refs);
-    auto& keys = open.batch.keys;
-    keys.erase(std::find(keys.begin(), keys.end(), key));
+  const size_t index = KeyIndex(g, key, KeyHash(key));
+  assert(index < g.batch.keys.size());
+  if (--g.key_counts[index].requests == 0) {
+    g.key_counts.erase(g.key_counts.begin() + static_cast<std::ptrdiff_t>(index));
+    g.batch.keys.erase(g.batch.keys.begin() + static_cast<std::ptrdiff_t>(index));
   }
-  members_.erase(member);
+  members_.Release(member);
 
   if (ids.empty()) {
-    if (open.timer != 0) timers_.Cancel(open.timer);
-    open_.erase(it);
+    if (g.timer != 0) timers_.Cancel(g.timer);
+    g.timer = 0;
+    g.open = false;
+    --open_count_;
     ++stats_.dropped_empty;
   }
   return true;
 }
 
 size_t Batcher::pending(const std::string& group) const {
-  auto it = open_.find(group);
-  return it == open_.end() ? 0 : it->second.batch.request_ids.size();
+  auto it = groups_.find(group);
+  return it == groups_.end() || !it->second.open ? 0 : it->second.batch.request_ids.size();
 }
 
 size_t Batcher::pending_keys(const std::string& group) const {
-  auto it = open_.find(group);
-  return it == open_.end() ? 0 : it->second.batch.keys.size();
+  auto it = groups_.find(group);
+  return it == groups_.end() || !it->second.open ? 0 : it->second.batch.keys.size();
 }
 
-void Batcher::OnTimer(const std::string& group, uint64_t serial) {
-  auto it = open_.find(group);
+void Batcher::OnTimer(Group& g, uint64_t serial) {
   // A host may still run a cancelled timer; only the batch it was set for counts.
-  if (it == open_.end() || it->second.serial != serial) return;
-  it->second.timer = 0;  // fired: nothing to cancel
-  Flush(it, stats_.flushed_by_window);
+  if (!g.open || g.serial != serial) return;
+  g.timer = 0;  // fired: nothing to cancel
+  Flush(g, stats_.flushed_by_window);
 }
 
-void Batcher::Flush(std::map<std::string, OpenBatch>::iterator it, uint64_t& reason_counter) {
-  Batch batch = Detach(it);
+void Batcher::Flush(Group& g, uint64_t& reason_counter) {
+  Batch batch = Detach(g);
   ++reason_counter;
   flush_(std::move(batch));
 }
 
-Batch Batcher::Detach(std::map<std::string, OpenBatch>::iterator it) {
-  OpenBatch& open = it->second;
-  if (open.timer != 0) timers_.Cancel(open.timer);
-  for (uint64_t id : open.batch.request_ids) members_.erase(id);
-  Batch batch = std::move(open.batch);
-  open_.erase(it);
-  return batch;
+Batch Batcher::Detach(Group& g) {
+  if (g.timer != 0) timers_.Cancel(g.timer);
+  g.timer = 0;
+  for (uint64_t id : g.batch.request_ids) members_.Erase(id);
+  g.open = false;
+  --open_count_;
+  return std::move(g.batch);
 }
 
 }  // namespace orchsim

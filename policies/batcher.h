@@ -27,7 +27,13 @@
 // Determinism: flushes happen only from Add (size), from the group's timer,
 // or from FlushAll, which flushes groups in name order.
 //
-// Memory: proportional to the requests currently waiting in open batches.
+// Memory: proportional to the requests currently waiting in open batches,
+// plus a small record per group ever used (kept closed between batches).
+//
+// Cost: Add is O(distinct keys in the open batch) (a scan comparing hashes
+// first) and allocates no node per request; a batch allocates its two lists
+// once (reserved when it opens; the FlushFn gets them). Remove is
+// O(requests in its batch).
 //
 // Thread rules: one thread, the host's event loop. The FlushFn may call back
 // into the batcher (Add, Remove, FlushAll): the flushed batch has already been
@@ -42,9 +48,9 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "policies/id_table.h"
 #include "policies/ports.h"
 #include "policies/status.h"
 #include "policies/time.h"
@@ -108,7 +114,7 @@ class Batcher {
   // waiting in any batch (already flushed, removed, or never added).
   bool Remove(uint64_t id);
 
-  size_t open_batches() const { return open_.size(); }
+  size_t open_batches() const { return open_count_; }
   // Requests waiting in `group`'s open batch (duplicates of a key included);
   // 0 when the group has none.
   size_t pending(const std::string& group) const;
@@ -117,29 +123,49 @@ class Batcher {
   const BatcherStats& stats() const { return stats_; }
 
  private:
-  struct OpenBatch {
+  // A group and its open batch, if any. Kept once made (closed between
+  // batches): its storage is reused by the group's next batch, and pointers
+  // to it stay valid (std::map nodes never move), so a timer captures the
+  // group itself, not its name. Groups are few (one per endpoint).
+  struct Group {
+    Batcher* owner = nullptr;
+    const std::string* name = nullptr;  // the key in groups_
+    bool open = false;
     uint64_t serial = 0;        // tells a stale timer callback from the current batch
     Timers::TimerId timer = 0;  // 0 while none is scheduled
     Batch batch;
-    std::map<std::string, size_t> requests_per_key;
+    // Per key of batch.keys (same order): its hash, compared before the
+    // key, and the requests in the batch that want it. A scan of at most
+    // max_batch_size entries replaces a map node per key.
+    struct KeyCount {
+      size_t hash = 0;
+      size_t requests = 0;
+    };
+    std::vector<KeyCount> key_counts;
+  };
+  // Where a waiting request is: its group and its key.
+  struct Member {
+    Group* group = nullptr;
+    std::string key;
   };
 
-  void OnTimer(const std::string& group, uint64_t serial);
-  // Detaches `group`'s open batch from the state and hands it to the FlushFn.
-  void Flush(std::map<std::string, OpenBatch>::iterator it, uint64_t& reason_counter);
-  Batch Detach(std::map<std::string, OpenBatch>::iterator it);
+  Group& GroupFor(const std::string& name);
+  // The index of `key` (with hash `hash`) in g's batch.keys, or keys.size().
+  static size_t KeyIndex(const Group& g, const std::string& key, size_t hash);
+  void OnTimer(Group& g, uint64_t serial);
+  // Detaches g's open batch from the state and hands it to the FlushFn.
+  void Flush(Group& g, uint64_t& reason_counter);
+  Batch Detach(Group& g);
 
   BatcherConfig config_;
   Timers& timers_;
   FlushFn flush_;
   uint64_t next_serial_ = 1;
   BatcherStats stats_;
-  std::map<std::string, OpenBatch> open_;  // by group; ordered for FlushAll
-  struct Member {
-    std::string group;
-    std::string key;
-  };
-  std::unordered_map<uint64_t, Member> members_;  // request id -> where it waits
+  std::map<std::string, Group, std::less<>> groups_;  // by name; ordered for FlushAll
+  Group* last_group_ = nullptr;                       // the group Add found last
+  size_t open_count_ = 0;                             // groups with an open batch
+  IdTable<Member> members_;                           // request id -> where it waits
 };
 
 }  // namespace orchsim

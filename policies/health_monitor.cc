@@ -150,14 +150,27 @@ void HealthMonitor::RecordIn(const std::string& api, ApiHealth& h, bool success,
   if (!success) ++h.failures;
   h.latency_sum_us += clamped.micros();
   Evict(h, now);
+  NoteEvictable(h);
   Report(api, h, now);
+}
+
+void HealthMonitor::NoteEvictable(const ApiHealth& h) {
+  // Evict keeps min_samples however old they are.
+  if (static_cast<int64_t>(h.samples.size()) > config_.min_samples) {
+    evictable_from_ = std::min(evictable_from_, h.samples.front().at);
+  }
 }
 
 void HealthMonitor::Refresh(Instant now) {
   if (!config_.enabled) return;
+  // Evict drops only samples at or before now - window: none of any API
+  // before the bound (the common case between bursts of traffic).
+  if (evictable_from_ > now - config_.window) return;
+  evictable_from_ = Instant::Max();  // recomputed below (and by a Record from a listener)
   for (auto& [api, h] : apis_) {
     const size_t before = h.samples.size();
     Evict(h, now);
+    NoteEvictable(h);
     // Every change of the samples is followed by a Report, so `reported` is
     // the judgement of the samples as they are: with nothing aged out there
     // is nothing new to judge (and Refresh runs at every probe tick).

@@ -163,11 +163,17 @@ class HealthMonitor {
   // Nearest-rank latency_percentile over h.samples[aged_out..], n of them (> 0).
   Duration PercentileLatency(const ApiHealth& h, size_t aged_out, int64_t n) const;
   void Evict(ApiHealth& h, Instant now) const;
+  // Lowers evictable_from_ to h's oldest sample if Evict may ever drop it.
+  void NoteEvictable(const ApiHealth& h);
   void Report(const std::string& api, ApiHealth& h, Instant now);
   void RecordIn(const std::string& api, ApiHealth& h, bool success, Duration latency, Instant now);
 
   HealthConfig config_;
   std::map<std::string, ApiHealth> apis_;
+  // A lower bound of the instants of the samples Evict may drop, over every
+  // API (Max: none may). Refresh runs at every probe tick of every API and
+  // has nothing to do while now - window is before it.
+  Instant evictable_from_ = Instant::Max();
   ChangeListener listener_;
 };
 

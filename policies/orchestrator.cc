@@ -125,6 +125,10 @@ struct Orchestrator::Flight {
 // calls_: `call` keeps its strings' and keys' storage for the next call.
 struct Orchestrator::Call {
   UpstreamCall call;
+  // The endpoint whose names call.api and call.endpoint hold (nullptr: none
+  // or a probe's): a recycled entry sent to the same endpoint again needs no
+  // string copies (an endpoint's names never change).
+  const EndpointState* names_of = nullptr;
   ApiState* api = nullptr;
   EndpointState* endpoint = nullptr;  // nullptr: a health probe
   uint64_t flight_id = 0;             // 0: a health probe
@@ -199,21 +203,37 @@ Orchestrator::EndpointState& Orchestrator::Endpoint(ApiState& api, std::string_v
   return ref;
 }
 
+namespace {
+
+// Where EndpointFor looks for `scope` among its recent scopes: a mix of the
+// length and two bytes (the end of the endpoint name, and the middle), enough
+// to tell a handful of endpoints apart without hashing the whole scope. Any
+// value is correct (a hit is confirmed by comparing the scope); a collision
+// only costs the hash lookup. REQUIRES: !scope.empty().
+inline size_t ScopeSlot(std::string_view scope, size_t slots) {
+  const size_t n = scope.size();
+  return (n * 7 + static_cast<unsigned char>(scope[n - 1]) * 3 +
+          static_cast<unsigned char>(scope[n / 2])) &
+         (slots - 1);
+}
+
+}  // namespace
+
 Orchestrator::EndpointState& Orchestrator::EndpointFor(const RequestKey& key) {
-  // The encoding up to the key names (api, endpoint) unambiguously.
+  // The encoding up to the key names (api, endpoint) unambiguously (and is
+  // never empty: it holds the two lengths).
   const std::string_view scope =
       std::string_view(key.encoded()).substr(0, key.encoded().size() - key.key().size());
-  // Runs of requests to one endpoint are common: a compare of a few bytes
-  // instead of hashing the scope. A miss costs only that compare (the
-  // remembered scope is the map's own key, never copied).
-  if (last_scope_ != nullptr && scope == *last_scope_) return *last_endpoint_;
+  // The remembered scope is the map's own key, never copied.
+  RecentScope& recent = recent_scopes_[ScopeSlot(scope, kRecentScopes)];
+  if (recent.scope != nullptr && scope == *recent.scope) return *recent.endpoint;
   auto it = endpoint_by_scope_.find(scope);
   if (it == endpoint_by_scope_.end()) {
     EndpointState& endpoint = Endpoint(Api(key.api()), key.endpoint());
     it = endpoint_by_scope_.emplace(std::string(scope), &endpoint).first;
   }
-  last_scope_ = &it->first;  // unordered_map keys stay put through rehashing
-  last_endpoint_ = it->second;
+  recent.scope = &it->first;  // unordered_map keys stay put through rehashing
+  recent.endpoint = it->second;
   return *it->second;
 }
 
@@ -533,8 +553,11 @@ void Orchestrator::SendCall(Flight& flight, CallKind kind) {
   Call& entry = *calls_.Insert(call_id);  // call ids are fresh
   UpstreamCall& call = entry.call;
   call.call_id = call_id;
-  call.api = api.name;
-  call.endpoint = endpoint.name;
+  if (entry.names_of != &endpoint) {
+    call.api = api.name;
+    call.endpoint = endpoint.name;
+    entry.names_of = &endpoint;
+  }
   call.keys.resize(flight.keys.size());
   for (size_t i = 0; i < flight.keys.size(); ++i) call.keys[i] = flight.keys[i].key();
   call.kind = kind;
@@ -931,6 +954,7 @@ void Orchestrator::SendProbe(ApiState& api) {
   call.call_id = call_id;
   call.api = api.name;
   call.endpoint = config_.health.probe_endpoint;
+  entry.names_of = nullptr;
   call.keys.resize(1);
   call.keys[0] = "probe";
   call.kind = CallKind::kProbe;

@@ -248,10 +248,16 @@ class Orchestrator {
     size_t operator()(std::string_view scope) const { return std::hash<std::string_view>{}(scope); }
   };
   std::unordered_map<std::string, EndpointState*, ScopeHash, std::equal_to<>> endpoint_by_scope_;
-  // The scope EndpointFor found last (a key of endpoint_by_scope_; nullptr:
-  // none yet) and its endpoint.
-  const std::string* last_scope_ = nullptr;
-  EndpointState* last_endpoint_ = nullptr;
+  // Scopes EndpointFor found lately (keys of endpoint_by_scope_) and their
+  // endpoints, direct-mapped by ScopeSlot: requests to a few endpoints
+  // interleave (a season's APIs, a benchmark's round robin), and a compare of
+  // a few bytes is cheaper than hashing the scope. Empty slots hold nullptr.
+  struct RecentScope {
+    const std::string* scope = nullptr;
+    EndpointState* endpoint = nullptr;
+  };
+  static constexpr size_t kRecentScopes = 8;  // a power of two
+  std::array<RecentScope, kRecentScopes> recent_scopes_{};
   // Recycled entries (id_table.h): a request's path allocates no node.
   IdTable<RequestState> requests_;
   IdTable<Flight> flights_;

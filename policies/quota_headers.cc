@@ -124,6 +124,9 @@ constexpr size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
 // `name` equals `lower` (lower case) in ASCII case-insensitive comparison.
 bool EqualsLower(std::string_view name, std::string_view lower) {
   if (name.size() != lower.size()) return false;
+  // Names usually come in lower case already (HTTP/2 requires it): one
+  // compare of the bytes before the folding loop.
+  if (name == lower) return true;
   for (size_t i = 0; i < name.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(name[i]);
     const unsigned char folded = c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
@@ -338,26 +341,36 @@ class Reader {
 int64_t ToMilliCredits(double credits) {
   if (!(credits > 0)) return 0;  // NaN, zero and negatives
   if (credits >= kMaxCredits) return static_cast<int64_t>(kMaxCredits) * kMilliPerCredit;
-  return std::llround(credits * static_cast<double>(kMilliPerCredit));
+  // std::llround for a value in (0, 9.2e18) without the library call (this
+  // runs for every admission check): truncation and the remainder are exact
+  // in double arithmetic, and a remainder of one half rounds away from zero.
+  const double milli = credits * static_cast<double>(kMilliPerCredit);
+  int64_t whole = static_cast<int64_t>(milli);
+  if (milli - static_cast<double>(whole) >= 0.5) ++whole;
+  return whole;
 }
 
 std::optional<int64_t> ParseMilliCredits(std::string_view s, bool round_up) {
   s = Trim(s);
-  const size_t dot = s.find('.');
-  const std::string_view whole_text = s.substr(0, dot);
-  // Digits only (no sign, no inner blank), at least one; one pass, as this
-  // runs for every answer that carries quota headers.
-  if (whole_text.empty()) return std::nullopt;
+  // The whole part: digits only (no sign, no inner blank), at least one, up
+  // to the end or a '.'; one pass, as this runs for every answer that
+  // carries quota headers.
   constexpr int64_t kMaxWhole = kInt64Max / kMilliPerCredit - 1;
+  // Up to 15 digits stay below kMaxWhole (about 9.2e15): no check per digit.
+  constexpr size_t kSafeDigits = 15;
+  size_t i = 0;
   int64_t whole = 0;
-  for (char c : whole_text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    whole = whole * 10 + (c - '0');
-    if (whole > kMaxWhole) return std::nullopt;  // also keeps the next step from overflowing
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    whole = whole * 10 + (s[i] - '0');
+    if (i >= kSafeDigits - 1 && whole > kMaxWhole) {
+      return std::nullopt;  // also keeps the next step from overflowing
+    }
   }
+  if (i == 0) return std::nullopt;
   int64_t milli = whole * kMilliPerCredit;
-  if (dot == std::string_view::npos) return milli;
-  const std::string_view fraction = s.substr(dot + 1);
+  if (i == s.size()) return milli;
+  if (s[i] != '.') return std::nullopt;
+  const std::string_view fraction = s.substr(i + 1);
   if (fraction.empty()) return std::nullopt;
   int64_t thousandths = 0;
   bool rest_nonzero = false;

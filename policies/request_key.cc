@@ -49,9 +49,36 @@ size_t DecimalDigits(size_t n) {
   return count;
 }
 
+// Parts are short (api and endpoint names, most keys): fixed-size copies,
+// overlapping when the size is not a power of two, instead of a call.
 void Copy(char*& out, std::string_view part) {
-  if (!part.empty()) std::memcpy(out, part.data(), part.size());
-  out += part.size();
+  const char* from = part.data();
+  const size_t n = part.size();
+  if (n >= 8 && n <= 16) {
+    std::memcpy(out, from, 8);
+    std::memcpy(out + n - 8, from + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(out, from, 4);
+    std::memcpy(out + n - 4, from + n - 4, 4);
+  } else if (n > 16) {
+    std::memcpy(out, from, n);
+  } else if (n > 0) {  // 1 to 3 bytes: first, middle and last cover them
+    out[0] = from[0];
+    out[n / 2] = from[n / 2];
+    out[n - 1] = from[n - 1];
+  }
+  out += n;
+}
+
+// Writes the length `n` and the ':' after it; `digits` is DecimalDigits(n).
+void WriteLength(char*& out, size_t n, size_t digits) {
+  if (digits == 1) {
+    *out = static_cast<char>('0' + n);  // names are short: the common case
+  } else {
+    WriteDecimalBefore(out + digits, n);
+  }
+  out += digits;
+  *out++ = ':';
 }
 
 }  // namespace
@@ -66,15 +93,11 @@ void RequestKey::Assign(std::string_view api, std::string_view endpoint, std::st
   const size_t endpoint_digits = DecimalDigits(endpoint.size());
   encoded_.resize(api_digits + 1 + api.size() + endpoint_digits + 1 + endpoint.size() + key.size());
   char* out = encoded_.data();
-  WriteDecimalBefore(out + api_digits, api.size());
-  out += api_digits;
-  *out++ = ':';
+  WriteLength(out, api.size(), api_digits);
   api_at_ = static_cast<uint32_t>(out - encoded_.data());
   api_size_ = static_cast<uint32_t>(api.size());
   Copy(out, api);
-  WriteDecimalBefore(out + endpoint_digits, endpoint.size());
-  out += endpoint_digits;
-  *out++ = ':';
+  WriteLength(out, endpoint.size(), endpoint_digits);
   endpoint_at_ = static_cast<uint32_t>(out - encoded_.data());
   endpoint_size_ = static_cast<uint32_t>(endpoint.size());
   Copy(out, endpoint);

@@ -111,10 +111,20 @@ std::optional<QueueEntry> RequestQueue::Pop(Instant now) {
 }
 
 bool RequestQueue::PopFront(Instant now) {
-  const QueueEntry* head = Front(now);
-  if (head == nullptr) return false;
-  Erase(head->id);
-  return true;
+  // Front and Erase in one: the head is the first node of its class's map,
+  // so it is extracted by position rather than searched for by sequence.
+  ApplyDueEscalations(now);
+  for (auto& members : classes_) {
+    if (members.empty()) continue;
+    const auto head = members.begin();
+    const IdTable<Slot>::Detached detached = slots_.Detach(head->second);
+    assert(detached.value != nullptr);
+    ClearDueKeys(*detached.value);
+    spare_class_nodes_.push_back(members.extract(head));
+    slots_.Release(detached);
+    return true;
+  }
+  return false;
 }
 
 bool RequestQueue::Remove(uint64_t id) {

@@ -185,6 +185,26 @@ TEST(HealthMonitorTest, RefreshReportsChangesFromAgeingAlone) {
   EXPECT_EQ(log.entries.size(), 2u);  // told once per change
 }
 
+// Refresh skips its walk while no sample of any API can age out; a Record
+// that makes old evidence evictable (more than min_samples) must wake it.
+TEST(HealthMonitorTest, RefreshSeesEvidenceMadeEvictableByALaterRecord) {
+  HealthConfig c;
+  c.min_samples = 1;
+  HealthMonitor m(c);
+  ChangeLog log;
+  m.set_change_listener(log.Listener());
+  m.Record("weather", true, kFast, T(0));
+  m.Record("odds", false, kFast, T(50));  // 1/1 failed: unhealthy
+  m.Refresh(T(55));                       // nothing can age out (min_samples each)
+  m.Record("odds", true, kFast, T(60));   // 1/2: F@50 may now age out
+  m.Refresh(T(109));
+  EXPECT_EQ(m.state("odds"), kUnhealthy);
+  m.Refresh(T(110));  // F@50 is at now - 60s: out, 0/1
+  EXPECT_EQ(m.state("odds"), kHealthy);
+  EXPECT_EQ(log.entries, (std::vector<std::string>{"odds:healthy->unhealthy@50000000",
+                                                   "odds:unhealthy->healthy@110000000"}));
+}
+
 TEST(HealthMonitorTest, ApisAreJudgedSeparately) {
   HealthMonitor m(HealthConfig{});
   for (int s = 0; s < 5; ++s) {
