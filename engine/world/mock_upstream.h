@@ -63,7 +63,9 @@
 // data changes disabled no key is kept at all), per span of health timeline,
 // per admitted call in a sliding rate window, per charge in a rolling quota
 // window, and per answer in flight. A season of 900,000 distinct keys holds
-// what one of 16,384 does. Not thread-safe.
+// what one of 16,384 does. With a DataChangeBook (ShareDataChanges) the
+// versions are read from the book, bounded there, and a key is drawn here
+// only when the book is full. Not thread-safe (the book is).
 #ifndef ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
 #define ORCHSIM_ENGINE_WORLD_MOCK_UPSTREAM_H_
 
