@@ -5,9 +5,6 @@
 #include <cmath>
 
 namespace orchsim::kernel {
-namespace {
-constexpr uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -36,20 +33,6 @@ Rng::Rng(uint64_t seed) {
   }
 }
 
-uint64_t Rng::NextU64() {
-  const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::Uniform01() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
-
 double Rng::Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform01(); }
 
 uint64_t Rng::UniformInt(uint64_t n) {
@@ -69,11 +52,6 @@ uint64_t Rng::UniformInt(uint64_t n) {
 }
 
 bool Rng::Bernoulli(double p) { return Uniform01() < p; }
-
-double Rng::Exponential(double mean) {
-  // 1 - U is in (0, 1], so the log is finite.
-  return -std::log(1.0 - Uniform01()) * mean;
-}
 
 double Rng::Normal(double mean, double stddev) {
   if (has_spare_normal_) {

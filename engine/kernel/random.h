@@ -15,6 +15,7 @@
 #ifndef ORCHSIM_ENGINE_KERNEL_RANDOM_H_
 #define ORCHSIM_ENGINE_KERNEL_RANDOM_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -53,6 +54,28 @@ class Rng {
   bool has_spare_normal_ = false;
   double spare_normal_ = 0.0;
 };
+
+// Inline: the hottest draws of a season (a data change each, every arrival
+// and latency) pay no call.
+inline uint64_t Rng::NextU64() {
+  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+inline double Rng::Uniform01() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+
+inline double Rng::Exponential(double mean) {
+  // 1 - U is in (0, 1], so the log is finite.
+  return -std::log(1.0 - Uniform01()) * mean;
+}
 
 // The seed tree: a root seed and named sub-streams.
 class SeedTree {
