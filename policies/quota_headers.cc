@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "policies/exact_round.h"
 #include "policies/retry_after.h"
 
 namespace orchsim {
@@ -341,13 +342,8 @@ class Reader {
 int64_t ToMilliCredits(double credits) {
   if (!(credits > 0)) return 0;  // NaN, zero and negatives
   if (credits >= kMaxCredits) return static_cast<int64_t>(kMaxCredits) * kMilliPerCredit;
-  // std::llround for a value in (0, 9.2e18) without the library call (this
-  // runs for every admission check): truncation and the remainder are exact
-  // in double arithmetic, and a remainder of one half rounds away from zero.
-  const double milli = credits * static_cast<double>(kMilliPerCredit);
-  int64_t whole = static_cast<int64_t>(milli);
-  if (milli - static_cast<double>(whole) >= 0.5) ++whole;
-  return whole;
+  // Runs for every admission check: no library call (exact_round.h).
+  return RoundToInt64(credits * static_cast<double>(kMilliPerCredit));
 }
 
 std::optional<int64_t> ParseMilliCredits(std::string_view s, bool round_up) {

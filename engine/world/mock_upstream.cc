@@ -12,6 +12,8 @@
 #include <tuple>
 #include <utility>
 
+#include "policies/exact_round.h"
+
 namespace orchsim::world {
 namespace {
 
@@ -45,18 +47,6 @@ std::string FormatCredits(double credits) {
 
 std::string FloorCredits(double credits) {
   return std::to_string(static_cast<int64_t>(std::floor(std::max(0.0, credits))));
-}
-
-// std::llround(x) without the library call where that is exact: for
-// 0 <= x < 2^52 the integer part and the fraction are exact doubles, so the
-// half-away-from-zero rule is one compare (NaN and the rest: std::llround).
-// Once per data change of every key (the mock's hottest loop).
-int64_t RoundToMicros(double x) {
-  if (x >= 0.0 && x < 0x1p52) {
-    const int64_t whole = static_cast<int64_t>(x);
-    return x - static_cast<double>(whole) >= 0.5 ? whole + 1 : whole;
-  }
-  return std::llround(x);
 }
 
 Duration RoundMicros(double us) {
@@ -782,7 +772,7 @@ Instant MockUpstream::NextDataChange(KeyData& data, Instant from) {
     if (rate > 0.0) {
       const double need_us = budget / rate * kMicrosPerHour;
       if (need_us < segment_us) {
-        const int64_t step = std::max<int64_t>(1, RoundToMicros(need_us));
+        const int64_t step = std::max<int64_t>(1, RoundToInt64(need_us));
         const Instant at = cursor + Duration::FromMicros(step);
         return at <= from ? from + Microseconds(1) : at;
       }
